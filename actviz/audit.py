@@ -1,0 +1,205 @@
+"""The audit: analytic derivatives against autograd, declarations against measurement.
+
+:func:`audit` returns an :class:`Audit` per activation: every disagreement as a
+:class:`Finding` (the property key, the declared and the measured value), and
+the largest |analytic f′ − autograd f′| in float64 over thousands of points,
+kinks and |x| = 1e4 included.  It also checks the contract of SPEC §5: float32
+and float64 in, same shape and dtype out, finite for finite input, NaN for NaN,
+and the declared value of f′ at each kink.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from actviz.properties import KEYS, Interval, Properties
+from actviz.registry import Activation
+
+#: tolerance of the autograd comparison: |analytic − autograd| ≤ AUTOGRAD_TOL · (1 + |autograd|)
+AUTOGRAD_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One disagreement found by the audit."""
+
+    name: str
+    key: str
+    declared: Any
+    measured: Any
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        def plain(v: Any) -> Any:
+            return v.to_json() if isinstance(v, Interval) else v
+
+        return {"name": self.name, "key": self.key, "declared": plain(self.declared),
+                "measured": plain(self.measured), "message": self.message}
+
+
+@dataclass
+class Audit:
+    """The result of auditing one activation."""
+
+    act: Activation
+    declared: Properties
+    measured: Properties
+    autograd_max_error: float
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+def derivative_points(act: Activation) -> Any:
+    """Thousands of float64 points: a dense grid, random points, kinks (and near them), far out."""
+    import numpy as np
+
+    from actviz.measure import core_radius
+
+    r = core_radius(act)
+    rng = np.random.default_rng(0)
+    kinks = np.array([k.x for k in act.kinks], dtype=float)
+    near = (kinks[:, None] + np.array([-1e-3, -1e-6, 1e-6, 1e-3])).reshape(-1) if kinks.size else kinks
+    far = np.array([1e2, 1e3, 1e4, 20.0, 40.0, 80.0]) * max(act.xscale, 1.0)
+    pts = np.concatenate([
+        np.linspace(-r, r, 4001),
+        rng.normal(0.0, r / 3, 2000),
+        kinks,
+        near,
+        far,
+        -far,
+        [0.0],
+    ])
+    return np.unique(pts)
+
+
+def autograd_derivative(act: Activation, x: Any) -> Any:
+    """f′ by autograd through ``act.forward`` (float64); 0 where f has no gradient path."""
+    import torch
+
+    xt = torch.as_tensor(x, dtype=torch.float64).clone().requires_grad_(True)
+    y = act.forward(xt)
+    if not y.requires_grad:
+        return torch.zeros_like(xt).detach().numpy()
+    (g,) = torch.autograd.grad(y.sum(), xt, allow_unused=True)
+    return (torch.zeros_like(xt) if g is None else g).detach().numpy()
+
+
+def autograd_errors(act: Activation) -> tuple[Any, Any, Any, Any]:
+    """(x, analytic f′, autograd f′, |difference|) at :func:`derivative_points`."""
+    import numpy as np
+    import torch
+
+    x = derivative_points(act)
+    with torch.no_grad():
+        analytic = act.derivative(torch.as_tensor(x, dtype=torch.float64)).numpy()
+    auto = autograd_derivative(act, x)
+    diff = np.abs(analytic - auto)
+    diff[np.isnan(analytic) != np.isnan(auto)] = np.inf
+    diff[np.isnan(analytic) & np.isnan(auto)] = 0.0
+    return x, analytic, auto, diff
+
+
+def autograd_max_error(act: Activation) -> float:
+    """The largest |analytic f′ − autograd f′| in float64 (see :func:`derivative_points`)."""
+    return float(autograd_errors(act)[3].max())
+
+
+def _check_autograd(act: Activation) -> tuple[float, list[Finding]]:
+    import numpy as np
+
+    x, analytic, auto, diff = autograd_errors(act)
+    bad = diff > AUTOGRAD_TOL * (1 + np.abs(np.nan_to_num(auto)))
+    findings = []
+    if bad.any():
+        i = int(np.argmax(np.where(bad, diff, -1)))
+        findings.append(Finding(
+            act.label, "derivative", float(analytic[i]), float(auto[i]),
+            f"analytic f′ differs from autograd at {int(bad.sum())} of {len(x)} points; "
+            f"worst at x = {x[i]:.6g}: analytic {analytic[i]:.10g}, autograd {auto[i]:.10g}",
+        ))
+    return float(diff.max()), findings
+
+
+def _check_kinks(act: Activation) -> list[Finding]:
+    import torch
+
+    findings = []
+    for k in act.kinks:
+        x = torch.tensor([k.x], dtype=torch.float64)
+        with torch.no_grad():
+            value = float(act.derivative(x)[0])
+        auto = float(autograd_derivative(act, [k.x])[0])
+        if not (math.isclose(value, k.derivative, rel_tol=1e-9, abs_tol=1e-12)
+                and math.isclose(auto, k.derivative, rel_tol=1e-9, abs_tol=1e-12)):
+            findings.append(Finding(
+                act.label, "kinks", k.derivative, value,
+                f"declared f′({k.x:g}) = {k.derivative:g}, but the derivative gives {value:g} "
+                f"and autograd {auto:g}",
+            ))
+    return findings
+
+
+def _check_contract(act: Activation) -> list[Finding]:
+    """SPEC §5: dtype and shape kept, finite for finite input (|x| = 1e4 too), NaN for NaN."""
+    import torch
+
+    findings = []
+    for dtype in (torch.float32, torch.float64):
+        x = torch.tensor([[-1e4, -50.0, -1.0, 0.0], [1.0, 50.0, 1e4, math.nan]], dtype=dtype)
+        for what, fn in (("forward", act.forward), ("derivative", act.derivative)):
+            with torch.no_grad():
+                try:
+                    y = fn(x)
+                except Exception as exc:  # a broken user function is a finding, not a crash
+                    findings.append(Finding(act.label, what, "works", repr(exc), f"{what} raised {exc!r}"))
+                    continue
+            problems = []
+            if y.shape != x.shape or y.dtype != dtype:
+                problems.append(f"returns {tuple(y.shape)} {y.dtype} for {tuple(x.shape)} {dtype}")
+            else:
+                finite = torch.isfinite(y[~torch.isnan(x)])
+                if not bool(finite.all()):
+                    problems.append("is not finite at some finite input (|x| up to 1e4)")
+                if not bool(torch.isnan(y[torch.isnan(x)]).all()):
+                    problems.append("does not return NaN for NaN")
+            for p in problems:
+                findings.append(Finding(act.label, what, "", "", f"{what} {p} ({str(dtype)[6:]})"))
+    return findings
+
+
+def compare(declared: Properties, measured: Properties, name: str) -> list[Finding]:
+    """Every key on which a declaration and a measurement disagree."""
+    from actviz.measure import intervals_agree
+
+    out = []
+    for key in KEYS:
+        d, m = getattr(declared, key), getattr(measured, key)
+        same = intervals_agree(d, m) if isinstance(d, Interval) else d == m
+        if not same:
+            out.append(Finding(name, key, d, m, f"{key}: declared {_show(d)}, measured {_show(m)}"))
+    return out
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, Interval):
+        def end(x: float) -> str:
+            return "inf" if x == math.inf else "-inf" if x == -math.inf else f"{x:.10g}"
+
+        return f"{'[' if v.low_closed else '('}{end(v.low)}, {end(v.high)}{']' if v.high_closed else ')'}"
+    return repr(v)
+
+
+def audit(act: Activation) -> Audit:
+    """Measure ``act``, compare with its declaration, and check its derivative and contract."""
+    from actviz.measure import measure
+
+    measured = measure(act)
+    declared = act.properties if act.declares_properties else measured
+    err, findings = _check_autograd(act)
+    findings = [*compare(declared, measured, act.label), *findings, *_check_kinks(act), *_check_contract(act)]
+    return Audit(act, declared, measured, err, findings)

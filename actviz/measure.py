@@ -1,0 +1,325 @@
+"""Numerical measurement of the properties of SPEC §2.
+
+The registry declares each property; this module re-derives it from the
+forward function and the analytic derivative alone, so that ``actviz check``
+can report a wrong declaration.  Everything is evaluated in float64 on
+
+* a dense *core* grid over [−R, R] (R = 12 × the entry's ``xscale``, widened to
+  hold every kink), with every kink and 0 added as grid points: values here are
+  values *attained* at finite x;
+* one-sided probes at kinks (c ± 1e-9): limits, not attained values;
+* a *tail* ladder ±R·2^k out to ±1e4·xscale: how f and f′ behave as x → ±∞.
+
+Higher derivatives (for the continuity class) come from autograd applied to the
+analytic derivative.  The rules and tolerances are documented next to each
+measurement; they are heuristics with known limits (a function whose
+interesting features lie beyond ±R, or which grows like log x, can fool them).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from actviz.properties import INF, Interval, Properties
+from actviz.registry import Activation
+
+#: orders of derivative examined for jumps; no jump up to this order reports "inf"
+MAX_ORDER = 4
+_CORE_POINTS = 24_001
+_REL = 1e-12  # attainment tolerance, relative
+
+
+@dataclass
+class Samples:
+    """f and f′ sampled for measurement (float64 numpy arrays)."""
+
+    x: Any  # core grid, sorted, kinks and 0 included
+    f: Any
+    d: Any
+    tail_x: Any  # far probes, both sides
+    tail_f: Any
+    tail_d: Any
+    limit_d: Any  # f′ just left and right of each kink
+    limit_f: Any
+    radius: float
+
+
+def _t(values: Any) -> Any:
+    import torch
+
+    return torch.as_tensor(values, dtype=torch.float64)
+
+
+def core_radius(act: Activation) -> float:
+    kink_reach = max((abs(k.x) for k in act.kinks), default=0.0)
+    return max(12.0 * act.xscale, 1.5 * kink_reach + 2.0)
+
+
+def sample(act: Activation) -> Samples:
+    import numpy as np
+    import torch
+
+    r = core_radius(act)
+    kinks = [k.x for k in act.kinks]
+    grid = np.unique(np.concatenate([np.linspace(-r, r, _CORE_POINTS), kinks, [0.0]]))
+    far = r * 2.0 ** np.arange(1, 64)
+    far = far[far <= 2e4 * max(act.xscale, 1.0)]
+    tail = np.concatenate([-far[::-1], far])
+    eps = 1e-9 * max(1.0, *(abs(k) for k in kinks)) if kinks else 1e-9
+    around = np.array([[k - eps, k + eps] for k in kinks]).reshape(-1)
+    with torch.no_grad():
+        x, tx, ax = _t(grid), _t(tail), _t(around)
+        return Samples(
+            x=grid,
+            f=act.forward(x).numpy(),
+            d=act.derivative(x).numpy(),
+            tail_x=tail,
+            tail_f=act.forward(tx).numpy(),
+            tail_d=act.derivative(tx).numpy(),
+            limit_d=act.derivative(ax).numpy(),
+            limit_f=act.forward(ax).numpy(),
+            radius=r,
+        )
+
+
+def _limit(v: Any) -> float:
+    """The limit of a sequence sampled at x, 2x, 4x, … (nearest first), by Aitken's Δ² process."""
+    if len(v) < 3:
+        return float(v[-1])
+    v0, v1, v2 = (float(t) for t in v[-3:])
+    d1, d2 = v1 - v0, v2 - v1
+    if d2 == 0 or d2 == d1 or abs(d2) > abs(d1):
+        return v2
+    return v2 - d2 * d2 / (d2 - d1)
+
+
+def _extent(attained: Any, limits: Any, tail: Any, tail_x: Any) -> Interval:
+    """inf and sup of a function: attained values, limits (kinks, far out), and growth.
+
+    An end is unbounded when the function's magnitude keeps growing along the tail
+    ladder (x doubling) by at least 1.5× per step at the far end; a bounded tail's
+    limit is extrapolated by Aitken's Δ².  An end is attained when a value at a
+    finite grid point reaches it (within 1e-12 relative).
+    """
+    import numpy as np
+
+    sides = [tail[tail_x < 0][::-1], tail[tail_x > 0]]  # each nearest first
+    far = [_limit(v) for v in sides]
+    lo_a, hi_a = float(np.min(attained)), float(np.max(attained))
+    kink_lo = float(np.min(limits)) if limits.size else INF
+    kink_hi = float(np.max(limits)) if limits.size else -INF
+    lo_all = min(lo_a, kink_lo, float(np.min(tail)), *far)
+    hi_all = max(hi_a, kink_hi, float(np.max(tail)), *far)
+
+    def unbounded(sign: float) -> bool:
+        return any(
+            (sign * v)[-1] > 1 and (sign * v)[-1] >= 1.5 * max((sign * v)[-2], 1e-300) for v in sides
+        )
+
+    low = -INF if unbounded(-1.0) else lo_all
+    high = INF if unbounded(1.0) else hi_all
+    tol = lambda v: _REL * (1.0 + abs(v))  # noqa: E731
+    low_closed = low != -INF and lo_a <= low + tol(low)
+    high_closed = high != INF and hi_a >= high - tol(high)
+    return Interval(low, high, low_closed, high_closed)
+
+
+def _refine(fn: Any, x: Any, y: Any, i: int, sign: float) -> float:
+    """Golden-section search for a smooth extremum of ``fn`` bracketed by grid points i±1."""
+    import torch
+
+    if i <= 0 or i >= len(x) - 1:
+        return float(y[i])
+    a, b = float(x[i - 1]), float(x[i + 1])
+    g = (math.sqrt(5) - 1) / 2
+    with torch.no_grad():
+        val = lambda t: sign * float(fn(_t([t]))[0])  # noqa: E731
+        c, d = b - g * (b - a), a + g * (b - a)
+        fc, fd = val(c), val(d)
+        for _ in range(80):
+            if fc > fd:
+                b, d, fd = d, c, fc
+                c = b - g * (b - a)
+                fc = val(c)
+            else:
+                a, c, fc = c, d, fd
+                d = a + g * (b - a)
+                fd = val(d)
+        return sign * max(fc, fd, sign * float(y[i]))
+
+
+def _refined_extent(act_fn: Any, x: Any, y: Any, ext: Interval) -> Interval:
+    """Sharpen attained interior extrema that the grid only brackets."""
+    import numpy as np
+
+    low, high = ext.low, ext.high
+    if ext.low_closed:
+        low = min(low, _refine(act_fn, x, y, int(np.argmin(y)), -1.0))
+    if ext.high_closed:
+        high = max(high, _refine(act_fn, x, y, int(np.argmax(y)), 1.0))
+    return Interval(low, high, ext.low_closed, ext.high_closed)
+
+
+def _derivatives(act: Activation, x: Any, order: int) -> list[Any]:
+    """f′, f″, … up to ``order`` at x, by autograd on the analytic derivative."""
+    import torch
+
+    xt = _t(x).requires_grad_(True)
+    out = [act.derivative(xt)]
+    for _ in range(order - 1):
+        prev = out[-1]
+        if not prev.requires_grad:
+            out.append(torch.zeros_like(prev))
+            continue
+        (g,) = torch.autograd.grad(prev.sum(), xt, create_graph=True, allow_unused=True)
+        out.append(torch.zeros_like(prev) if g is None else g)
+    return [o.detach().numpy() for o in out]
+
+
+def _has_jump(x: Any, g: Any, kinks: list[float], g_left: Any = None, g_right: Any = None) -> bool:
+    """A discontinuity of g: at a kink (one-sided values differ) or anywhere on the grid.
+
+    On the grid, a jump is a step |Δg| > 1e-6 that is over 20 times the steps
+    two places either side of it: a smooth function's steps vary slowly.
+    """
+    import numpy as np
+
+    if g_left is not None:
+        scale = 1.0 + np.maximum(np.abs(g_left), np.abs(g_right))
+        if np.any(np.abs(g_right - g_left) > 1e-5 * scale):
+            return True
+    if not np.all(np.isfinite(g)):
+        return True
+    dg = np.abs(np.diff(g))
+    if dg.size < 3:
+        return False
+    # compare with the steps two places away, so that a lone point off its neighbours'
+    # limits (softsign″(0) = 0 between −2 and 2) counts as the discontinuity it is
+    nb = np.maximum(np.concatenate([[0.0, 0.0], dg[:-2]]), np.concatenate([dg[2:], [0.0, 0.0]]))
+    return bool(np.any((dg > 1e-6) & (dg > 20 * nb)))
+
+
+def continuity(act: Activation, s: Samples | None = None) -> int | str:
+    """The largest k ≤ MAX_ORDER − 1 with f ∈ C^k found, −1 for a jump in f, "inf" if none."""
+    import numpy as np
+
+    s = s or sample(act)
+    kinks = [k.x for k in act.kinks]
+    lim_f = s.limit_f.reshape(-1, 2) if kinks else None
+    if _has_jump(s.x, s.f, kinks, *(lim_f.T if lim_f is not None else (None, None))):
+        return -1
+    eps = 1e-7
+    around = np.array([[k - eps, k + eps] for k in kinks]).reshape(-1)
+    grid_derivs = _derivatives(act, s.x, MAX_ORDER)
+    kink_derivs = _derivatives(act, around, MAX_ORDER) if kinks else None
+    for order, g in enumerate(grid_derivs, start=1):
+        sides = (None, None)
+        if kink_derivs is not None:
+            pair = kink_derivs[order - 1].reshape(-1, 2)
+            sides = (pair[:, 0], pair[:, 1])
+        if _has_jump(s.x, g, kinks, *sides):
+            return order - 1
+    return "inf"
+
+
+def _monotone(values: Any, scale: float) -> bool:
+    import numpy as np
+
+    dv = np.diff(values)
+    tol = 1e-12 * (1.0 + scale)
+    return bool(np.all(dv >= -tol) or np.all(dv <= tol))
+
+
+def _saturates(d_far: Any) -> bool:
+    """|f′| → 0 along the tail ladder (nearest first): tiny at the far end, or decaying steadily."""
+    import numpy as np
+
+    a = np.abs(d_far)
+    if a[-1] <= 1e-6:
+        return True
+    return bool(len(a) >= 3 and a[-1] <= a[-2] / 5 and a[-2] <= a[-3] / 5)
+
+
+def measure(act: Activation) -> Properties:
+    """Measure all twelve properties of ``act`` numerically (see the module docstring)."""
+    import numpy as np
+
+    s = sample(act)
+    xs = np.concatenate([s.tail_x[s.tail_x < 0], s.x, s.tail_x[s.tail_x > 0]])
+    fs = np.concatenate([s.tail_f[s.tail_x < 0], s.f, s.tail_f[s.tail_x > 0]])
+    ds = np.concatenate([s.tail_d[s.tail_x < 0], s.d, s.tail_d[s.tail_x > 0]])
+    order = np.argsort(xs, kind="stable")
+    xs, fs, ds = xs[order], fs[order], ds[order]
+
+    rng = _refined_extent(act.forward, s.x, s.f, _extent(s.f, s.limit_f, s.tail_f, s.tail_x))
+    drng = _refined_extent(act.derivative, s.x, s.d, _extent(s.d, s.limit_d, s.tail_d, s.tail_x))
+
+    scale_f = float(np.max(np.abs(s.f)))
+    i0 = int(np.searchsorted(s.x, 0.0))
+    f0, d0 = float(s.f[i0]), float(s.d[i0])
+    h = 1e-6
+    import torch
+
+    with torch.no_grad():
+        dl, dr = (float(v) for v in act.derivative(_t([-h, h])))
+    identity = abs(f0) <= 1e-12 and abs(d0 - 1) <= 1e-9 and abs(dl - 1) <= 1e-4 and abs(dr - 1) <= 1e-4
+
+    pos = s.x > 0
+    xp = s.x[pos]
+    with torch.no_grad():
+        f_neg = act.forward(_t(-xp)).numpy()
+    fp = s.f[pos]
+    tol = 1e-9 * (1.0 + np.abs(fp))
+    if np.all(np.abs(f_neg + fp) <= tol) and abs(f0) <= 1e-12:
+        symmetry = "odd"
+    elif np.all(np.abs(f_neg - fp) <= tol):
+        symmetry = "even"
+    elif abs(f0) > 1e-12 and np.all(np.abs(f_neg + fp - 2 * f0) <= tol):
+        symmetry = "point"
+    else:
+        symmetry = "none"
+
+    left = s.tail_x < 0
+    sat_l = _saturates(s.tail_d[left][::-1])
+    sat_r = _saturates(s.tail_d[~left])
+    saturation = {(True, True): "both", (True, False): "left", (False, True): "right"}.get(
+        (sat_l, sat_r), "none"
+    )
+
+    # dead: f′ exactly 0 everywhere beyond R/2 on one side (grid and tail)
+    dead_l = bool(np.all(ds[xs <= -s.radius / 2] == 0))
+    dead_r = bool(np.all(ds[xs >= s.radius / 2] == 0))
+
+    sup_abs = drng.sup_abs
+    return Properties(
+        range=rng,
+        derivative_range=drng,
+        monotonic=_monotone(fs, scale_f),
+        continuity=continuity(act, s),  # type: ignore[arg-type]
+        derivative_monotonic=_monotone(ds, float(np.max(np.abs(ds)))),
+        identity_at_origin=identity,
+        symmetry=symmetry,  # type: ignore[arg-type]
+        zero_centered=rng.low < 0 < rng.high,
+        saturation=saturation,  # type: ignore[arg-type]
+        vanishing_gradient=saturation == "both" or sup_abs < 1 - 1e-9,
+        exploding_gradient=sup_abs > 1 + 1e-9,
+        dead_neurons=dead_l or dead_r,
+    )
+
+
+def intervals_agree(declared: Interval, measured: Interval, *, tol: float = 1e-6) -> bool:
+    """Same ends (within ``tol``, relative to 1 + |end|) and the same closedness."""
+
+    def end(a: float, b: float) -> bool:
+        if math.isinf(a) or math.isinf(b):
+            return a == b
+        return abs(a - b) <= tol * (1.0 + abs(a))
+
+    return (
+        end(declared.low, measured.low)
+        and end(declared.high, measured.high)
+        and declared.low_closed == measured.low_closed
+        and declared.high_closed == measured.high_closed
+    )

@@ -1,0 +1,493 @@
+"""The activation registry: one record per activation, one lookup function.
+
+A record (:class:`ActivationSpec`) holds everything about an activation: its
+canonical name and aliases, its parameters with defaults, its formula (plain
+text and LaTeX), the forward function, the analytic derivative written by hand,
+the points where it is not differentiable together with the value used there,
+and its declared properties as a function of the parameters.
+
+:func:`get` binds a record to parameter values and returns an
+:class:`Activation`, the object users work with.
+
+This module imports neither torch nor numpy: ``actviz list`` stays fast.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from actviz.errors import UnknownActivationError, UsageError
+from actviz.properties import Properties
+
+Params = Mapping[str, Any]
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter of an activation.
+
+    ``kind`` is ``"float"`` (a finite real number), ``"choice"`` (one of
+    ``choices``) or ``"floats"`` (a non-empty tuple of finite reals).
+    ``check`` returns an error message for an invalid value, or ``None``.
+    ``learnable`` parameters become trainable in ``actviz compare`` (PReLU's slope).
+    """
+
+    name: str
+    default: Any
+    doc: str = ""
+    kind: str = "float"
+    choices: tuple[str, ...] = ()
+    check: Callable[[Any], str | None] | None = None
+    learnable: bool = False
+    symbol: str = ""
+
+    def parse(self, text: str) -> Any:
+        """Turn the text of ``KEY=VALUE`` into a value of this parameter (validated)."""
+        text = text.strip()
+        if self.kind == "choice":
+            value: Any = text.lower()
+        elif self.kind == "floats":
+            parts = [p for p in text.replace(" ", "").strip("()[]").split(",") if p]
+            try:
+                value = tuple(float(p) for p in parts)
+            except ValueError:
+                raise UsageError(
+                    f"{self.name} takes comma-separated numbers such as 1,0.5,-2, got {text!r}"
+                ) from None
+        else:
+            try:
+                value = float(text)
+            except ValueError:
+                raise UsageError(f"{self.name} takes a number, got {text!r}") from None
+        return self.validate(value)
+
+    def validate(self, value: Any) -> Any:
+        """Return ``value`` normalised, or raise :class:`UsageError`."""
+        if self.kind == "choice":
+            value = str(value).lower()
+            if value not in self.choices:
+                raise UsageError(f"{self.name} must be one of {', '.join(self.choices)}; got {value!r}")
+        elif self.kind == "floats":
+            try:
+                value = tuple(float(v) for v in value)
+            except (TypeError, ValueError):
+                raise UsageError(f"{self.name} takes a sequence of numbers, got {value!r}") from None
+            if not value or not all(math.isfinite(v) for v in value):
+                raise UsageError(f"{self.name} takes a non-empty sequence of finite numbers, got {value!r}")
+        else:
+            if _is_tensor(value):  # a learnable parameter during training
+                return value
+            if isinstance(value, bool):
+                raise UsageError(f"{self.name} takes a number, got {value!r}")
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise UsageError(f"{self.name} takes a number, got {value!r}") from None
+            if not math.isfinite(value):
+                raise UsageError(f"{self.name} must be a finite number, got {value!r}")
+        if self.check is not None:
+            problem = self.check(value)
+            if problem:
+                raise UsageError(f"{self.name} {problem}, got {value!r}")
+        return value
+
+
+def _is_tensor(value: Any) -> bool:
+    return type(value).__module__.startswith("torch") and hasattr(value, "dtype")
+
+
+def positive(value: float) -> str | None:
+    return None if value > 0 else "must be > 0"
+
+
+def non_negative(value: float) -> str | None:
+    return None if value >= 0 else "must be >= 0"
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class Kink:
+    """A point where f is not differentiable and the value f′ takes there by convention."""
+
+    x: float
+    derivative: float
+
+
+@dataclass(frozen=True)
+class ActivationSpec:
+    """One registry record.  ``forward``/``derivative`` take ``(x, **params)``."""
+
+    name: str
+    forward: Callable[..., Any]
+    derivative: Callable[..., Any]
+    formula: str
+    latex: str = ""
+    derivative_formula: str = ""
+    aliases: tuple[str, ...] = ()
+    params: tuple[Param, ...] = ()
+    kinks: Callable[[Params], Sequence[Kink]] | Sequence[Kink] = ()
+    properties: Callable[[Params], Properties] | Properties | None = None
+    summary: str = ""
+    reference: str = ""
+    #: "elementwise", or "maxout" for a unit that is a layer in a network
+    kind: str = "elementwise"
+    #: the characteristic width of f's features (1/β for softplus and swish); measurements scale with it
+    xscale: Callable[[Params], float] | float = 1.0
+    #: a check across parameters: an error message, or None
+    check: Callable[[Params], str | None] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name or normalize(self.name) != self.name:
+            raise ValueError(
+                f"activation name {self.name!r} must be lower case with '_' (e.g. {normalize(self.name)!r})"
+            )
+
+
+def normalize(name: str) -> str:
+    """The lookup key of a name: case-insensitive, ``-`` and ``_`` alike, spaces ignored."""
+    return name.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+# --------------------------------------------------------------------------- bound activation
+
+
+class Activation:
+    """A registry record bound to parameter values: what :func:`get` returns.
+
+    ``forward(x)`` and ``derivative(x)`` take a float32 or float64
+    ``torch.Tensor`` of any shape and return a tensor of the same shape and dtype.
+    """
+
+    __slots__ = ("spec", "params")
+
+    def __init__(self, spec: ActivationSpec, params: Mapping[str, Any] | None = None):
+        values: dict[str, Any] = {p.name: p.default for p in spec.params}
+        known = {p.name: p for p in spec.params}
+        for key, value in (params or {}).items():
+            param = known.get(key)
+            if param is None:
+                if not known:
+                    raise UsageError(f"{spec.name} has no parameters (got {key!r})")
+                raise UsageError(
+                    f"{spec.name} has no parameter {key!r}; its parameters are {', '.join(known)}"
+                )
+            values[key] = param.validate(value)
+        if spec.check is not None:
+            problem = spec.check(values)
+            if problem:
+                raise UsageError(f"{spec.name}: {problem}")
+        self.spec = spec
+        self.params: Mapping[str, Any] = MappingProxyType(values)
+
+    # -- identity
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def label(self) -> str:
+        """The name with non-default parameters, e.g. ``elu(alpha=2)``."""
+        changed = {
+            p.name: self.params[p.name]
+            for p in self.spec.params
+            if not _same(self.params[p.name], p.default)
+        }
+        if not changed:
+            return self.name
+        inner = ", ".join(f"{k}={_fmt_param(v)}" for k, v in changed.items())
+        return f"{self.name}({inner})"
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={_fmt_param(v)}" for k, v in self.params.items())
+        return f"<Activation {self.name}({inner})>"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Activation)
+            and other.spec is self.spec
+            and all(_same(other.params[k], v) for k, v in self.params.items())
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.spec.name, tuple(map(_fmt_param, self.params.values()))))
+
+    def with_params(self, **params: Any) -> Activation:
+        """A copy with some parameters changed."""
+        return Activation(self.spec, {**self.params, **params})
+
+    # -- the function
+    def forward(self, x: Any) -> Any:
+        """f(x), element-wise (maxout: its 1-D unit)."""
+        return self.spec.forward(x, **self.params)
+
+    __call__ = forward
+
+    def derivative(self, x: Any) -> Any:
+        """The analytic f′(x), written by hand; kinks use :attr:`kinks`' values."""
+        return self.spec.derivative(x, **self.params)
+
+    @property
+    def kinks(self) -> tuple[Kink, ...]:
+        """Points where f is not differentiable, with the value f′ takes there."""
+        k = self.spec.kinks
+        return tuple(k(self.params) if callable(k) else k)
+
+    @property
+    def properties(self) -> Properties:
+        """The declared properties at these parameters (measured if the record declares none)."""
+        p = self.spec.properties
+        if p is None:
+            from actviz.measure import measure
+
+            return measure(self)
+        return p(self.params) if callable(p) else p
+
+    @property
+    def declares_properties(self) -> bool:
+        return self.spec.properties is not None
+
+    @property
+    def xscale(self) -> float:
+        s = self.spec.xscale
+        return float(s(self.params) if callable(s) else s)
+
+    @property
+    def formula(self) -> str:
+        return self.spec.formula
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # tensors
+        return False
+
+
+def _fmt_param(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, tuple):
+        return ",".join(_fmt_param(x) for x in v) + ("," if len(v) == 1 else "")
+    return str(v)
+
+
+# --------------------------------------------------------------------------- the registry
+
+_REGISTRY: dict[str, ActivationSpec] = {}
+_LOOKUP: dict[str, str] = {}  # normalised name or alias -> canonical name
+_builtins_loaded = False
+_plugins_loaded = False
+
+
+def _ensure_loaded() -> None:
+    global _builtins_loaded
+    if not _builtins_loaded:
+        _builtins_loaded = True
+        from actviz import activations  # noqa: F401  (registers the built-in entries)
+
+
+def register(spec: ActivationSpec | None = None, /, *, replace: bool = False, **fields: Any) -> ActivationSpec:
+    """Add an activation to the registry and return its record.
+
+    Either pass an :class:`ActivationSpec`, or its fields as keywords::
+
+        import torch, actviz
+        actviz.register(
+            name="squared_relu",
+            forward=lambda x: torch.relu(x) ** 2,
+            derivative=lambda x: 2 * torch.relu(x),
+            formula="max(0, x)²",
+        )
+
+    Every command (``show``, ``table``, ``check``, ``plot``, ``compare``) then
+    works on it.  Without ``properties`` the record declares none, and reports
+    show the measured ones.  A name or alias already taken is an error unless
+    ``replace=True``.
+    """
+    _ensure_loaded()
+    if spec is None:
+        spec = ActivationSpec(**fields)
+    elif fields:
+        raise TypeError("pass either an ActivationSpec or its fields, not both")
+    keys = [spec.name, *map(normalize, spec.aliases)]
+    taken = [(k, _LOOKUP[k]) for k in keys if k in _LOOKUP]
+    if taken and not replace:
+        key, owner = taken[0]
+        raise ValueError(f"{key!r} is already registered (as {owner!r}); pass replace=True")
+    for _, owner in taken:
+        if owner in _REGISTRY:
+            unregister(owner)
+    _REGISTRY[spec.name] = spec
+    for key in keys:
+        _LOOKUP[key] = spec.name
+    return spec
+
+
+def unregister(name: str) -> None:
+    """Remove an activation (by any of its names) from the registry."""
+    spec = get_spec(name)
+    del _REGISTRY[spec.name]
+    for key in [k for k, v in _LOOKUP.items() if v == spec.name]:
+        del _LOOKUP[key]
+
+
+def _load_plugins() -> None:
+    """Import modules named in ``ACTVIZ_PLUGINS`` and the ``actviz.activations`` entry points."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    import importlib
+    import importlib.util
+    import os
+
+    for item in filter(None, (s.strip() for s in os.environ.get("ACTVIZ_PLUGINS", "").split(","))):
+        try:
+            if item.endswith(".py"):
+                mod_name = "actviz_plugin_" + os.path.splitext(os.path.basename(item))[0]
+                spec = importlib.util.spec_from_file_location(mod_name, item)
+                if spec is None or spec.loader is None:
+                    raise ImportError(f"cannot load {item}")
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+            else:
+                importlib.import_module(item)
+        except Exception as exc:  # a broken plugin is the user's error, told in one line
+            from actviz.errors import ActvizError
+
+            raise ActvizError(f"could not load plugin {item!r} from ACTVIZ_PLUGINS: {exc}") from exc
+    try:
+        from importlib.metadata import entry_points
+
+        for ep in entry_points(group="actviz.activations"):
+            ep.load()
+    except Exception:  # pragma: no cover - a broken third-party package must not break actviz
+        pass
+
+
+def load_plugins() -> None:
+    """Register user activations named by ``ACTVIZ_PLUGINS`` (modules or .py files, comma-separated)."""
+    _ensure_loaded()
+    _load_plugins()
+
+
+def names() -> list[str]:
+    """The canonical names of all registered activations, sorted."""
+    _ensure_loaded()
+    return sorted(_REGISTRY)
+
+
+def specs() -> list[ActivationSpec]:
+    """All records, sorted by name."""
+    _ensure_loaded()
+    return [_REGISTRY[n] for n in sorted(_REGISTRY)]
+
+
+def suggest(name: str, n: int = 3) -> list[str]:
+    """Registered names (canonical or aliases) closest to ``name``."""
+    _ensure_loaded()
+    key = normalize(name)
+    close = difflib.get_close_matches(key, list(_LOOKUP), n=n, cutoff=0.5)
+    prefixed = [k for k in _LOOKUP if k.startswith(key) or key.startswith(k)] if key else []
+    out: list[str] = []
+    for k in [*close, *prefixed]:
+        if k not in out:
+            out.append(k)
+    return out[:n]
+
+
+def get_spec(name: str) -> ActivationSpec:
+    """The record of ``name`` (aliases and spelling variants accepted)."""
+    _ensure_loaded()
+    if not isinstance(name, str):
+        raise UsageError(f"an activation name must be a string, got {name!r}")
+    canonical = _LOOKUP.get(normalize(name))
+    if canonical is None:
+        close = suggest(name)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise UnknownActivationError(
+            f"unknown activation {name!r}{hint} ('actviz list' shows them all)"
+        )
+    return _REGISTRY[canonical]
+
+
+def get(name: str | Activation, /, **params: Any) -> Activation:
+    """Look up an activation and bind it to parameters.
+
+    >>> act = get("GELU", approximate="tanh")
+    >>> act.name, act.params["approximate"]
+    ('gelu', 'tanh')
+    """
+    if isinstance(name, Activation):
+        return name.with_params(**params) if params else name
+    return Activation(get_spec(name), params)
+
+
+def parse_assignments(items: Iterable[str], *, qualified: bool) -> dict[str, dict[str, str]]:
+    """Parse ``KEY=VALUE`` (or, with ``qualified``, ``NAME.KEY=VALUE``) strings.
+
+    Returns ``{name: {key: text}}`` (name ``""`` when not qualified); values are
+    validated later, by :class:`Activation`.
+    """
+    out: dict[str, dict[str, str]] = {}
+    example = "NAME.KEY=VALUE, e.g. leaky_relu.negative_slope=0.2" if qualified else "KEY=VALUE, e.g. alpha=2"
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not value.strip():
+            raise UsageError(f"malformed --param {item!r}: expected {example}")
+        owner = ""
+        if qualified:
+            owner, dot, key = key.rpartition(".")
+            if not dot or not owner or not key:
+                raise UsageError(f"malformed --param {item!r}: expected {example}")
+            owner = get_spec(owner).name
+        out.setdefault(owner, {})[key] = value.strip()
+    return out
+
+
+def bind(name: str, texts: Mapping[str, str]) -> Activation:
+    """``get(name)`` with parameters given as text (from the command line)."""
+    spec = get_spec(name)
+    known = {p.name: p for p in spec.params}
+    values: dict[str, Any] = {}
+    for key, text in texts.items():
+        param = known.get(key)
+        if param is None:
+            if not known:
+                raise UsageError(f"{spec.name} has no parameters (got {key!r})")
+            raise UsageError(f"{spec.name} has no parameter {key!r}; its parameters are {', '.join(known)}")
+        try:
+            values[key] = param.parse(text)
+        except UsageError as exc:
+            raise UsageError(f"{spec.name}: {exc}") from None
+    return Activation(spec, values)
+
+
+__all__ = [
+    "Activation",
+    "ActivationSpec",
+    "Kink",
+    "Param",
+    "bind",
+    "get",
+    "get_spec",
+    "load_plugins",
+    "names",
+    "normalize",
+    "parse_assignments",
+    "register",
+    "specs",
+    "suggest",
+    "unregister",
+]

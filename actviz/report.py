@@ -1,0 +1,370 @@
+"""Reports of the registry: functions that turn data into rows, and renderers.
+
+``property_rows`` and ``show_data`` return plain data; ``render_*`` and
+``print_*`` turn it into Rich tables, Markdown, CSV or JSON.  Nothing here
+decides what is true: that is the registry's declarations and the audit's
+measurements.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from actviz.properties import DEFINITIONS, KEYS, Interval, format_value
+from actviz.registry import Activation
+
+#: short column headers for the terminal table (a legend explains them)
+SHORT = {
+    "range": "range",
+    "derivative_range": "f′ range",
+    "monotonic": "mono",
+    "continuity": "C^k",
+    "derivative_monotonic": "f′mono",
+    "identity_at_origin": "id@0",
+    "symmetry": "sym",
+    "zero_centered": "0-c",
+    "saturation": "sat",
+    "vanishing_gradient": "vg",
+    "exploding_gradient": "eg",
+    "dead_neurons": "dead",
+}
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, Interval):
+        return v.to_json()
+    if isinstance(v, tuple):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, float) and not math.isfinite(v):
+        return "inf" if v > 0 else "-inf" if v < 0 else "nan"
+    return v
+
+
+def params_json(act: Activation) -> dict[str, Any]:
+    return {k: _jsonable(v) for k, v in act.params.items()}
+
+
+def property_rows(acts: Sequence[Activation]) -> list[dict[str, Any]]:
+    """One dict per activation: name, aliases, params, the twelve properties, autograd_max_error.
+
+    Property values are Python objects (:class:`Interval`, bool, str, int).
+    """
+    from actviz.audit import autograd_max_error
+
+    rows = []
+    for act in acts:
+        props = act.properties
+        row: dict[str, Any] = {
+            "name": act.name,
+            "label": act.label,
+            "aliases": list(act.spec.aliases),
+            "params": params_json(act),
+        }
+        row.update(props.as_dict())
+        row["autograd_max_error"] = autograd_max_error(act)
+        rows.append(row)
+    return rows
+
+
+def rows_json(rows: list[dict[str, Any]]) -> str:
+    """The ``table --format json`` document (SPEC §3)."""
+    out = []
+    for row in rows:
+        item = {k: _jsonable(v) for k, v in row.items() if k != "label"}
+        out.append(item)
+    return json.dumps(out, indent=2, ensure_ascii=False)
+
+
+def _ascii_interval(v: Interval) -> str:
+    def end(x: float) -> str:
+        return "inf" if x == math.inf else "-inf" if x == -math.inf else repr(float(x))
+
+    return f"{'[' if v.low_closed else '('}{end(v.low)}, {end(v.high)}{']' if v.high_closed else ')'}"
+
+
+def rows_csv(rows: list[dict[str, Any]]) -> str:
+    """CSV with full-precision numbers and ASCII intervals such as ``[0.0, inf)``."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["name", "params", *KEYS, "autograd_max_error"])
+    for row in rows:
+        cells = []
+        for key in KEYS:
+            v = row[key]
+            cells.append(_ascii_interval(v) if isinstance(v, Interval) else v)
+        params = ";".join(f"{k}={_param_text(v)}" for k, v in row["params"].items())
+        writer.writerow([row["name"], params, *cells, f"{row['autograd_max_error']:.3g}"])
+    return buf.getvalue()
+
+
+def _param_text(v: Any) -> str:
+    if isinstance(v, list):
+        return ",".join(f"{x:g}" for x in v)
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def rows_markdown(rows: list[dict[str, Any]]) -> str:
+    """A GitHub-flavoured Markdown table (intervals with ∞, booleans yes/no)."""
+    header = ["activation", *KEYS, "autograd max error"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for row in rows:
+        cells = [f"`{row['label']}`", *(format_value(row[k]) for k in KEYS), f"{row['autograd_max_error']:.1e}"]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def table_markdown(acts: Sequence[Activation]) -> str:
+    """The property table of ``acts`` as Markdown (used by the gallery's index)."""
+    return rows_markdown(property_rows(acts))
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, bool):
+        return "[green]✓[/green]" if v else "[dim]·[/dim]"
+    return format_value(v)
+
+
+def rows_rich(rows: list[dict[str, Any]]) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=0,
+                  header_style="bold")
+    table.add_column("activation", style="bold cyan", no_wrap=True)
+    for key in KEYS:
+        wide = key in ("range", "derivative_range")
+        table.add_column(SHORT[key], justify="left" if wide else "center", overflow="fold",
+                         no_wrap=not wide)
+    table.add_column("AD err", justify="right", no_wrap=True)
+    for row in rows:
+        err = row["autograd_max_error"]
+        table.add_row(row["label"], *(_cell(row[k]) for k in KEYS), f"{err:.0e}" if err > 0 else "0")
+    return table
+
+
+def rows_rich_narrow(rows: list[dict[str, Any]]) -> Any:
+    """For terminals under 100 columns: one wrapped line of properties per activation."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_header=True, header_style="bold")
+    table.add_column("activation", style="bold cyan", overflow="fold")
+    table.add_column("properties", overflow="fold")
+    for row in rows:
+        parts = [f"{SHORT[k]} {_cell(row[k])}" for k in KEYS]
+        parts.append(f"autograd {row['autograd_max_error']:.0e}")
+        table.add_row(row["label"], "  ".join(parts))
+    return table
+
+
+
+def render_table(rows: list[dict[str, Any]], fmt: str) -> str | None:
+    """Text for markdown/csv/json; ``None`` for rich (printed by :func:`print_table`)."""
+    if fmt == "json":
+        return rows_json(rows)
+    if fmt == "csv":
+        return rows_csv(rows)
+    if fmt == "markdown":
+        return rows_markdown(rows)
+    return None
+
+
+def print_table(rows: list[dict[str, Any]], fmt: str) -> None:
+    text = render_table(rows, fmt)
+    if text is not None:
+        print(text, end="" if text.endswith("\n") else "\n")
+        return
+    from rich.console import Console
+
+    console = Console()
+    console.print(rows_rich(rows) if console.width >= 100 else rows_rich_narrow(rows))
+    console.print(
+        "✓ yes  · no   mono: monotonic  C^k: continuity (-1 = jumps)  id@0: identity at origin  "
+        "sym: symmetry  0-c: zero-centred  sat: saturating side(s)  vg/eg: vanishing/exploding "
+        "gradient  dead: f′ = 0 on a half-line  AD err: max |analytic f′ − autograd f′| (float64). "
+        "A bracket means the end is attained. 'actviz show NAME' gives the definitions.",
+        style="dim",
+    )
+
+
+# --------------------------------------------------------------------------- list
+
+
+def print_list(fmt: str) -> None:
+    from actviz import registry
+
+    specs = registry.specs()
+    if fmt == "json":
+        rows = [
+            {"name": s.name, "aliases": list(s.aliases), "formula": s.formula,
+             "params": {p.name: _jsonable(p.default) for p in s.params}, "summary": s.summary}
+            for s in specs
+        ]
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(specs)} registered activations", title_justify="left")
+    table.add_column("name", style="bold cyan", no_wrap=True)
+    table.add_column("aliases")
+    table.add_column("formula")
+    for s in specs:
+        table.add_row(s.name, ", ".join(s.aliases), s.formula)
+    Console().print(table)
+
+
+# --------------------------------------------------------------------------- show
+
+
+def show_data(act: Activation) -> dict[str, Any]:
+    """Everything about one activation at its parameters, with the audit's results."""
+    from actviz.audit import audit, derivative_points
+
+    result = audit(act)
+    spec = act.spec
+    return {
+        "name": act.name,
+        "label": act.label,
+        "aliases": list(spec.aliases),
+        "summary": spec.summary,
+        "formula": spec.formula,
+        "latex": spec.latex,
+        "derivative_formula": spec.derivative_formula,
+        "reference": spec.reference,
+        "kind": spec.kind,
+        "params": [
+            {"name": p.name, "value": _jsonable(act.params[p.name]), "default": _jsonable(p.default),
+             "doc": p.doc, "learnable": p.learnable}
+            for p in spec.params
+        ],
+        "kinks": [{"x": k.x, "derivative": k.derivative} for k in act.kinks],
+        "declared": act.declares_properties,
+        "properties": result.declared,
+        "measured": result.measured,
+        "autograd_max_error": result.autograd_max_error,
+        "autograd_points": int(len(derivative_points(act))),
+        "findings": [f.message for f in result.findings],
+    }
+
+
+def show_json(data: dict[str, Any]) -> str:
+    out = dict(data)
+    out["properties"] = data["properties"].to_json()
+    out["measured"] = data["measured"].to_json()
+    return json.dumps(out, indent=2, ensure_ascii=False)
+
+
+def print_show(data: dict[str, Any]) -> None:
+    from rich.console import Console, Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console()
+    head = Text()
+    head.append(data["label"], style="bold cyan")
+    if data["aliases"]:
+        head.append(f"  (also {', '.join(data['aliases'])})", style="dim")
+    lines: list[Any] = [head]
+    if data["summary"]:
+        lines.append(Text(data["summary"]))
+    lines.append(Text.assemble(("f(x):  ", "bold"), data["formula"]))
+    if data["derivative_formula"]:
+        lines.append(Text.assemble(("f′(x): ", "bold"), data["derivative_formula"]))
+    if data["reference"]:
+        lines.append(Text.assemble(("ref:   ", "bold"), (data["reference"], "italic")))
+    console.print(Panel(Group(*lines), expand=False))
+
+    if data["params"]:
+        pt = Table(title="parameters", title_justify="left", show_edge=False)
+        for col in ("name", "value", "default", "meaning"):
+            pt.add_column(col)
+        for p in data["params"]:
+            doc = p["doc"] + (" (learned in training)" if p["learnable"] else "")
+            pt.add_row(p["name"], _param_text(p["value"]), _param_text(p["default"]), doc)
+        console.print(pt)
+    if data["kinks"]:
+        kinks = ", ".join(f"f′({k['x']:.6g}) = {k['derivative']:.6g}" for k in data["kinks"])
+        console.print(f"[bold]not differentiable at[/bold] {len(data['kinks'])} point(s); value used: {kinks}")
+    else:
+        console.print("[bold]differentiable everywhere[/bold]")
+
+    props, measured = data["properties"], data["measured"]
+    t = Table(title="properties" + ("" if data["declared"] else " (none declared: measured)"),
+              title_justify="left", show_edge=False)
+    t.add_column("property", style="bold")
+    t.add_column("declared")
+    t.add_column("measured")
+    t.add_column("", justify="center")
+    t.add_column("meaning", style="dim", overflow="fold")
+    from actviz.audit import compare
+
+    bad = {f.key for f in compare(props, measured, data["name"])}
+    for key in KEYS:
+        mark = "[red]✗[/red]" if key in bad else "[green]✓[/green]"
+        t.add_row(key, format_value(getattr(props, key)), format_value(getattr(measured, key)), mark,
+                  DEFINITIONS[key])
+    console.print(t)
+    err = data["autograd_max_error"]
+    ok = not any(m.startswith("analytic") for m in data["findings"])
+    verdict = "[green]agrees[/green]" if ok else "[red]DISAGREES[/red]"
+    console.print(
+        f"[bold]autograd check[/bold]: analytic f′ {verdict} with autograd in float64 at "
+        f"{data['autograd_points']} points (kinks and |x| = 1e4 included): max |Δ| = {err:.2g}"
+    )
+    for message in data["findings"]:
+        console.print(f"[red]✗ {message}[/red]")
+
+
+# --------------------------------------------------------------------------- check
+
+
+def print_check(audits: Sequence[Any], fmt: str) -> None:
+    findings = [f for a in audits for f in a.findings]
+    if fmt == "json":
+        doc = {
+            "ok": not findings,
+            "checked": [
+                {"name": a.act.name, "label": a.act.label, "params": params_json(a.act),
+                 "autograd_max_error": a.autograd_max_error, "ok": a.ok}
+                for a in audits
+            ],
+            "disagreements": [f.to_json() for f in findings],
+        }
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
+    table.add_column("activation", style="cyan")
+    table.add_column("properties", justify="center")
+    table.add_column("autograd max err", justify="right")
+    table.add_column("status")
+    for a in audits:
+        n_prop = sum(1 for f in a.findings if f.key in KEYS)
+        props = "12/12" if a.act.declares_properties else "measured"
+        if n_prop:
+            props = f"[red]{12 - n_prop}/12[/red]"
+        status = "[green]ok[/green]" if a.ok else f"[red]{len(a.findings)} disagreement(s)[/red]"
+        table.add_row(a.act.label, props, f"{a.autograd_max_error:.1e}", status)
+    console.print(table)
+    for f in findings:
+        console.print(f"[red]✗[/red] {f.name}: {f.message}")
+    if findings:
+        n = len({f.name for f in findings})
+        console.print(f"[bold red]{len(findings)} disagreement(s) in {n} of {len(audits)} activation(s)[/bold red]")
+    else:
+        console.print(
+            f"[bold green]all {len(audits)} activations agree[/bold green]: declared properties match "
+            "their measurement, and analytic derivatives match autograd"
+        )
