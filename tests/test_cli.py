@@ -1,0 +1,211 @@
+"""The registry commands through Typer's CliRunner: exit codes, output, error lines."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+import actviz
+from actviz.cli import app
+from actviz.properties import KEYS, Interval, Properties
+
+runner = CliRunner()
+
+
+def invoke(*args: str, **kw):
+    return runner.invoke(app, list(args), **kw)
+
+
+def error_line(result) -> str:
+    """The single line a failing command printed on stderr."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+@pytest.fixture
+def custom():
+    """A user activation registered for one test."""
+    spec = actviz.register(
+        name="squared_relu",
+        aliases=("relu2",),
+        forward=lambda x: torch.relu(x) ** 2,
+        derivative=lambda x: 2 * torch.relu(x),
+        formula="max(0, x)²",
+    )
+    yield spec
+    actviz.unregister("squared_relu")
+
+
+def test_list_shows_every_entry_with_aliases():
+    result = invoke("list")
+    assert result.exit_code == 0
+    for name in actviz.names():
+        assert name in result.stdout
+    assert "logistic" in result.stdout and "silu" in result.stdout
+    data = json.loads(invoke("list", "--format", "json").stdout)
+    assert [d["name"] for d in data] == actviz.names()
+
+
+def test_table_json_has_the_spec_shape():
+    result = invoke("table", "--format", "json")
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)
+    assert [r["name"] for r in rows] == actviz.names()
+    for row in rows:
+        assert {"name", "aliases", "params", "autograd_max_error", *KEYS} <= set(row)
+        assert row["autograd_max_error"] < 1e-12
+        low, high, lc, hc = row["range"]
+        assert isinstance(lc, bool) and isinstance(hc, bool)
+    relu = next(r for r in rows if r["name"] == "relu")
+    assert relu["range"] == [0.0, "inf", True, False]
+    assert relu["continuity"] == 0 and relu["saturation"] == "left" and relu["dead_neurons"] is True
+    tanh = next(r for r in rows if r["name"] == "tanh")
+    assert tanh["continuity"] == "inf" and tanh["symmetry"] == "odd"
+
+
+def test_table_formats_and_selection():
+    md = invoke("table", "relu", "Hard-Tanh", "--format", "markdown").stdout
+    assert md.startswith("| activation |") and "`hard_tanh`" in md and md.count("\n") == 4
+    csv_text = invoke("table", "relu", "gelu", "--format", "csv").stdout.splitlines()
+    assert csv_text[0].startswith("name,params,range,derivative_range")
+    assert csv_text[1].startswith('relu,,"[0.0, inf)"')
+    rich = invoke("table", "elu", "--param", "elu.alpha=2")
+    assert rich.exit_code == 0 and "elu(alpha=2)" in rich.stdout and "(−2, ∞)" in rich.stdout
+
+
+def test_show_reports_formula_kinks_properties_and_autograd():
+    result = invoke("show", "leaky-relu", "--param", "negative_slope=-0.5")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "leaky_relu(negative_slope=-0.5)" in out
+    assert "f′(0) = -0.5" in out and "autograd check" in out and "agrees" in out
+    data = json.loads(invoke("show", "elu", "-p", "alpha=2", "--format", "json").stdout)
+    assert data["properties"]["range"] == [-2.0, "inf", False, False]
+    assert data["measured"]["range"] == [-2.0, "inf", False, False]
+    assert data["kinks"] == [{"x": 0.0, "derivative": 2.0}]
+    assert data["findings"] == [] and data["autograd_max_error"] < 1e-12
+
+
+def test_check_passes_on_the_shipped_registry():
+    result = invoke("check")
+    assert result.exit_code == 0, result.output
+    assert f"all {len(actviz.names())} activations agree" in result.stdout
+
+
+def test_check_exits_1_naming_the_broken_key():
+    relu = actviz.get_spec("relu")
+    wrong = Properties(**{**relu.properties.as_dict(), "saturation": "both"})
+    actviz.register(name="broken_relu", forward=relu.forward, derivative=relu.derivative,
+                    formula="max(0, x)", kinks=relu.kinks, properties=wrong)
+    try:
+        result = invoke("check", "broken_relu", "relu")
+        assert result.exit_code == 1
+        assert "saturation: declared 'both', measured 'left'" in result.stdout
+        doc = json.loads(invoke("check", "broken_relu", "--format", "json").stdout)
+        assert doc["ok"] is False and [d["key"] for d in doc["disagreements"]] == ["saturation"]
+    finally:
+        actviz.unregister("broken_relu")
+
+
+def test_check_catches_a_wrong_derivative():
+    actviz.register(name="bad_tanh", forward=torch.tanh, derivative=lambda x: 1 - torch.tanh(x),
+                    formula="tanh(x)", properties=actviz.get("tanh").properties)
+    try:
+        result = invoke("check", "bad_tanh")
+        assert result.exit_code == 1
+        assert "analytic f′ differs from autograd" in result.stdout
+    finally:
+        actviz.unregister("bad_tanh")
+
+
+def test_every_command_works_on_a_user_activation(custom):
+    assert "squared_relu" in invoke("list").stdout
+    shown = invoke("show", "relu2")
+    assert shown.exit_code == 0 and "none declared: measured" in shown.stdout
+    rows = json.loads(invoke("table", "squared_relu", "--format", "json").stdout)
+    assert rows[0]["range"] == [0.0, "inf", True, False] and rows[0]["continuity"] == 1
+    assert invoke("check", "squared_relu").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["show", "gelu2"], "did you mean 'gelu'"),
+        (["show", "elu", "--param", "beta=2"], "elu has no parameter 'beta'; its parameters are alpha"),
+        (["show", "elu", "--param", "alpha=abc"], "alpha takes a number, got 'abc'"),
+        (["show", "elu", "--param", "alpha"], "malformed --param 'alpha'"),
+        (["show", "softplus", "--param", "beta=-1"], "beta must be > 0"),
+        (["show", "elu", "--param", "alpha=nan"], "alpha must be a finite number"),
+        (["show", "gelu", "-p", "approximate=fast"], "approximate must be one of none, tanh"),
+        (["table", "relu", "--param", "gelu.approximate=tanh"], "not among the activations asked for"),
+        (["table", "relu", "--param", "approximate=tanh"], "malformed --param"),
+        (["table", "--format", "xml"], "'xml' is not one of"),
+        (["check", "nosuch"], "unknown activation 'nosuch'"),
+        (["frobnicate"], "No such command 'frobnicate'"),
+        (["show"], "Missing argument"),
+    ],
+)
+def test_wrong_input_is_one_line_and_exit_2(args, expected):
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    line = error_line(result)
+    assert line.startswith("error: ") and expected in line
+
+
+def _run(code: str, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def test_help_and_list_do_not_import_torch_or_matplotlib():
+    for argv in (["actviz", "--help"], ["actviz", "list"], ["actviz", "plot", "--help"],
+                 ["actviz", "compare", "--help"]):
+        proc = _run(f"""
+            import sys
+            sys.argv = {argv!r}
+            from actviz.cli import main
+            try:
+                main()
+            except SystemExit as exc:
+                assert exc.code in (0, None), exc.code
+            heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'matplotlib'))
+            assert not heavy, heavy[:5]
+        """)
+        assert proc.returncode == 0, (argv, proc.stderr)
+
+
+def test_python_dash_m_and_plugins(tmp_path):
+    plugin = tmp_path / "my_acts.py"
+    plugin.write_text(textwrap.dedent("""
+        import torch, actviz
+        actviz.register(name="bent_identity", formula="(sqrt(x² + 1) − 1)/2 + x",
+                        forward=lambda x: (torch.sqrt(x * x + 1) - 1) / 2 + x,
+                        derivative=lambda x: x / (2 * torch.sqrt(x * x + 1)) + 1)
+    """))
+    import os
+
+    env = {**os.environ, "ACTVIZ_PLUGINS": str(plugin)}
+    proc = subprocess.run([sys.executable, "-m", "actviz", "table", "bent_identity", "--format", "json"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    row = json.loads(proc.stdout)[0]
+    assert row["name"] == "bent_identity" and row["monotonic"] is True and row["range"][:2] == ["-inf", "inf"]
+    bad = subprocess.run([sys.executable, "-m", "actviz", "list"], capture_output=True, text=True,
+                         env={**os.environ, "ACTVIZ_PLUGINS": str(tmp_path / "missing.py")}, timeout=120)
+    assert bad.returncode == 1 and bad.stderr.startswith("error: could not load plugin")
+    assert "Traceback" not in bad.stderr
+
+
+def test_interval_json_round_trip():
+    for iv in (Interval(0, math.inf, True, False), Interval(-1, 1), Interval.closed(-0.5, 2)):
+        assert Interval.from_json(iv.to_json()) == iv
+    assert Interval(0, math.inf, True, False).to_json() == [0.0, "inf", True, False]
