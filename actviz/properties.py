@@ -59,7 +59,7 @@ def _fmt_number(v: float) -> str:
         return "−∞"
     if v == 0:
         return "0"
-    text = f"{v:.4g}"
+    text = f"{v:.4f}".rstrip("0").rstrip(".") if 1e-3 <= abs(v) < 1e4 else f"{v:.4g}"
     return text.replace("-", "−")
 
 

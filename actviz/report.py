@@ -300,18 +300,20 @@ def print_show(data: dict[str, Any]) -> None:
     props, measured = data["properties"], data["measured"]
     t = Table(title="properties" + ("" if data["declared"] else " (none declared: measured)"),
               title_justify="left", show_edge=False)
-    t.add_column("property", style="bold")
+    wide = console.width >= 90
+    t.add_column("property", style="bold", no_wrap=True)
     t.add_column("declared")
     t.add_column("measured")
     t.add_column("", justify="center")
-    t.add_column("meaning", style="dim", overflow="fold")
+    if wide:
+        t.add_column("meaning", style="dim", overflow="fold")
     from actviz.audit import compare
 
     bad = {f.key for f in compare(props, measured, data["name"])}
     for key in KEYS:
         mark = "[red]✗[/red]" if key in bad else "[green]✓[/green]"
-        t.add_row(key, format_value(getattr(props, key)), format_value(getattr(measured, key)), mark,
-                  DEFINITIONS[key])
+        cells = [key, format_value(getattr(props, key)), format_value(getattr(measured, key)), mark]
+        t.add_row(*cells, *([DEFINITIONS[key]] if wide else []))
     console.print(t)
     err = data["autograd_max_error"]
     ok = not any(m.startswith("analytic") for m in data["findings"])
