@@ -1,0 +1,319 @@
+"""``actviz data``: where the Fashion-MNIST set is, fetching it, checking it.
+
+``register(app)`` adds the ``data`` group to the main Typer app.  Importing this
+module is cheap: the data layer, Rich and torch are imported inside the commands.
+Failures raise :class:`~actviz.errors.DataError` (exit 1) or
+:class:`~actviz.errors.UsageError` (exit 2); the main app prints them as one line.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, List, Optional
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from actviz.data import DataStatus, FileCheck, ProgressCallback
+
+_DATA_DIR_HELP = (
+    "Use this directory and no other (files missing there are downloaded into it). "
+    "Default: $ACTVIZ_DATA_DIR, else the user cache, else /usr/share/datasets/fashion-mnist."
+)
+_META_KEY = "actviz.data_dir"
+
+
+class OutputFormat(str, enum.Enum):
+    rich = "rich"
+    json = "json"
+
+
+data_app = typer.Typer(
+    name="data",
+    help="Where the Fashion-MNIST data set is, fetching it, checking it.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``data`` command group (status, download, verify) to ``app``."""
+    app.add_typer(
+        data_app,
+        name="data",
+        help="Fashion-MNIST: where it is (status), fetch it (download), check it (verify).",
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)  # paths are never broken across lines
+
+
+def _dir(ctx: typer.Context, data_dir: Optional[Path]) -> Optional[Path]:
+    """The command's --data-dir, else the one given to the group (``actviz data --data-dir X``)."""
+    if data_dir is not None:
+        return data_dir
+    value = ctx.meta.get(_META_KEY)
+    return Path(value) if value is not None else None
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"  # pragma: no cover
+
+
+def _status_json(st: DataStatus) -> dict[str, Any]:
+    return {
+        "directory": str(st.directory),
+        "origin": st.origin,
+        "complete": st.complete,
+        "files": [
+            {
+                "name": f.name,
+                "path": None if f.path is None else str(f.path),
+                "format": None if f.compressed is None else ("gzip" if f.compressed else "plain"),
+                "size": f.size,
+            }
+            for f in st.files
+        ],
+        "searched": [
+            {"origin": origin, "directory": str(d), "complete": done}
+            for origin, d, done in st.searched
+        ],
+    }
+
+
+def _print_status(st: DataStatus, console: Console) -> None:
+    from rich.table import Table
+
+    from actviz.data import ORIGINS
+
+    state = "[green]complete[/]" if st.complete else "[yellow]incomplete[/]"
+    console.print(f"Fashion-MNIST directory: [bold]{st.directory}[/] ({st.origin_text}) — {state}")
+    table = Table(show_edge=False, pad_edge=False)
+    table.add_column("file")
+    table.add_column("format")
+    table.add_column("size", justify="right")
+    for f in st.files:
+        if f.path is None:
+            table.add_row(f.name, "[red]missing[/]", "-")
+        else:
+            table.add_row(f.path.name, "gzip" if f.compressed else "plain", _size(f.size))
+    console.print(table)
+    if len(st.searched) > 1:
+        places = ", ".join(
+            f"{ORIGINS.get(o, o)} {d} ({'complete' if done else 'incomplete'})"
+            for o, d, done in st.searched
+        )
+        console.print(f"Searched: {places}")
+    if st.complete:
+        console.print("Checksums not read here: run `actviz data verify` to check them.")
+    else:
+        console.print(
+            f"Missing {', '.join(st.missing)}: they will be downloaded into {st.directory} "
+            "on first use, or now with `actviz data download`."
+        )
+
+
+def _show_status(data_dir: Optional[Path], fmt: OutputFormat) -> None:
+    from actviz import data
+
+    st = data.status(data_dir)
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(_status_json(st), indent=2))
+    else:
+        _print_status(st, _console())
+
+
+@contextmanager
+def download_progress(console: Console | None = None) -> Iterator[ProgressCallback]:
+    """A Rich progress display (one bar per file, on stderr) as a download callback.
+
+    Use it around any call that may download, e.g.
+    ``with download_progress() as cb: data.load(progress=cb)``.
+    """
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console or Console(stderr=True),
+    )
+    tasks: dict[str, Any] = {}
+
+    def callback(name: str, done: int, total: int | None) -> None:
+        if name not in tasks:
+            tasks[name] = progress.add_task(f"{name}.gz", total=total)
+        progress.update(tasks[name], completed=done, total=total)
+
+    with progress:
+        yield callback
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@data_app.callback()
+def data_main(
+    ctx: typer.Context,
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
+    format: OutputFormat = typer.Option(
+        OutputFormat.rich, "--format", "-f", help="Output of the default status: rich or json."
+    ),
+) -> None:
+    """Where the Fashion-MNIST data set is, fetching it, checking it.
+
+    Without a sub-command: the status (which directory would be used, which files
+    are there).
+    """
+    if data_dir is not None:
+        ctx.meta[_META_KEY] = str(data_dir)
+    if ctx.invoked_subcommand is None:
+        _show_status(data_dir, format)
+
+
+@data_app.command("status")
+def status_cmd(
+    ctx: typer.Context,
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
+    format: OutputFormat = typer.Option(OutputFormat.rich, "--format", "-f", help="rich or json."),
+) -> None:
+    """Which directory would be used and which files it holds (gzip or plain).
+
+    Reads no file contents; `actviz data verify` checks them.
+    """
+    _show_status(_dir(ctx, data_dir), format)
+
+
+@data_app.command("download")
+def download_cmd(
+    ctx: typer.Context,
+    data_dir: Optional[Path] = typer.Option(
+        None,
+        "--data-dir",
+        help="Download into this directory. Default: $ACTVIZ_DATA_DIR, else the user cache.",
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Download all four files again, even if good copies exist."
+    ),
+    mirror: Optional[List[str]] = typer.Option(
+        None,
+        "--mirror",
+        metavar="URL",
+        help="Base URL to fetch the .gz files from (repeatable, tried in order). "
+        "Default: $ACTVIZ_MIRRORS (comma-separated), else the public mirrors.",
+    ),
+) -> None:
+    """Fetch the four files (verified by SHA-256, written atomically).
+
+    Files already present and correct are kept.  Without --data-dir and
+    ACTVIZ_DATA_DIR, a verified copy in the cache or in
+    /usr/share/datasets/fashion-mnist is enough (use --force to fetch into the
+    cache anyway).
+    """
+    from actviz import data
+
+    mirrors = list(mirror) if mirror else None
+    data.mirrors_in_use(mirrors)  # a bad URL is a usage error before anything happens
+    fetched: list[str] = []
+    with download_progress() as bar:
+
+        def callback(name: str, done: int, total: int | None) -> None:
+            if name not in fetched:
+                fetched.append(name)
+            bar(name, done, total)
+
+        dest = data.download(_dir(ctx, data_dir), mirrors=mirrors, progress=callback, force=force)
+    console = _console()
+    if fetched:
+        console.print(f"Downloaded {', '.join(fetched)} into {dest} (verified).")
+    else:
+        console.print(f"Fashion-MNIST is already in {dest} (verified); nothing downloaded.")
+
+
+def _verify_json(checks: list[FileCheck]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": c.name,
+            "path": None if c.path is None else str(c.path),
+            "state": c.state,
+            "sha256": c.sha256,
+            "detail": c.detail,
+        }
+        for c in checks
+    ]
+
+
+@data_app.command("verify")
+def verify_cmd(
+    ctx: typer.Context,
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
+    format: OutputFormat = typer.Option(OutputFormat.rich, "--format", "-f", help="rich or json."),
+) -> None:
+    """Check the SHA-256 of each file's decompressed contents; exit 1 if any fails."""
+    from actviz import data
+    from actviz.errors import DataError
+
+    chosen = _dir(ctx, data_dir)
+    st = data.status(chosen)
+    checks = data.verify(chosen)
+    if format is OutputFormat.json:
+        typer.echo(json.dumps(_verify_json(checks), indent=2))
+    else:
+        from rich.table import Table
+
+        console = _console()
+        console.print(f"Fashion-MNIST directory: [bold]{st.directory}[/] ({st.origin_text})")
+        table = Table(show_edge=False, pad_edge=False)
+        table.add_column("file")
+        table.add_column("result")
+        table.add_column("detail", overflow="fold")
+        style = {"ok": "green", "missing": "red", "mismatch": "red", "corrupt": "red"}
+        for c in checks:
+            detail = "SHA-256 matches" if c.ok else c.detail
+            table.add_row(c.name, f"[{style[c.state]}]{c.state}[/]", detail)
+        console.print(table)
+    bad = [c for c in checks if not c.ok]
+    if bad:
+        listed = ", ".join(f"{c.path or c.name} ({c.state})" for c in bad)
+        where = f" --data-dir {st.directory}" if st.origin == "argument" else ""
+        if all(c.state == "missing" for c in bad):
+            fix = f"run `actviz data download{where}`"
+        elif st.origin == "debian":
+            fix = "reinstall the package (apt-get install --reinstall dataset-fashion-mnist)"
+        else:
+            fix = f"run `actviz data download --force{where}`"
+        raise DataError(
+            f"{len(bad)} of {len(checks)} Fashion-MNIST files failed verification: "
+            f"{listed}. To fix: {fix}"
+        )
