@@ -517,9 +517,13 @@ register(
     ActivationSpec(
         name="gelu",
         summary="Gaussian error linear unit: x weighted by the standard normal CDF Φ(x).",
-        formula="gelu(x) = x·Φ(x) (approximate='tanh': x/2·(1 + tanh(√(2/π)·(x + 0.044715x³))))",
+        formula=lambda p: "gelu(x) = x/2·(1 + tanh(√(2/π)·(x + 0.044715x³)))"
+        if p["approximate"] == "tanh"
+        else "gelu(x) = x·Φ(x), Φ the standard normal CDF",
         latex=r"x \, \Phi(x) = \frac{x}{2}\left(1 + \operatorname{erf}\frac{x}{\sqrt2}\right)",
-        derivative_formula="Φ(x) + x·φ(x)",
+        derivative_formula=lambda p: "(1 + tanh u)/2 + x·(1 − tanh² u)·u′/2, u = √(2/π)·(x + 0.044715x³)"
+        if p["approximate"] == "tanh"
+        else "Φ(x) + x·φ(x), φ the standard normal density",
         forward=lambda x, approximate: F.gelu(x, approximate=approximate),
         derivative=lambda x, approximate: _gelu_d(x, approximate),
         params=(

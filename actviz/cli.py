@@ -74,6 +74,7 @@ app = typer.Typer(
     help="Analyse neural-network activation functions: formulas, verified derivatives and "
     "properties, plots, and a Fashion-MNIST training benchmark.",
     no_args_is_help=True,
+    invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -82,6 +83,7 @@ app = typer.Typer(
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
 ) -> None:
     """Analyse neural-network activation functions.
@@ -94,6 +96,9 @@ def _root(
         from actviz import __version__
 
         typer.echo(f"actviz {__version__}")
+        raise typer.Exit(0)
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
         raise typer.Exit(0)
     from actviz.registry import load_plugins
 

@@ -130,9 +130,10 @@ class ActivationSpec:
     name: str
     forward: Callable[..., Any]
     derivative: Callable[..., Any]
-    formula: str
+    #: plain-text formulas: a string, or a function of the parameters returning one
+    formula: str | Callable[[Params], str]
     latex: str = ""
-    derivative_formula: str = ""
+    derivative_formula: str | Callable[[Params], str] = ""
     aliases: tuple[str, ...] = ()
     params: tuple[Param, ...] = ()
     kinks: Callable[[Params], Sequence[Kink]] | Sequence[Kink] = ()
@@ -263,7 +264,15 @@ class Activation:
 
     @property
     def formula(self) -> str:
-        return self.spec.formula
+        """f in plain text, at these parameters."""
+        f = self.spec.formula
+        return f(self.params) if callable(f) else f
+
+    @property
+    def derivative_formula(self) -> str:
+        """f′ in plain text, at these parameters."""
+        f = self.spec.derivative_formula
+        return f(self.params) if callable(f) else f
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -115,9 +115,13 @@ def rows_markdown(rows: list[dict[str, Any]]) -> str:
     header = ["activation", *KEYS, "autograd max error"]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for row in rows:
-        cells = [f"`{row['label']}`", *(format_value(row[k]) for k in KEYS), f"{row['autograd_max_error']:.1e}"]
+        cells = [f"`{row['label']}`", *(format_value(row[k]) for k in KEYS), _err(row["autograd_max_error"])]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _err(e: float) -> str:
+    return f"{e:.1e}" if e > 0 else "0"
 
 
 def table_markdown(acts: Sequence[Activation]) -> str:
@@ -203,7 +207,7 @@ def print_list(fmt: str) -> None:
     specs = registry.specs()
     if fmt == "json":
         rows = [
-            {"name": s.name, "aliases": list(s.aliases), "formula": s.formula,
+            {"name": s.name, "aliases": list(s.aliases), "formula": Activation(s).formula,
              "params": {p.name: _jsonable(p.default) for p in s.params}, "summary": s.summary}
             for s in specs
         ]
@@ -217,7 +221,7 @@ def print_list(fmt: str) -> None:
     table.add_column("aliases")
     table.add_column("formula")
     for s in specs:
-        table.add_row(s.name, ", ".join(s.aliases), s.formula)
+        table.add_row(s.name, ", ".join(s.aliases), Activation(s).formula)
     Console().print(table)
 
 
@@ -235,9 +239,9 @@ def show_data(act: Activation) -> dict[str, Any]:
         "label": act.label,
         "aliases": list(spec.aliases),
         "summary": spec.summary,
-        "formula": spec.formula,
+        "formula": act.formula,
         "latex": spec.latex,
-        "derivative_formula": spec.derivative_formula,
+        "derivative_formula": act.derivative_formula,
         "reference": spec.reference,
         "kind": spec.kind,
         "params": [

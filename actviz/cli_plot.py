@@ -1,0 +1,105 @@
+"""``actviz plot`` and ``actviz gallery``.
+
+Importing this module is cheap: matplotlib and torch are imported inside the
+commands, after the arguments have been checked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from actviz.errors import UsageError
+
+
+def default_output(names: list[str], derivative: bool) -> Path:
+    """``gelu.png``, ``gelu_derivative.png``, ``relu-tanh.png``."""
+    stem = "-".join(names)
+    if len(stem) > 120:
+        stem = stem[:120].rstrip("-") + "-etc"
+    return Path(stem + ("_derivative" if derivative else "") + ".png")
+
+
+def _bind_all(names: list[str], params: list[str]) -> list:
+    """Look up every name and apply ``NAME.KEY=VALUE`` params; all checks before any work."""
+    from actviz import registry
+
+    canonical: list[str] = []
+    for name in names:
+        c = registry.get_spec(name).name
+        if c not in canonical:
+            canonical.append(c)
+    texts = registry.parse_assignments(params, qualified=True)
+    for owner in texts:
+        if owner not in canonical:
+            raise UsageError(
+                f"--param {owner}.{next(iter(texts[owner]))}=...: {owner} is not being plotted "
+                f"(plotting {', '.join(canonical)})"
+            )
+    return [registry.bind(c, texts.get(c, {})) for c in canonical]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``plot`` and ``gallery`` to the ``actviz`` app."""
+
+    @app.command("plot")
+    def plot_cmd(
+        names: List[str] = typer.Argument(..., metavar="NAME...", help="Activations to draw, in one figure."),
+        derivative: bool = typer.Option(
+            False, "--derivative", "-d",
+            help="Add a panel with the analytic f′ (line) and the autograd f′ (crosses), kinks marked.",
+        ),
+        xmin: float = typer.Option(-6.0, "--xmin", help="Left end of the x range."),
+        xmax: float = typer.Option(6.0, "--xmax", help="Right end of the x range."),
+        param: List[str] = typer.Option(
+            [], "--param", "-p", metavar="NAME.KEY=VALUE",
+            help="A parameter of one of the activations, e.g. leaky_relu.negative_slope=0.2 (repeatable).",
+        ),
+        output: Optional[Path] = typer.Option(
+            None, "--output", "-o", metavar="FILE",
+            help="Output file; the type follows the extension (.png, .svg, .pdf). "
+            "Default: NAME[-NAME...][_derivative].png in the current directory.",
+        ),
+    ) -> None:
+        """Plot f (and with --derivative f′) of one or more activations into a file."""
+        from actviz import plotting
+
+        acts = _bind_all(names, param)
+        xmin, xmax = plotting._check_range(xmin, xmax)
+        path = output if output is not None else default_output([a.name for a in acts], derivative)
+        plotting.check_output_path(path)
+        fig = plotting.plot_activations(acts, derivative=derivative, xmin=xmin, xmax=xmax)
+        written = plotting.save_figure(fig, path)
+        typer.echo(str(written))
+
+    @app.command("gallery")
+    def gallery_cmd(
+        out: Path = typer.Option(Path("gallery"), "--out", "-o", metavar="DIR",
+                                 help="Directory to write into (created if missing)."),
+    ) -> None:
+        """Write a picture of every activation, an overview grid and index.md into DIR."""
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from actviz.gallery import build_gallery
+
+        console = Console(stderr=True)
+        with Progress(
+            TextColumn("[bold]gallery[/]"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.description}"), TimeElapsedColumn(),
+            console=console, transient=True,
+        ) as bar:
+            task = bar.add_task("starting", total=None)
+
+            def report(done: int, total: int, what: str) -> None:
+                bar.update(task, completed=done, total=total, description=what)
+
+            written = build_gallery(out, progress=report)
+        pictures = sum(1 for p in written if p.suffix == ".png" and p.name != "overview.png")
+        typer.echo(f"wrote {pictures} pictures, overview.png and index.md to {out}")
+        typer.echo(str(written[-1]))
+
+
+__all__ = ["register", "default_output"]

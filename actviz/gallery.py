@@ -1,0 +1,193 @@
+"""The gallery: a picture per activation, an overview grid and a Markdown index.
+
+>>> from actviz.gallery import build_gallery
+>>> build_gallery("gallery")        # doctest: +SKIP
+
+Writes into ``out_dir``: ``<name>.png`` (f and f′ with the autograd overlay,
+kinks marked) for every activation, ``overview.png`` (small multiples of f
+and f′) and ``index.md`` (the pictures, each entry's formula, derivative,
+parameters, kinks, summary and reference, and the property table of
+:func:`actviz.report.table_markdown`).  Every link in ``index.md`` points to a
+file written by the same call.  PNGs are written without a timestamp or version,
+so regenerating with nothing changed gives identical files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from actviz.errors import ActvizError
+
+#: called as progress(done, total, what) while the gallery is built
+Progress = Callable[[int, int, str], None]
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, tuple):
+        return "(" + ", ".join(_fmt(x) for x in v) + ")"
+    return str(v)
+
+
+def _md_escape(text: str) -> str:
+    """Escape the characters that Markdown would read as markup in running text."""
+    for ch in ("\\", "*", "_", "`", "|", "[", "]", "<", ">"):
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def _code(text: str) -> str:
+    return f"`{text}`" if "`" not in text else f"`` {text} ``"
+
+
+def _entry_markdown(act: Any, picture: str) -> list[str]:
+    spec = act.spec
+    lines = [f"## {act.label}", ""]
+    if spec.summary:
+        lines += [_md_escape(spec.summary), ""]
+    if spec.aliases:
+        lines += ["Aliases: " + ", ".join(_code(a) for a in spec.aliases), ""]
+    lines += [f"- f: {_code(act.formula)}"]
+    if spec.latex:
+        lines += [f"- LaTeX: $${spec.latex}$$" if "\n" not in spec.latex else "- LaTeX: (multi-line)"]
+    if act.derivative_formula:
+        lines += [f"- f′: {_code(act.derivative_formula)}"]
+    if spec.params:
+        lines += ["- parameters: " + "; ".join(
+            f"{_code(p.name + '=' + _fmt(act.params[p.name]))}" + (f" ({_md_escape(p.doc)})" if p.doc else "")
+            for p in spec.params)]
+    kinks = act.kinks
+    if kinks:
+        lines += ["- not differentiable at: " + ", ".join(
+            f"x = {_fmt(float(k.x))} (f′ = {_fmt(float(k.derivative))} there)" for k in kinks)]
+    if spec.kind == "maxout":
+        lines += ["- in a network: a layer (k linear maps, then the max); the picture is its 1-D unit"]
+    if spec.reference:
+        lines += [f"- reference: {_md_escape(spec.reference)}"]
+    lines += ["", f"![{act.label}: f and f′]({picture})", ""]
+    return lines
+
+
+def build_gallery(
+    out_dir: str | os.PathLike[str],
+    *,
+    acts: Iterable[Any] | None = None,
+    progress: Progress | None = None,
+    xmin: float = -6.0,
+    xmax: float = 6.0,
+) -> list[Path]:
+    """Write the gallery into ``out_dir`` (created if needed); returns the paths written.
+
+    ``acts`` are names or :class:`~actviz.registry.Activation` objects (default:
+    every registered activation).  The last path is ``index.md``.
+    """
+    import matplotlib
+
+    from actviz import registry
+    from actviz.plotting import STYLE, _resolve, plot_activations, plot_overview, save_figure
+
+    acts = [_resolve(a) for a in (registry.names() if acts is None else acts)]
+    if not acts:
+        raise ActvizError("no activations to put in the gallery")
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ActvizError(f"cannot create the gallery directory {str(out)!r}: {exc.strerror or exc}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise ActvizError(f"cannot write into {str(out)!r}: the directory is not writable")
+
+    total = len(acts) + 2
+    written: list[Path] = []
+    pictures: dict[str, str] = {}
+    fig = None
+    with matplotlib.rc_context(STYLE):
+        for i, act in enumerate(acts):
+            if progress:
+                progress(i, total, act.label)
+            fig = plot_activations([act], derivative=True, xmin=xmin, xmax=xmax, fig=fig)
+            name = _file_stem(act)
+            written.append(save_figure(fig, out / f"{name}.png"))
+            pictures[act.label] = f"{name}.png"
+        if progress:
+            progress(len(acts), total, "overview")
+        overview = plot_overview(acts, xmin=xmin, xmax=xmax)
+        written.append(save_figure(overview, out / "overview.png"))
+    if progress:
+        progress(len(acts) + 1, total, "index")
+    index = out / "index.md"
+    _write_text(index, index_markdown(acts, pictures, overview="overview.png"))
+    written.append(index)
+    if progress:
+        progress(total, total, "done")
+    return written
+
+
+def _file_stem(act: Any) -> str:
+    """``gelu``; with non-default parameters a file-name-safe form of the label."""
+    if act.label == act.name:
+        return act.name
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in act.label)
+    return safe.strip("_")
+
+
+def index_markdown(acts: list[Any], pictures: dict[str, str], *, overview: str = "overview.png") -> str:
+    """The text of ``index.md``: links only to ``overview`` and the values of ``pictures``."""
+    from actviz import report
+
+    lines = [
+        "# actviz gallery",
+        "",
+        f"{len(acts)} activation functions: each picture shows f (left) and its derivative f′ (right), "
+        "the analytic f′ as a line with the autograd f′ (float64) overlaid as crosses. "
+        "Filled circles mark the points where f is not differentiable, at the value of f′ used there "
+        "(PyTorch's conventions); open circles are the one-sided limits where f′ jumps. "
+        "Generated by `actviz gallery`; do not edit by hand.",
+        "",
+        "## Overview",
+        "",
+        f"![f and f′ of every activation]({overview})",
+        "",
+        "## Properties",
+        "",
+        report.table_markdown(acts).rstrip(),
+        "",
+        "## The activations",
+        "",
+        " · ".join(a.label for a in acts),
+        "",
+    ]
+    for act in acts:
+        lines += _entry_markdown(act, pictures[act.label])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _write_text(path: Path, text: str) -> None:
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ActvizError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise ActvizError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+        raise
+
+
+__all__ = ["build_gallery", "index_markdown"]
