@@ -1,0 +1,711 @@
+"""The training engine of ``actviz compare``: the reference MLP, trained fast.
+
+The model is d2l's "Multilayer Perceptrons" network: inputs scaled to [0, 1],
+``depth`` hidden layers of ``hidden`` units with the activation under study, a
+linear output layer of 10 logits, the mean cross-entropy, and SGD (or Adam).
+
+How it is fast
+--------------
+* The data set sits in memory as tensors; a mini-batch is one ``index_select``
+  of the uint8 images and one conversion; no DataLoader, no per-sample Python.
+* All activations of one seed are trained **together**, on the same
+  mini-batches (a fair comparison): their first layers are stored side by side
+  in one ``(784, Σ units)`` matrix, so one GEMM computes every model's first
+  pre-activations and one GEMM computes (and applies) every model's first-layer
+  weight update.  The first layer holds ~98% of the FLOPs of the 784-256-10
+  network, and the wider GEMM runs closer to the machine's peak than the
+  single-model one.
+* Forward and backward are written by hand (no autograd graph): the backward
+  pass uses the registry's **analytic** derivative ``act.derivative`` (which
+  ``actviz check`` verifies against autograd).  With SGD the weight gradient is
+  never materialised: ``W.addmm_(A.T, G, alpha=-lr/B)`` computes and applies it
+  in one call.  Activations with learnable parameters (PReLU's slope) get the
+  parameter's gradient from autograd on that one element-wise op.
+* ``torch.set_flush_denormal(True)`` on CPU: sigmoid and tanh produce denormal
+  floats that otherwise slow every GEMM touching them many times over.
+
+Initialisation and batches are reproducible: with seed ``s`` every model's
+weights are drawn from a generator seeded with ``s`` (so the activations of one
+seed start from the same weights, maxout excepted: its first layer is k times
+wider), and the mini-batch order of every epoch from another generator seeded
+with ``s``.  The same seed gives the same numbers on CPU.
+
+Diagnostics (after every epoch, on a fixed probe batch of training images,
+the same for every run):
+
+* ``dead``: per hidden layer, the fraction of units whose derivative
+  f′(pre-activation) is exactly 0 on **every** probe example (a unit that never
+  passes a gradient; ReLU's dead units).
+* ``saturated``: per hidden layer, the fraction of units with
+  |f′(pre-activation)| ≤ 0.01·sup|f′| on **more than half** of the probe
+  examples (sup|f′| from the activation's declared ``derivative_range``; 1 if
+  unbounded or unknown).  This counts units in a flat region of f (sigmoid and
+  tanh tails, ReLU's left half-line); dead units are also saturated.
+* ``grad_norm``: the Frobenius norm of the gradient of the mean probe loss with
+  respect to each weight matrix, from the input layer to the output layer.
+  Vanishing gradients show as norms shrinking towards the input.
+
+Maxout units are never dead nor saturated in this sense (one piece always
+passes the gradient with slope 1), so they report ``None`` for both.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+
+from actviz.errors import UsageError
+from actviz.registry import Activation
+
+__all__ = [
+    "INITS",
+    "OPTIMIZERS",
+    "SATURATION_EPS",
+    "SATURATION_MAJORITY",
+    "TrainConfig",
+    "TrainResult",
+    "flops_per_epoch",
+    "resolve_device",
+    "train_runs",
+]
+
+OPTIMIZERS = ("sgd", "adam")
+#: weight initialisations: ``normal`` is d2l's N(0, 0.01²) with zero biases
+INITS = ("normal", "xavier", "xavier_normal", "kaiming", "kaiming_uniform", "torch")
+#: a unit is saturated on an example when |f′| ≤ SATURATION_EPS · sup|f′|
+SATURATION_EPS = 0.01
+#: ... and saturated when that holds on more than this fraction of the probe batch
+SATURATION_MAJORITY = 0.5
+#: the probe batch is drawn from the training set with this fixed seed
+PROBE_SEED = 20240601
+N_CLASSES = 10
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What ``actviz compare`` trains; the defaults are d2l's reference setup."""
+
+    epochs: int = 10
+    hidden: int = 256
+    depth: int = 1
+    lr: float = 0.1
+    batch_size: int = 256
+    optimizer: str = "sgd"
+    init: str = "normal"
+    device: str = "auto"
+    probe_size: int = 1024
+    threads: int | None = None
+
+    def validate(self) -> TrainConfig:
+        def need(ok: bool, message: str) -> None:
+            if not ok:
+                raise UsageError(message)
+
+        need(isinstance(self.epochs, int) and self.epochs >= 1, f"--epochs must be >= 1, got {self.epochs}")
+        need(self.hidden >= 1, f"--hidden must be >= 1, got {self.hidden}")
+        need(self.depth >= 1, f"--depth must be >= 1, got {self.depth}")
+        need(math.isfinite(self.lr) and self.lr > 0, f"--lr must be a positive number, got {self.lr}")
+        need(self.batch_size >= 1, f"--batch-size must be >= 1, got {self.batch_size}")
+        need(self.optimizer in OPTIMIZERS, f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        need(self.init in INITS, f"--init must be one of {', '.join(INITS)}, got {self.init!r}")
+        need(self.device in ("auto", "cpu", "cuda"), f"--device must be auto, cpu or cuda, got {self.device!r}")
+        need(self.probe_size >= 1, f"the probe batch needs >= 1 example, got {self.probe_size}")
+        need(self.threads is None or self.threads >= 1, f"--threads must be >= 1, got {self.threads}")
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train_runs` returns: one dict per run, and whether Ctrl-C stopped it."""
+
+    runs: list[dict[str, Any]]
+    interrupted: bool = False
+    device: str = "cpu"
+    threads: int = 1
+    flush_denormal: bool = False
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto`` → CUDA when available, else CPU; ``cuda`` without CUDA is an error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda: no CUDA device is available (use --device cpu or auto)")
+    return torch.device(device)
+
+
+def flops_per_epoch(n: int, hidden: int = 256, depth: int = 1, inputs: int = 784, k: int = 1) -> int:
+    """Matmul FLOPs of one training epoch of one model (forward + backward, no input gradient)."""
+    fwd = inputs * hidden * k + (depth - 1) * hidden * hidden * k + hidden * N_CLASSES
+    # backward: weight gradients of every layer, input gradients of every layer but the first
+    bwd = fwd + (depth - 1) * hidden * hidden * k + hidden * N_CLASSES
+    return 2 * n * (fwd + bwd)
+
+
+# --------------------------------------------------------------------------- the models
+
+
+def _sup_abs_derivative(act: Activation) -> float:
+    try:
+        sup = float(act.properties.derivative_range.sup_abs)
+    except Exception:  # a user activation whose properties cannot be measured
+        return 1.0
+    return sup if math.isfinite(sup) and sup > 0 else 1.0
+
+
+def _init_weight(shape: tuple[int, int], init: str, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    fan_in, fan_out = shape
+    w = torch.empty(shape)
+    b = torch.zeros(shape[1])
+    if init == "normal":
+        w.normal_(0.0, 0.01, generator=gen)
+    elif init == "xavier":
+        a = math.sqrt(6.0 / (fan_in + fan_out))
+        w.uniform_(-a, a, generator=gen)
+    elif init == "xavier_normal":
+        w.normal_(0.0, math.sqrt(2.0 / (fan_in + fan_out)), generator=gen)
+    elif init == "kaiming":
+        w.normal_(0.0, math.sqrt(2.0 / fan_in), generator=gen)
+    elif init == "kaiming_uniform":
+        a = math.sqrt(6.0 / fan_in)
+        w.uniform_(-a, a, generator=gen)
+    elif init == "torch":  # nn.Linear's default
+        a = 1.0 / math.sqrt(fan_in)
+        w.uniform_(-a, a, generator=gen)
+        b.uniform_(-a, a, generator=gen)
+    else:  # pragma: no cover - validated before
+        raise UsageError(f"unknown init {init!r}")
+    return w, b
+
+
+def _fast_paths() -> dict[str, tuple[Callable[..., Any], Callable[..., Any]]]:
+    """Fused kernels for the most used built-ins: (forward, backward(dh, h, out)).
+
+    They compute exactly f and dh·f′ of the registry's entries (f′ from the output:
+    σ′ = σ(1 − σ), tanh′ = 1 − tanh², relu′ = [h > 0], i.e. f′(0) = 0 as the registry
+    says); ``tests/test_train.py`` checks them against ``act.derivative``.
+    """
+    aten = torch.ops.aten
+    return {
+        "relu": (torch.relu, lambda dh, h, out: aten.threshold_backward.grad_input(dh, h, 0, grad_input=out)),
+        "sigmoid": (torch.sigmoid, lambda dh, h, out: aten.sigmoid_backward.grad_input(dh, h, grad_input=out)),
+        "tanh": (torch.tanh, lambda dh, h, out: aten.tanh_backward.grad_input(dh, h, grad_input=out)),
+    }
+
+
+def fast_path(act: Activation) -> tuple[Callable[..., Any], Callable[..., Any]] | None:
+    """The fused kernels of a built-in activation, or None (then the generic path is used)."""
+    from actviz.registry import get_spec
+
+    paths = _fast_paths()
+    if act.name in paths and get_spec(act.name) is act.spec and not act.spec.params:
+        return paths[act.name]
+    return None
+
+
+class _Updater:
+    """Applies (or records) the gradient of each parameter.
+
+    Gradients arrive as B times the gradient of the mean loss; ``scale`` = 1/B.
+    With SGD a weight gradient left @ right is computed and applied by one in-place
+    GEMM and never materialised.
+    """
+
+    def __init__(self, lr: float, scale: float, mode: str, norms: dict[int, float] | None = None):
+        self.lr, self.scale, self.mode, self.norms = lr, scale, mode, norms
+
+    def linear(self, layer: int, w: torch.Tensor, b: torch.Tensor | None, left: torch.Tensor,
+               right: torch.Tensor, gb: torch.Tensor | None) -> None:
+        if self.mode == "sgd":
+            w.addmm_(left, right, alpha=-self.lr * self.scale)
+            if b is not None:
+                b.sub_(gb, alpha=self.lr * self.scale)
+        elif self.mode == "grad":
+            w.grad = torch.mm(left, right).mul_(self.scale)
+            if b is not None:
+                b.grad = gb * self.scale
+        else:  # record the norm of the weight gradient
+            g = torch.mm(left, right)
+            if layer == 0:
+                g = g[:-1]  # the first layer's bias is folded in as the last input row
+            assert self.norms is not None
+            self.norms[layer] = float(torch.linalg.matrix_norm(g)) * self.scale
+
+    def param(self, p: torch.Tensor, g: torch.Tensor) -> None:
+        if self.mode == "sgd":
+            with torch.no_grad():
+                p.sub_(g, alpha=self.lr * self.scale)
+        elif self.mode == "grad":
+            p.grad = g * self.scale
+
+
+class _Model:
+    """One MLP.
+
+    The first layer's weights (bias folded in as the last row, the inputs carrying a
+    column of ones) are a column block of the group's fused matrix; hidden layers
+    2.. are (in, out) matrices with a bias, ``Z = A @ W + b``; the output layer is
+    stored (10, in), as ``nn.Linear`` does, and computed transposed (logitsᵀ = W·Aᵀ):
+    that orientation is several times faster for the skinny 10-row products.
+    """
+
+    def __init__(self, act: Activation, config: TrainConfig, seed: int, inputs: int, device: torch.device):
+        self.act = act
+        self.config = config
+        self.seed = seed
+        self.kind = act.spec.kind
+        self.k = len(act.params["weights"]) if self.kind == "maxout" else 1
+        h, k = config.hidden, self.k
+        gen = torch.Generator().manual_seed(seed)
+        shapes = [(inputs, h * k)] + [(h, h * k)] * (config.depth - 1) + [(h, N_CLASSES)]
+        layers = [_init_weight(s, config.init, gen) for s in shapes]
+        w1, b1 = layers[0]
+        self.first = torch.cat([w1, b1.unsqueeze(0)]).to(device)  # (inputs + 1, h·k)
+        self.weights = [w.to(device) for w, _ in layers[1:-1]]  # hidden layers 2..depth, (in, out)
+        self.biases = [b.to(device) for _, b in layers[1:-1]]
+        self.w_out = layers[-1][0].t().contiguous().to(device)  # (10, h)
+        self.b_out = layers[-1][1].unsqueeze(1).to(device)  # (10, 1)
+        self.learnable = [p.name for p in act.spec.params if p.learnable]
+        # learnable activation parameters: one scalar per hidden layer
+        self.act_params: list[dict[str, torch.Tensor]] = [
+            {name: torch.tensor(float(act.params[name]), device=device, requires_grad=True)
+             for name in self.learnable}
+            for _ in range(config.depth)
+        ]
+        self.fixed = {k_: v for k_, v in act.params.items() if k_ not in self.learnable}
+        self.fast = fast_path(act) if self.kind != "maxout" else None
+        self.sup = _sup_abs_derivative(act)
+        self.active = True
+        self.cols = h * k
+        self.reset_stats()
+
+    def weight_matrices(self) -> list[torch.Tensor]:
+        """The weight matrices, input layer first, each as (in, out) without bias."""
+        return [self.first[:-1], *self.weights, self.w_out.t()]
+
+    def bias_vectors(self) -> list[torch.Tensor]:
+        return [self.first[-1], *self.biases, self.b_out.squeeze(1)]
+
+    # -- statistics of the epoch (kept as tensors; summed once at the end of the epoch)
+    def reset_stats(self) -> None:
+        self.picked: list[torch.Tensor] = []
+        self.preds: list[torch.Tensor] = []
+
+    def epoch_stats(self, labels: torch.Tensor) -> tuple[float, float]:
+        """(mean training loss, training accuracy) of the batches since reset_stats()."""
+        loss = -float(torch.cat(self.picked).double().sum()) / labels.shape[0]
+        acc = int((torch.cat(self.preds, dim=1).argmax(0) == labels).sum()) / labels.shape[0]
+        return loss, acc
+
+    # -- the hidden non-linearity and its backward
+    def _params(self, layer: int, detach: bool = False) -> dict[str, Any]:
+        params = {**self.fixed, **self.act_params[layer]}
+        if detach:
+            params = {k_: (v.detach() if torch.is_tensor(v) else v) for k_, v in params.items()}
+        return params
+
+    def hidden(self, layer: int, z: torch.Tensor) -> tuple[torch.Tensor, Any]:
+        if self.kind == "maxout":
+            h, idx = z.reshape(z.shape[0], self.config.hidden, self.k).max(dim=2)
+            return h, idx
+        if self.fast is not None:
+            h = self.fast[0](z)
+            return h, h
+        if self.learnable:
+            params = self._params(layer)
+            with torch.enable_grad():
+                h = self.act.spec.forward(z, **params)
+            return h.detach(), (z, h, [params[n] for n in self.learnable])
+        return self.act.spec.forward(z, **self.fixed), z
+
+    def hidden_back(self, layer: int, dh: torch.Tensor, ctx: Any, out: torch.Tensor | None,
+                    upd: _Updater) -> torch.Tensor:
+        """dZ from dH (written into ``out`` when given); learnable parameters are updated."""
+        if self.kind == "maxout":
+            b = dh.shape[0]
+            dz = torch.zeros(b, self.config.hidden, self.k, dtype=dh.dtype, device=dh.device)
+            dz.scatter_(2, ctx.unsqueeze(2), dh.unsqueeze(2))
+            dz = dz.view(b, self.cols)
+            return out.copy_(dz) if out is not None else dz
+        if out is None:
+            out = torch.empty_like(dh)
+        if self.fast is not None:
+            return self.fast[1](dh, ctx, out)
+        if self.learnable:
+            z, h, leaves = ctx
+            d = self.act.spec.derivative(z, **self._params(layer, detach=True))  # before the update
+            grads = torch.autograd.grad(h, leaves, dh, allow_unused=True)
+            for leaf, g in zip(leaves, grads):
+                if g is not None:
+                    upd.param(leaf, g)
+        else:
+            d = self.act.spec.derivative(ctx, **self.fixed)
+        return torch.mul(dh, d, out=out)
+
+    def forward_backward(self, z1: torch.Tensor, y: torch.Tensor, onehot_t: torch.Tensor,
+                         upd: _Updater, dz1_out: torch.Tensor | None, x: torch.Tensor | None = None) -> None:
+        """Forward and backward on one batch from the first pre-activation ``z1``.
+
+        The first layer's pre-activation gradient is written into ``dz1_out`` (the
+        group applies it with one fused GEMM), or, when ``x`` (with its ones column)
+        is given, handed to ``upd`` directly.  ``onehot_t`` is the (10, B) one-hot.
+        """
+        depth = self.config.depth
+        acts: list[torch.Tensor] = []
+        ctxs: list[Any] = []
+        z = z1
+        for layer in range(depth):
+            if layer:
+                z = torch.addmm(self.biases[layer - 1], acts[-1], self.weights[layer - 1])
+            h, ctx = self.hidden(layer, z)
+            acts.append(h)
+            ctxs.append(ctx)
+        logits_t = torch.addmm(self.b_out, self.w_out, acts[-1].t())  # (10, B)
+        logp = torch.log_softmax(logits_t, 0)
+        self.picked.append(logp.gather(0, y.unsqueeze(0)).squeeze(0))
+        self.preds.append(logits_t)  # argmax once per epoch
+        g_t = logp.exp_().sub_(onehot_t)  # (10, B): B × the gradient of the mean loss
+        dh = torch.mm(g_t.t(), self.w_out)
+        upd.linear(depth, self.w_out, self.b_out, g_t, acts[-1], g_t.sum(1, keepdim=True))
+        for layer in range(depth - 1, -1, -1):
+            first = layer == 0
+            dz = self.hidden_back(layer, dh, ctxs[layer], dz1_out if first else None, upd)
+            if not first:
+                w, b = self.weights[layer - 1], self.biases[layer - 1]
+                dh = torch.mm(dz, w.t())
+                upd.linear(layer, w, b, acts[layer - 1].t(), dz, dz.sum(0))
+            elif x is not None:
+                upd.linear(0, self.first, None, x.t(), dz, None)
+
+    def logits(self, z1: torch.Tensor) -> torch.Tensor:
+        """(10, B) logits from the first pre-activation (no gradients)."""
+        h = z1
+        for layer in range(self.config.depth):
+            if layer:
+                h = torch.addmm(self.biases[layer - 1], h, self.weights[layer - 1])
+            h, _ = self.hidden(layer, h)
+        return torch.addmm(self.b_out, self.w_out, h.t())
+
+    def learned(self) -> dict[str, list[float]]:
+        return {n: [float(p[n].detach()) for p in self.act_params] for n in self.learnable}
+
+
+class _Group:
+    """The models of one seed, trained together on the same mini-batches."""
+
+    def __init__(self, models: list[_Model], config: TrainConfig, device: torch.device):
+        self.models = models
+        self.config = config
+        self.device = device
+        # the fused first layer: every model's first weights (and bias row) side by side
+        self.w1 = torch.cat([m.first for m in models], dim=1).contiguous()
+        self.slices: list[slice] = []
+        start = 0
+        for m in models:
+            sl = slice(start, start + m.cols)
+            m.first = self.w1[:, sl]  # a view: the model sees the fused storage
+            self.slices.append(sl)
+            start += m.cols
+        self.opt: torch.optim.Optimizer | None = None
+        if config.optimizer == "adam":
+            params = [self.w1]
+            for m in models:
+                params += m.weights + m.biases + [m.w_out, m.b_out]
+                params += [p for d in m.act_params for p in d.values()]
+            self.opt = torch.optim.Adam(params, lr=config.lr)
+
+    @torch.no_grad()
+    def step(self, x: torch.Tensor, y: torch.Tensor, onehot_t: torch.Tensor, dz1: torch.Tensor) -> None:
+        """One SGD/Adam step of every active model on the batch (x with its ones column)."""
+        scale = 1.0 / x.shape[0]
+        upd = _Updater(self.config.lr, scale, "sgd" if self.opt is None else "grad")
+        z1 = torch.mm(x, self.w1)
+        for m, sl in zip(self.models, self.slices):
+            if m.active:
+                m.forward_backward(z1[:, sl], y, onehot_t, upd, dz1[:, sl])
+        if self.opt is None:
+            self.w1.addmm_(x.t(), dz1, alpha=-self.config.lr * scale)
+        else:
+            self.w1.grad = torch.mm(x.t(), dz1).mul_(scale)
+            self.opt.step()
+
+    @torch.no_grad()
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor, chunk: int = 10000) -> list[tuple[float, float]]:
+        """(accuracy, mean loss) of every model on (x, y); x float, scaled, with its ones column."""
+        correct = [0] * len(self.models)
+        loss = [0.0] * len(self.models)
+        for i in range(0, x.shape[0], chunk):
+            xb, yb = x[i : i + chunk], y[i : i + chunk]
+            z1 = torch.mm(xb, self.w1)
+            for j, (m, sl) in enumerate(zip(self.models, self.slices)):
+                if m.active:
+                    logits_t = m.logits(z1[:, sl])
+                    correct[j] += int((logits_t.argmax(0) == yb).sum())
+                    loss[j] += float(torch.nn.functional.cross_entropy(logits_t.t(), yb, reduction="sum"))
+        n = x.shape[0]
+        return [(c / n, l_ / n) for c, l_ in zip(correct, loss)]
+
+    @torch.no_grad()
+    def diagnostics(self, x: torch.Tensor, y: torch.Tensor) -> list[dict[str, Any] | None]:
+        """Dead and saturated fractions and per-layer gradient norms on the probe batch."""
+        out: list[dict[str, Any] | None] = []
+        onehot_t = torch.nn.functional.one_hot(y, N_CLASSES).to(x.dtype).t().contiguous()
+        for m in self.models:
+            if not m.active:
+                out.append(None)
+                continue
+            dead: list[float | None] = []
+            saturated: list[float | None] = []
+            # one forward pass, recording the registry's f′ at every hidden pre-activation
+            z = torch.mm(x, m.first)
+            for layer in range(m.config.depth):
+                if layer:
+                    z = torch.addmm(m.biases[layer - 1], h, m.weights[layer - 1])
+                if m.kind == "maxout":
+                    dead.append(None)
+                    saturated.append(None)
+                else:
+                    d = m.act.spec.derivative(z, **m._params(layer, detach=True)).abs()
+                    dead.append(float((d == 0).all(0).float().mean()))
+                    flat = (d <= SATURATION_EPS * m.sup).float().mean(0) > SATURATION_MAJORITY
+                    saturated.append(float(flat.float().mean()))
+                h, _ = m.hidden(layer, z)
+            norms: dict[int, float] = {}
+            saved = (m.picked, m.preds)
+            m.reset_stats()
+            m.forward_backward(torch.mm(x, m.first), y, onehot_t, _Updater(0.0, 1.0 / x.shape[0], "norm", norms),
+                               None, x=x)
+            probe_loss, _ = m.epoch_stats(y)
+            m.picked, m.preds = saved
+            out.append(
+                {
+                    "probe_loss": probe_loss,
+                    "dead": dead,
+                    "saturated": saturated,
+                    "grad_norm": [norms[i] for i in range(m.config.depth + 1)],
+                }
+            )
+        return out
+
+
+# --------------------------------------------------------------------------- the engine
+
+
+def _jsonable_params(act: Activation) -> dict[str, Any]:
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in act.params.items()}
+
+
+def _finite(v: float) -> bool:
+    return math.isfinite(v)
+
+
+def train_runs(
+    acts: Sequence[Activation],
+    data: Any,
+    config: TrainConfig | None = None,
+    *,
+    seeds: Sequence[int] = (0,),
+    callback: Callable[[dict[str, Any]], None] | None = None,
+) -> TrainResult:
+    """Train the MLP once per activation and seed; return every run's history.
+
+    ``data`` has ``train_images`` (uint8, (N, 28, 28) or (N, 784)), ``train_labels``,
+    ``test_images`` and ``test_labels`` (an :class:`actviz.data.FashionMNIST`).
+
+    ``callback(event)`` is called with dicts: ``{"event": "start", "total_steps", ...}``,
+    ``{"event": "steps", "n"}`` every few mini-batches, and
+    ``{"event": "epoch", "run": i, "activation", "seed", "epoch", "record"}`` after each
+    epoch of each run.  An exception from it stops training; a KeyboardInterrupt (from it
+    or from Ctrl-C) keeps the epochs completed so far and returns with
+    ``interrupted=True``.
+
+    Each run is a dict: ``activation``, ``label``, ``params``, ``seed``, ``status``
+    (``completed``, ``diverged`` or ``interrupted``), ``epochs_completed``,
+    ``history`` (per epoch: ``epoch``, ``train_loss``, ``train_acc``, ``test_acc``,
+    ``test_loss``, ``time``, ``diagnostics``), ``learned`` (final values of learnable
+    activation parameters) and ``diverged_epoch``.  ``time`` is the run's share of the
+    epoch's wall time (the runs of one seed train together, so the epoch's wall time
+    divided by their number).
+    """
+    config = (config or TrainConfig()).validate()
+    if not acts:
+        raise UsageError("name at least one activation")
+    seeds = list(seeds)
+    if not seeds:
+        raise UsageError("need at least one seed")
+    device = resolve_device(config.device)
+    flush = False
+    was_flushing = _flushing_denormals()
+    if device.type == "cpu":
+        flush = bool(torch.set_flush_denormal(True))
+    threads_before = torch.get_num_threads()
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
+    try:
+        return _train(acts, data, config, seeds, callback, device, flush)
+    finally:  # leave the process as it was (set_flush_denormal is global)
+        if flush and not was_flushing:
+            torch.set_flush_denormal(False)
+        if config.threads is not None:
+            torch.set_num_threads(threads_before)
+
+
+def _flushing_denormals() -> bool:
+    """Whether denormal floats are flushed to zero now (torch has no getter)."""
+    return float(torch.tensor([1e-39]).mul(1.0)[0]) == 0.0
+
+
+def _train(acts: Sequence[Activation], data: Any, config: TrainConfig, seeds: list[int],
+           callback: Callable[[dict[str, Any]], None] | None, device: torch.device, flush: bool) -> TrainResult:
+    t_start = time.perf_counter()
+
+    train_y = data.train_labels.to(device=device, dtype=torch.int64)
+    test_y = data.test_labels.to(device=device, dtype=torch.int64)
+    # training images stay uint8 (a quarter of the bytes to gather per batch); each batch is
+    # converted into a reused float buffer whose last column is the ones of the folded bias
+    train_u8 = data.train_images.reshape(data.train_images.shape[0], -1).to(device)
+    test_x = _inputs(data.test_images, device)
+    n, inputs = train_u8.shape
+    if n == 0:
+        raise UsageError("the training set is empty")
+    onehot = torch.nn.functional.one_hot(train_y, N_CLASSES).to(test_x.dtype)
+    bs = min(config.batch_size, n)
+    n_batches = (n + bs - 1) // bs
+    probe_idx = torch.randperm(n, generator=torch.Generator().manual_seed(PROBE_SEED))[: config.probe_size]
+    probe_idx = probe_idx.to(device)
+    probe_x = _inputs(train_u8.index_select(0, probe_idx), device)
+    probe_y = train_y.index_select(0, probe_idx)
+    u8_buf = torch.empty(bs, inputs, dtype=torch.uint8, device=device)
+    x_buf = torch.empty(bs, inputs + 1, device=device)
+    x_buf[:, -1] = 1.0
+
+    runs: list[dict[str, Any]] = []
+    groups: list[tuple[int, list[int], _Group]] = []
+    for seed in seeds:
+        idx = []
+        models = []
+        for act in acts:
+            idx.append(len(runs))
+            runs.append(
+                {
+                    "activation": act.name,
+                    "label": act.label,
+                    "params": _jsonable_params(act),
+                    "seed": int(seed),
+                    "status": "pending",
+                    "epochs_completed": 0,
+                    "history": [],
+                    "learned": {},
+                    "diverged_epoch": None,
+                    "trained_with": [a.label for a in acts],
+                }
+            )
+            models.append(_Model(act, config, int(seed), inputs, device))
+        groups.append((int(seed), idx, _Group(models, config, device)))
+
+    def emit(event: dict[str, Any]) -> None:
+        if callback is not None:
+            callback(event)
+
+    def diverge(m: _Model, i: int, epoch: int, seed: int) -> None:
+        m.active = False
+        runs[i]["status"] = "diverged"
+        runs[i]["diverged_epoch"] = epoch
+        emit({"event": "diverged", "run": i, "activation": runs[i]["label"], "seed": seed, "epoch": epoch})
+
+    every = max(1, n_batches // 20)
+    result = TrainResult(runs=runs, device=str(device), threads=torch.get_num_threads(), flush_denormal=flush)
+    emit({"event": "start", "total_steps": len(groups) * config.epochs * n_batches, "runs": len(runs),
+          "epochs": config.epochs, "batches": n_batches})
+    try:
+        for seed, idx, group in groups:
+            for i in idx:
+                runs[i]["status"] = "running"
+            gen = torch.Generator().manual_seed(seed)
+            dz1 = torch.zeros(bs, group.w1.shape[1], device=device)
+            for epoch in range(1, config.epochs + 1):
+                t0 = time.perf_counter()
+                alive = [(j, m) for j, m in enumerate(group.models) if m.active]
+                for _, m in alive:
+                    m.reset_stats()
+                perm = torch.randperm(n, generator=gen).to(device)
+                pending = 0
+                for b in range(n_batches):
+                    sel = perm[b * bs : (b + 1) * bs]
+                    k = sel.shape[0]
+                    u8 = torch.index_select(train_u8, 0, sel, out=u8_buf[:k])
+                    xb = x_buf[:k]
+                    xb[:, :-1].copy_(u8).div_(255)
+                    yb = train_y.index_select(0, sel)
+                    oh = onehot.index_select(0, sel).t()
+                    group.step(xb, yb, oh, dz1 if k == bs else dz1[:k])
+                    pending += 1
+                    if pending == every:
+                        emit({"event": "steps", "n": pending})
+                        pending = 0
+                if pending:
+                    emit({"event": "steps", "n": pending})
+                labels = train_y.index_select(0, perm)
+                stats = {}
+                for j, m in alive:  # a non-finite loss stops that run; the others go on
+                    stats[j] = m.epoch_stats(labels)
+                    if not _finite(stats[j][0]):
+                        diverge(m, idx[j], epoch, seed)
+                        dz1[:, group.slices[j]].zero_()
+                evals = group.evaluate(test_x, test_y)
+                diags = group.diagnostics(probe_x, probe_y)
+                share = (time.perf_counter() - t0) / max(1, len(alive))
+                for j, m in alive:
+                    if not m.active:
+                        continue
+                    i = idx[j]
+                    acc, test_loss = evals[j]
+                    if not all(map(_finite, [test_loss, diags[j]["probe_loss"], *diags[j]["grad_norm"]])):
+                        diverge(m, i, epoch, seed)
+                        dz1[:, group.slices[j]].zero_()
+                        continue
+                    record = {
+                        "epoch": epoch,
+                        "train_loss": stats[j][0],
+                        "train_acc": stats[j][1],
+                        "test_acc": acc,
+                        "test_loss": test_loss,
+                        "time": share,
+                        "diagnostics": diags[j],
+                    }
+                    runs[i]["history"].append(record)
+                    runs[i]["epochs_completed"] = epoch
+                    runs[i]["learned"] = m.learned()
+                    emit({"event": "epoch", "run": i, "activation": runs[i]["label"], "seed": seed,
+                          "epoch": epoch, "record": record})
+                if not any(m.active for m in group.models):
+                    break
+            for i in idx:
+                if runs[i]["status"] == "running":
+                    runs[i]["status"] = "completed"
+    except KeyboardInterrupt:
+        result.interrupted = True
+        for run in runs:
+            if run["status"] in ("running", "pending"):
+                run["status"] = "interrupted"
+    result.seconds = time.perf_counter() - t_start
+    return result
+
+
+def _inputs(images: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """uint8 images → float32 (N, pixels + 1) in [0, 1] with a last column of ones (the bias input)."""
+    flat = images.reshape(images.shape[0], -1)
+    out = torch.empty(flat.shape[0], flat.shape[1] + 1, device=device)
+    torch.div(flat.to(device), 255, out=out[:, :-1])
+    out[:, -1] = 1.0
+    return out

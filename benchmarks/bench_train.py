@@ -1,0 +1,232 @@
+"""Benchmark of ``actviz compare``'s training against the machine and two reference loops.
+
+Measures, in one run on this machine:
+
+* sgemm throughput at the reference layer's shapes (forward (256×784)@(784×256), weight
+  gradient (784×256)@(256×256), and the 10-unit output layer's); the best is the "peak";
+* a plain single-model PyTorch loop: 784-256-10 ReLU MLP, autograd, torch.optim.SGD, batch
+  256, the data set in memory as float tensors (its best epoch of three);
+* a d2l-style loop: d2l's ``train_ch3`` over ``load_data_fashion_mnist``'s DataLoaders
+  (batch 256, shuffled, 4 workers, each sample a PIL image turned into a tensor by ToTensor),
+  one epoch with its test-accuracy pass;
+* actviz's library call ``train_runs([relu, tanh, sigmoid], data, TrainConfig())`` (10 epochs,
+  evaluation and diagnostics included) per model-epoch;
+* the whole process ``python -m actviz compare relu tanh sigmoid --out TMP`` (start-up, torch
+  import, data loading, plots included) per model-epoch, and its max RSS.
+
+FLOPs per model-epoch count the matmuls of forward and backward (no input gradient):
+see :func:`actviz.train.flops_per_epoch`.
+
+Usage: python benchmarks/bench_train.py [--epochs N] [--skip-process]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def sgemm(m: int, k: int, n: int, seconds: float = 0.6) -> float:
+    """GFLOP/s of (m×k)@(k×n) in float32, the best of several timed blocks."""
+    import torch
+
+    a, b, c = torch.rand(m, k), torch.rand(k, n), torch.empty(m, n)
+    for _ in range(10):
+        torch.mm(a, b, out=c)
+    reps = max(5, int(seconds / 8 / max(2 * m * k * n / 150e9, 1e-6)))
+    best = float("inf")
+    for _ in range(8):
+        t = time.perf_counter()
+        for _ in range(reps):
+            torch.mm(a, b, out=c)
+        best = min(best, (time.perf_counter() - t) / reps)
+    return 2 * m * k * n / best / 1e9
+
+
+def plain_loop(x, y, epochs: int = 3) -> list[float]:
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    for layer in net:
+        if isinstance(layer, nn.Linear):
+            nn.init.normal_(layer.weight, std=0.01)
+            nn.init.zeros_(layer.bias)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss_fn = nn.CrossEntropyLoss()
+    times = []
+    n = x.shape[0]
+    for _ in range(epochs):
+        t = time.perf_counter()
+        perm = torch.randperm(n)
+        for i in range(0, n, 256):
+            idx = perm[i : i + 256]
+            loss = loss_fn(net(x[idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        times.append(time.perf_counter() - t)
+    return times
+
+
+class _D2LFashionMNIST:
+    """What d2l's ``load_data_fashion_mnist`` iterates: torchvision's FashionMNIST with ToTensor.
+
+    torchvision is not a dependency, so this re-creates its per-sample path: the uint8 image
+    becomes a PIL image (as ``FashionMNIST.__getitem__`` does), then ``ToTensor`` turns it into
+    a (1, 28, 28) float tensor in [0, 1] (the same numpy/view/permute/div steps).
+    """
+
+    def __init__(self, images, labels):
+        self.images, self.labels = images.numpy(), labels.numpy()
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int):
+        import numpy as np
+        import torch
+        from PIL import Image
+
+        pic = Image.fromarray(self.images[i], mode="L")
+        img = torch.from_numpy(np.array(pic, np.uint8, copy=True))
+        img = img.view(pic.size[1], pic.size[0], 1).permute((2, 0, 1)).contiguous()
+        return img.to(dtype=torch.get_default_dtype()).div(255), int(self.labels[i])
+
+
+def d2l_loop(data) -> float:
+    """One epoch as d2l's ``train_ch3`` runs it: DataLoader (4 workers) + training + test accuracy."""
+    import torch
+    from torch import nn
+    from torch.utils.data import DataLoader
+
+    train_iter = DataLoader(_D2LFashionMNIST(data.train_images, data.train_labels), batch_size=256,
+                            shuffle=True, num_workers=4)
+    test_iter = DataLoader(_D2LFashionMNIST(data.test_images, data.test_labels), batch_size=256,
+                           shuffle=False, num_workers=4)
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    for layer in net:
+        if isinstance(layer, nn.Linear):
+            nn.init.normal_(layer.weight, std=0.01)
+            nn.init.zeros_(layer.bias)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss_fn = nn.CrossEntropyLoss(reduction="none")
+    t = time.perf_counter()
+    for xb, yb in train_iter:
+        loss = loss_fn(net(xb), yb)
+        opt.zero_grad()
+        loss.mean().backward()
+        opt.step()
+    correct = 0
+    with torch.no_grad():
+        for xb, yb in test_iter:
+            correct += int((net(xb).argmax(1) == yb).sum())
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--epochs", type=int, default=10, help="epochs of the library call (default 10)")
+    ap.add_argument("--skip-process", action="store_true", help="do not time the whole process")
+    args = ap.parse_args()
+
+    import torch
+
+    import actviz
+    from actviz import data as data_mod
+    from actviz.train import TrainConfig, flops_per_epoch, train_runs
+
+    data = data_mod.load()
+    n = data.train_images.shape[0]
+    flops = flops_per_epoch(n)
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, cpu count {os.cpu_count()}")
+    print(f"FLOPs per model-epoch (784-256-10, {n} images, forward+backward matmuls): {flops / 1e9:.2f} GFLOP")
+
+    shapes = {"fwd (256x784)@(784x256)": (256, 784, 256), "dW1 (784x256)@(256x256)": (784, 256, 256),
+              "out (256x256)@(256x10)": (256, 256, 10)}
+    rates = {name: sgemm(*s) for name, s in shapes.items()}
+    for name, r in rates.items():
+        print(f"sgemm {name:28s} {r:7.1f} GFLOP/s")
+    peak = max(rates.values())
+    print(f"sgemm peak at the layer's shapes: {peak:.1f} GFLOP/s")
+
+    x = data.train_images.reshape(n, -1).float().div_(255)
+    y = data.train_labels
+    plain = plain_loop(x, y)
+    plain_epoch = min(plain)
+    print(f"plain loop: epochs {', '.join(f'{t:.3f}' for t in plain)} s; best {plain_epoch:.3f} s/epoch "
+          f"= {flops / plain_epoch / 1e9:.1f} GFLOP/s = {flops / plain_epoch / 1e9 / peak:.0%} of peak")
+    del x
+    d2l_epoch = d2l_loop(data)
+    print(f"d2l-style loop (per-sample PIL + ToTensor, DataLoader with 4 workers, test accuracy): "
+          f"{d2l_epoch:.3f} s/epoch")
+
+    acts = [actviz.get(a) for a in ("relu", "tanh", "sigmoid")]
+    t = time.perf_counter()
+    res = train_runs(acts, data, TrainConfig(epochs=args.epochs), seeds=[0])
+    lib = time.perf_counter() - t
+    lib_me = lib / (len(acts) * args.epochs)
+    lib_rate = flops / lib_me / 1e9
+    finals = ", ".join(f"{r['label']} {r['history'][-1]['test_acc']:.4f}" for r in res.runs)
+    print(f"actviz library call: {lib:.2f} s for {len(acts) * args.epochs} model-epochs = {lib_me:.3f} s/model-epoch "
+          f"= {lib_rate:.1f} GFLOP/s (evaluation and diagnostics included); test acc {finals}")
+    del data, res
+
+    proc_me = None
+    rss = None
+    if not args.skip_process:
+        with tempfile.TemporaryDirectory() as tmp:
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "actviz", "compare", "relu", "tanh", "sigmoid", "--out", tmp],
+                           cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wall = time.perf_counter() - t
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB -> MiB
+        proc_me = wall / 30
+        print(f"whole process `python -m actviz compare relu tanh sigmoid`: {wall:.2f} s = {proc_me:.3f} s/model-epoch; "
+              f"max RSS {rss:.0f} MiB")
+
+    print("\nratios")
+    print(f"  actviz throughput / sgemm peak:        {lib_rate / peak:6.2f}   (target >= 0.70)")
+    print(f"  plain loop throughput / sgemm peak:    {flops / plain_epoch / 1e9 / peak:6.2f}")
+    print(f"  library s/model-epoch / plain s/epoch: {lib_me / plain_epoch:6.2f}")
+    if proc_me is not None:
+        print(f"  process s/model-epoch / plain s/epoch: {proc_me / plain_epoch:6.2f}   (target <= 1.2)")
+        print(f"  d2l s/epoch / process s/model-epoch:   {d2l_epoch / proc_me:6.2f}   (target >= 6)")
+        print(f"  max RSS of the process:                {rss:6.0f} MiB (target < 1024)")
+    busy = _others_busy()
+    if busy is not None:
+        print(f"\nnote: other processes used {busy:.0%} of the CPU time during a 1 s sample after the run")
+
+
+def _others_busy() -> float | None:
+    """Fraction of the machine's CPU busy while this process sleeps (noise in the timings)."""
+    try:
+        def read() -> list[int]:
+            with open("/proc/stat") as f:
+                return [int(v) for v in f.readline().split()[1:]]
+
+        a = read()
+        time.sleep(1.0)
+        b = read()
+        d = [j - i for i, j in zip(a, b)]
+        total = sum(d)
+        idle = d[3] + d[4]
+        return (total - idle) / total if total else None
+    except OSError:
+        return None
+
+
+if __name__ == "__main__":
+    main()

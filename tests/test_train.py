@@ -1,0 +1,277 @@
+"""The training engine (actviz.train) on small synthetic data sets."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+
+import actviz
+from actviz import train
+from actviz.errors import UsageError
+from actviz.train import TrainConfig, train_runs
+
+
+@dataclass
+class Synthetic:
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+    source: Path = Path("synthetic")
+
+
+def synthetic(n_train: int = 2000, n_test: int = 500, seed: int = 0) -> Synthetic:
+    """Ten noisy class templates: learnable in an epoch or two, like a tiny Fashion-MNIST."""
+    g = torch.Generator().manual_seed(seed)
+    templates = torch.rand(10, 28, 28, generator=g) * 255
+
+    def make(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        y = torch.randint(0, 10, (n,), generator=g)
+        x = templates[y] * 0.6 + torch.rand(n, 28, 28, generator=g) * 100
+        return x.clamp(0, 255).to(torch.uint8), y
+
+    xtr, ytr = make(n_train)
+    xte, yte = make(n_test)
+    return Synthetic(xtr, ytr, xte, yte)
+
+
+DATA = synthetic()
+
+
+def cfg(**kw) -> TrainConfig:
+    base = dict(epochs=2, hidden=32, batch_size=64, probe_size=256, device="cpu")
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def strip_time(runs):
+    return [[{k: v for k, v in h.items() if k != "time"} for h in r["history"]] for r in runs]
+
+
+def test_init_defaults_and_shapes():
+    config = TrainConfig(device="cpu")
+    m = train._Model(actviz.get("relu"), config, 0, 784, torch.device("cpu"))
+    w = m.weight_matrices()
+    assert [tuple(x.shape) for x in w] == [(784, 256), (256, 10)]
+    for x in w:
+        assert abs(float(x.mean())) < 1e-3
+        assert float(x.std()) == pytest.approx(0.01, rel=0.05)
+    assert all(float(b.abs().max()) == 0 for b in m.bias_vectors())
+
+
+def test_depth_and_maxout_shapes():
+    config = TrainConfig(device="cpu", depth=3, hidden=16)
+    m = train._Model(actviz.get("maxout"), config, 0, 784, torch.device("cpu"))
+    assert m.k == 3
+    assert [tuple(x.shape) for x in m.weight_matrices()] == [(784, 48), (16, 48), (16, 48), (16, 10)]
+    m5 = train._Model(actviz.get("maxout", weights=(1, 2, 3, 4, 5), biases=(0, 0, 0, 0, 0)), config, 0, 784,
+                      torch.device("cpu"))
+    assert m5.k == 5 and tuple(m5.weight_matrices()[0].shape) == (784, 80)
+    h, idx = m.hidden(0, torch.randn(7, 48))
+    assert tuple(h.shape) == (7, 16) and tuple(idx.shape) == (7, 16)
+
+
+@pytest.mark.parametrize("init", train.INITS)
+def test_inits_train(init):
+    res = train_runs([actviz.get("relu")], DATA, cfg(init=init, epochs=1), seeds=[0])
+    assert res.runs[0]["status"] == "completed"
+
+
+def test_learns_and_records_history():
+    res = train_runs([actviz.get("relu"), actviz.get("tanh")], DATA, cfg(epochs=3), seeds=[0])
+    assert not res.interrupted
+    for run in res.runs:
+        assert run["status"] == "completed" and run["epochs_completed"] == 3
+        h = run["history"]
+        assert [e["epoch"] for e in h] == [1, 2, 3]
+        assert h[-1]["test_acc"] > 0.5  # chance is 0.1
+        assert h[-1]["train_loss"] < h[0]["train_loss"]
+        for e in h:
+            assert 0 <= e["train_acc"] <= 1 and e["time"] > 0
+            d = e["diagnostics"]
+            assert len(d["dead"]) == len(d["saturated"]) == 1 and len(d["grad_norm"]) == 2
+            assert all(0 <= v <= 1 for v in d["dead"] + d["saturated"])
+
+
+def test_same_seed_same_numbers_and_different_seed_differs():
+    acts = [actviz.get("relu"), actviz.get("sigmoid")]
+    a = train_runs(acts, DATA, cfg(), seeds=[3])
+    b = train_runs(acts, DATA, cfg(), seeds=[3])
+    c = train_runs(acts, DATA, cfg(), seeds=[4])
+    assert strip_time(a.runs) == strip_time(b.runs)
+    assert strip_time(a.runs) != strip_time(c.runs)
+
+
+def test_batches_shared_and_independent_of_the_company():
+    """A run's numbers depend on its seed only: the same batches whether trained alone or together."""
+    alone = train_runs([actviz.get("tanh")], DATA, cfg(), seeds=[1])
+    together = train_runs([actviz.get("relu"), actviz.get("tanh"), actviz.get("elu")], DATA, cfg(), seeds=[1])
+    h1, h2 = alone.runs[0]["history"], together.runs[1]["history"]
+    for e1, e2 in zip(h1, h2):
+        assert e1["train_loss"] == pytest.approx(e2["train_loss"], rel=1e-4)
+        assert e1["test_acc"] == pytest.approx(e2["test_acc"], abs=2 / 500)
+    assert together.runs[1]["trained_with"] == ["relu", "tanh", "elu"]
+
+
+def test_several_seeds_give_one_run_each():
+    res = train_runs([actviz.get("relu")], DATA, cfg(epochs=1), seeds=[0, 1, 2])
+    assert [r["seed"] for r in res.runs] == [0, 1, 2]
+    accs = {r["history"][0]["train_loss"] for r in res.runs}
+    assert len(accs) == 3
+
+
+def test_prelu_slope_is_learned():
+    res = train_runs([actviz.get("prelu")], DATA, cfg(epochs=2, lr=0.05, init="kaiming"), seeds=[0])
+    run = res.runs[0]
+    assert run["status"] == "completed"
+    (a,) = run["learned"]["a"]
+    assert a != pytest.approx(0.25, abs=1e-6)
+    res2 = train_runs([actviz.get("prelu", a=0.1)], DATA, cfg(epochs=1, optimizer="adam", lr=0.01), seeds=[0])
+    assert res2.runs[0]["learned"]["a"][0] != pytest.approx(0.1, abs=1e-6)
+
+
+def test_maxout_trains():
+    res = train_runs([actviz.get("maxout")], DATA, cfg(epochs=2, depth=2, init="xavier", lr=0.05), seeds=[0])
+    run = res.runs[0]
+    assert run["status"] == "completed" and run["history"][-1]["test_acc"] > 0.5
+    assert run["history"][-1]["diagnostics"]["dead"] == [None, None]
+
+
+@pytest.mark.parametrize("name", actviz.names())
+def test_every_registered_activation_runs(name):
+    res = train_runs([actviz.get(name)], DATA, cfg(epochs=1, hidden=8), seeds=[0])
+    assert res.runs[0]["status"] in ("completed", "diverged")
+
+
+def test_fast_paths_match_the_registry_derivative():
+    z = torch.randn(64, 32) * 4
+    z[0, :4] = 0.0
+    dh = torch.randn(64, 32)
+    for name in ("relu", "sigmoid", "tanh"):
+        act = actviz.get(name)
+        fwd, back = train.fast_path(act)
+        h = fwd(z)
+        assert torch.equal(h, act.forward(z))
+        out = back(dh, h, torch.empty_like(dh))
+        torch.testing.assert_close(out, dh * act.derivative(z), rtol=1e-5, atol=1e-7)
+    assert train.fast_path(actviz.get("elu")) is None
+
+
+@pytest.fixture
+def exploding():
+    spec = actviz.register(
+        name="test_exploding",
+        forward=lambda x: torch.exp(x.clamp(max=80)) * 1e30,
+        derivative=lambda x: torch.exp(x.clamp(max=80)) * 1e30,
+        formula="1e30·e^x",
+        replace=True,
+    )
+    yield spec
+    actviz.unregister("test_exploding")
+
+
+def test_diverged_run_is_reported_and_the_others_go_on(exploding):
+    res = train_runs([actviz.get("test_exploding"), actviz.get("relu")], DATA, cfg(epochs=2), seeds=[0])
+    bad, good = res.runs
+    assert bad["status"] == "diverged" and bad["diverged_epoch"] == 1 and bad["history"] == []
+    assert good["status"] == "completed" and good["epochs_completed"] == 2
+
+
+def test_huge_lr_diverges():
+    res = train_runs([actviz.get("relu")], DATA, cfg(epochs=2, lr=1e12), seeds=[0])
+    assert res.runs[0]["status"] == "diverged"
+
+
+def test_keyboard_interrupt_keeps_completed_epochs():
+    def cb(event):
+        if event["event"] == "epoch" and event["epoch"] == 2:
+            raise KeyboardInterrupt
+
+    res = train_runs([actviz.get("relu")], DATA, cfg(epochs=5), seeds=[0, 1], callback=cb)
+    assert res.interrupted
+    first, second = res.runs
+    assert first["status"] == "interrupted" and first["epochs_completed"] == 2
+    assert second["status"] == "interrupted" and second["history"] == []
+
+
+def test_depth5_sigmoid_gradients_vanish_towards_the_input():
+    res = train_runs([actviz.get("sigmoid"), actviz.get("relu")], DATA,
+                     cfg(epochs=1, depth=5, hidden=64), seeds=[0])
+    g = res.runs[0]["history"][-1]["diagnostics"]["grad_norm"]
+    assert len(g) == 6
+    hidden = g[:5]
+    assert all(a < b for a, b in zip(hidden, hidden[1:])), g
+    assert g[0] < 1e-3 * g[4]
+
+
+def test_callback_events():
+    events = []
+    train_runs([actviz.get("relu")], DATA, cfg(epochs=2), seeds=[0], callback=events.append)
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "start"
+    steps = sum(e["n"] for e in events if e["event"] == "steps")
+    assert steps == events[0]["total_steps"] == 2 * math.ceil(2000 / 64)
+    assert [e["epoch"] for e in events if e["event"] == "epoch"] == [1, 2]
+
+
+def test_config_validation():
+    for bad in (dict(epochs=0), dict(hidden=0), dict(lr=-1.0), dict(lr=float("nan")), dict(optimizer="rmsprop"),
+                dict(init="zeros"), dict(batch_size=0), dict(device="tpu")):
+        with pytest.raises(UsageError):
+            TrainConfig(**bad).validate()
+    with pytest.raises(UsageError):
+        train_runs([], DATA, cfg())
+
+
+def test_flops_per_epoch():
+    # 784-256-10: forward 784·256 + 256·10, backward the same weight products plus 256·10 for dH
+    assert train.flops_per_epoch(1) == 2 * (2 * (784 * 256 + 2560) + 2560)
+
+
+def _autograd_step(m, x, y, lr):
+    """One SGD step of model ``m`` computed by autograd in float64 (the reference)."""
+    ws = [w.detach().clone().double().requires_grad_() for w in m.weight_matrices()]
+    bs = [b.detach().clone().double().requires_grad_() for b in m.bias_vectors()]
+    ps = [{k: v.detach().clone().double().requires_grad_() for k, v in d.items()} for d in m.act_params]
+    h = x[:, :-1].double()
+    for layer in range(m.config.depth):
+        z = h @ ws[layer] + bs[layer]
+        if m.kind == "maxout":
+            h = z.reshape(z.shape[0], m.config.hidden, m.k).max(2).values
+        else:
+            h = m.act.spec.forward(z, **{**m.fixed, **ps[layer]})
+    loss = torch.nn.functional.cross_entropy(h @ ws[-1] + bs[-1], y)
+    params = ws + bs + [p for d in ps for p in d.values()]
+    return [(p - lr * g).detach() for p, g in zip(params, torch.autograd.grad(loss, params))]
+
+
+@pytest.mark.parametrize("name,depth", [("relu", 1), ("tanh", 2), ("sigmoid", 3), ("elu", 2), ("prelu", 2),
+                                        ("maxout", 2), ("gelu", 1), ("leaky_relu", 2)])
+def test_manual_backprop_matches_autograd(name, depth):
+    """The hand-written forward/backward (fused first layer, in-place updates) is one exact SGD step."""
+    config = TrainConfig(hidden=16, depth=depth, init="kaiming", device="cpu", lr=0.1)
+    dev = torch.device("cpu")
+    models = [train._Model(actviz.get(name), config, 0, 20, dev), train._Model(actviz.get("relu"), config, 1, 20, dev)]
+    group = train._Group(models, config, dev)
+    g = torch.Generator().manual_seed(5)
+    x = torch.cat([torch.rand(32, 20, generator=g), torch.ones(32, 1)], 1)
+    y = torch.randint(0, 10, (32,), generator=g)
+    expected = [_autograd_step(m, x, y, 0.1) for m in models]
+    group.step(x, y, torch.nn.functional.one_hot(y, 10).float().t(), torch.zeros(32, group.w1.shape[1]))
+    for m, ref in zip(models, expected):
+        got = m.weight_matrices() + m.bias_vectors() + [p for d in m.act_params for p in d.values()]
+        assert len(got) == len(ref)
+        for a, b in zip(got, ref):
+            torch.testing.assert_close(a.detach().double(), b, rtol=1e-5, atol=1e-6)
+
+
+def test_global_torch_state_is_restored():
+    assert not train._flushing_denormals()
+    threads = torch.get_num_threads()
+    train_runs([actviz.get("sigmoid")], DATA, cfg(epochs=1, threads=1), seeds=[0])
+    assert not train._flushing_denormals()
+    assert torch.get_num_threads() == threads
