@@ -82,10 +82,11 @@ def autograd_derivative(act: Activation, x: Any) -> Any:
     import torch
 
     xt = torch.as_tensor(x, dtype=torch.float64).clone().requires_grad_(True)
-    y = act.forward(xt)
-    if not y.requires_grad:
-        return torch.zeros_like(xt).detach().numpy()
-    (g,) = torch.autograd.grad(y.sum(), xt, allow_unused=True)
+    with torch.enable_grad():
+        y = act.forward(xt)
+        if not y.requires_grad:  # a constant function of x
+            return torch.zeros_like(xt).detach().numpy()
+        (g,) = torch.autograd.grad(y.sum(), xt, allow_unused=True)
     return (torch.zeros_like(xt) if g is None else g).detach().numpy()
 
 

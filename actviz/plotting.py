@@ -34,6 +34,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from actviz.audit import autograd_derivative
 from actviz.errors import ActvizError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -144,22 +145,6 @@ def _eval(fn: Any, xs: Any) -> Any:
     with torch.no_grad():
         out = fn(torch.from_numpy(np.ascontiguousarray(xs, dtype=np.float64)))
     return np.asarray(out.detach().to(torch.float64).cpu().numpy(), dtype=np.float64).reshape(np.shape(xs))
-
-
-def autograd_derivative(act: Activation, xs: Any) -> Any:
-    """f′ by torch.autograd in float64 at the points ``xs`` (numpy in, numpy out)."""
-    import numpy as np
-    import torch
-
-    x = torch.tensor(np.asarray(xs, dtype=np.float64), dtype=torch.float64, requires_grad=True)
-    with torch.enable_grad():
-        y = act.forward(x)
-        if not getattr(y, "requires_grad", False):  # a constant function of x
-            return np.zeros(x.shape)
-        (grad,) = torch.autograd.grad(y.sum(), x, allow_unused=True)
-    if grad is None:
-        return np.zeros(x.shape)
-    return grad.detach().numpy().astype(np.float64)
 
 
 def _kinks_in(act: Activation, xmin: float, xmax: float) -> list[Any]:
