@@ -157,7 +157,8 @@ def register(app: typer.Typer) -> None:
 
         def on_event(event: dict[str, Any]) -> None:
             kind = event["event"]
-            if kind == "start":
+            if kind == "start":  # the display starts with training, so an early error stays one line
+                progress.start()
                 task["id"] = progress.add_task("training", total=event["total_steps"], info="")
             elif kind == "steps":
                 progress.advance(task["id"], event["n"])
@@ -169,11 +170,14 @@ def register(app: typer.Typer) -> None:
                 progress.console.print(f"[red]{event['activation']} (seed {event['seed']}) diverged in epoch "
                                        f"{event['epoch']}[/red]; the others go on")
 
-        with progress:
+        try:
             results = cmp.run_compare(
                 acts, config, seeds=list(range(seed, seed + seeds)), data_dir=data_dir, out=out,
                 target=target, plots=plots, callback=on_event,
             )
+        finally:
+            if task["id"] is not None:
+                progress.stop()
         console = Console()
         console.print(summary_table(results))
         files = results.get("files", {})
