@@ -21,6 +21,9 @@ How it is fast
   never materialised: ``W.addmm_(A.T, G, alpha=-lr/B)`` computes and applies it
   in one call.  Activations with learnable parameters (PReLU's slope) get the
   parameter's gradient from autograd on that one element-wise op.
+* Per step, only the GEMMs and the element-wise kernels run: the first pre-activations
+  go into a buffer kept per batch size, the logits are kept and reduced to the training
+  loss and accuracy once per epoch, and the test-set evaluation reuses its buffers.
 * ``torch.set_flush_denormal(True)`` on CPU: sigmoid and tanh produce denormal
   floats that otherwise slow every GEMM touching them many times over.
 
@@ -188,16 +191,23 @@ def _init_weight(shape: tuple[int, int], init: str, gen: torch.Generator) -> tup
     return w, b
 
 
+def _relu(z: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    # aten's relu is clamp_min(z, 0); this form also takes ``out``
+    return torch.relu(z) if out is None else torch.clamp_min(z, 0, out=out)
+
+
 def _fast_paths() -> dict[str, tuple[Callable[..., Any], Callable[..., Any]]]:
-    """Fused kernels for the most used built-ins: (forward, backward(dh, h, out)).
+    """Fused kernels for the most used built-ins: (forward(z, out=None), backward(dh, h, out)).
 
     They compute exactly f and dh·f′ of the registry's entries (f′ from the output:
     σ′ = σ(1 − σ), tanh′ = 1 − tanh², relu′ = [h > 0], i.e. f′(0) = 0 as the registry
-    says); ``tests/test_train.py`` checks them against ``act.derivative``.
+    says); ``tests/test_train.py`` checks them against ``act.derivative``.  The forward
+    writes into ``out`` when given (a contiguous buffer: the element-wise kernels run
+    up to twice as fast into one as into a fresh tensor from a strided input).
     """
     aten = torch.ops.aten
     return {
-        "relu": (torch.relu, lambda dh, h, out: aten.threshold_backward.grad_input(dh, h, 0, grad_input=out)),
+        "relu": (_relu, lambda dh, h, out: aten.threshold_backward.grad_input(dh, h, 0, grad_input=out)),
         "sigmoid": (torch.sigmoid, lambda dh, h, out: aten.sigmoid_backward.grad_input(dh, h, grad_input=out)),
         "tanh": (torch.tanh, lambda dh, h, out: aten.tanh_backward.grad_input(dh, h, grad_input=out)),
     }
@@ -296,15 +306,17 @@ class _Model:
     def bias_vectors(self) -> list[torch.Tensor]:
         return [self.first[-1], *self.biases, self.b_out.squeeze(1)]
 
-    # -- statistics of the epoch (kept as tensors; summed once at the end of the epoch)
+    # -- statistics of the epoch: the logits of every batch, reduced once at the end of the epoch
     def reset_stats(self) -> None:
-        self.picked: list[torch.Tensor] = []
         self.preds: list[torch.Tensor] = []
 
     def epoch_stats(self, labels: torch.Tensor) -> tuple[float, float]:
         """(mean training loss, training accuracy) of the batches since reset_stats()."""
-        loss = -float(torch.cat(self.picked).double().sum()) / labels.shape[0]
-        acc = int((torch.cat(self.preds, dim=1).argmax(0) == labels).sum()) / labels.shape[0]
+        logits_t = torch.cat(self.preds, dim=1)  # (10, N), the logits before each step's update
+        picked = torch.log_softmax(logits_t, 0).gather(0, labels.unsqueeze(0))
+        loss = -float(picked.double().sum()) / labels.shape[0]
+        # max(0).indices is argmax(0) (the first maximum) and several times faster on (10, N)
+        acc = int((logits_t.max(0).indices == labels).sum()) / labels.shape[0]
         return loss, acc
 
     # -- the hidden non-linearity and its backward
@@ -314,19 +326,22 @@ class _Model:
             params = {k_: (v.detach() if torch.is_tensor(v) else v) for k_, v in params.items()}
         return params
 
-    def hidden(self, layer: int, z: torch.Tensor) -> tuple[torch.Tensor, Any]:
+    def hidden(self, layer: int, z: torch.Tensor, out: torch.Tensor | None = None) -> tuple[torch.Tensor, Any]:
+        """(f(z), what hidden_back needs); f(z) is written into ``out`` when given."""
         if self.kind == "maxout":
             h, idx = z.reshape(z.shape[0], self.config.hidden, self.k).max(dim=2)
-            return h, idx
+            return (h if out is None else out.copy_(h)), idx
         if self.fast is not None:
-            h = self.fast[0](z)
+            h = self.fast[0](z, out=out)
             return h, h
         if self.learnable:
             params = self._params(layer)
             with torch.enable_grad():
                 h = self.act.spec.forward(z, **params)
-            return h.detach(), (z, h, [params[n] for n in self.learnable])
-        return self.act.spec.forward(z, **self.fixed), z
+            ctx = (z, h, [params[n] for n in self.learnable])
+            return (h.detach() if out is None else out.copy_(h.detach())), ctx
+        h = self.act.spec.forward(z, **self.fixed)
+        return (h if out is None else out.copy_(h)), z
 
     def hidden_back(self, layer: int, dh: torch.Tensor, ctx: Any, out: torch.Tensor | None,
                     upd: _Updater) -> torch.Tensor:
@@ -352,13 +367,10 @@ class _Model:
             d = self.act.spec.derivative(ctx, **self.fixed)
         return torch.mul(dh, d, out=out)
 
-    def forward_backward(self, z1: torch.Tensor, y: torch.Tensor, onehot_t: torch.Tensor,
-                         upd: _Updater, dz1_out: torch.Tensor | None, x: torch.Tensor | None = None) -> None:
-        """Forward and backward on one batch from the first pre-activation ``z1``.
+    def forward_hidden(self, z1: torch.Tensor, out: torch.Tensor | None = None) -> tuple[list[torch.Tensor], list[Any]]:
+        """The hidden layers' outputs and backward contexts from the first pre-activation.
 
-        The first layer's pre-activation gradient is written into ``dz1_out`` (the
-        group applies it with one fused GEMM), or, when ``x`` (with its ones column)
-        is given, handed to ``upd`` directly.  ``onehot_t`` is the (10, B) one-hot.
+        The last hidden layer's output is written into ``out`` when given.
         """
         depth = self.config.depth
         acts: list[torch.Tensor] = []
@@ -367,17 +379,24 @@ class _Model:
         for layer in range(depth):
             if layer:
                 z = torch.addmm(self.biases[layer - 1], acts[-1], self.weights[layer - 1])
-            h, ctx = self.hidden(layer, z)
+            h, ctx = self.hidden(layer, z, out if layer == depth - 1 else None)
             acts.append(h)
             ctxs.append(ctx)
-        logits_t = torch.addmm(self.b_out, self.w_out, acts[-1].t())  # (10, B)
-        logp = torch.log_softmax(logits_t, 0)
-        self.picked.append(logp.gather(0, y.unsqueeze(0)).squeeze(0))
-        self.preds.append(logits_t)  # argmax once per epoch
-        g_t = logp.exp_().sub_(onehot_t)  # (10, B): B × the gradient of the mean loss
+        return acts, ctxs
+
+    def output_step(self, h: torch.Tensor, onehot_t: torch.Tensor, upd: _Updater) -> torch.Tensor:
+        """The output layer on the last hidden output ``h``: records the logits, updates, returns dH."""
+        logits_t = torch.addmm(self.b_out, self.w_out, h.t())  # (10, B)
+        self.preds.append(logits_t)  # loss and accuracy once per epoch
+        g_t = torch.log_softmax(logits_t, 0).exp_().sub_(onehot_t)  # (10, B): B × the gradient of the mean loss
         dh = torch.mm(g_t.t(), self.w_out)
-        upd.linear(depth, self.w_out, self.b_out, g_t, acts[-1], g_t.sum(1, keepdim=True))
-        for layer in range(depth - 1, -1, -1):
+        upd.linear(self.config.depth, self.w_out, self.b_out, g_t, h, g_t.sum(1, keepdim=True))
+        return dh
+
+    def backward_hidden(self, dh: torch.Tensor, acts: list[torch.Tensor], ctxs: list[Any], upd: _Updater,
+                        dz1_out: torch.Tensor | None, x: torch.Tensor | None = None) -> None:
+        """Backward through the hidden layers from dH of the last one (see forward_backward)."""
+        for layer in range(self.config.depth - 1, -1, -1):
             first = layer == 0
             dz = self.hidden_back(layer, dh, ctxs[layer], dz1_out if first else None, upd)
             if not first:
@@ -387,21 +406,35 @@ class _Model:
             elif x is not None:
                 upd.linear(0, self.first, None, x.t(), dz, None)
 
-    def logits(self, z1: torch.Tensor) -> torch.Tensor:
-        """(10, B) logits from the first pre-activation (no gradients)."""
-        h = z1
-        for layer in range(self.config.depth):
-            if layer:
-                h = torch.addmm(self.biases[layer - 1], h, self.weights[layer - 1])
-            h, _ = self.hidden(layer, h)
-        return torch.addmm(self.b_out, self.w_out, h.t())
+    def forward_backward(self, z1: torch.Tensor, y: torch.Tensor, onehot_t: torch.Tensor,
+                         upd: _Updater, dz1_out: torch.Tensor | None, x: torch.Tensor | None = None) -> None:
+        """Forward and backward on one batch from the first pre-activation ``z1``.
+
+        The first layer's pre-activation gradient is written into ``dz1_out`` (the
+        group applies it with one fused GEMM), or, when ``x`` (with its ones column)
+        is given, handed to ``upd`` directly.  ``onehot_t`` is the (10, B) one-hot
+        (``y``, the labels, is kept for the callers' convenience).
+        """
+        acts, ctxs = self.forward_hidden(z1)
+        dh = self.output_step(acts[-1], onehot_t, upd)
+        self.backward_hidden(dh, acts, ctxs, upd, dz1_out, x)
+
+    def logits(self, z1: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        """(10, B) logits from the first pre-activation (no gradients); ``out`` takes the last hidden output."""
+        acts, _ = self.forward_hidden(z1, out)
+        return torch.addmm(self.b_out, self.w_out, acts[-1].t())
 
     def learned(self) -> dict[str, list[float]]:
         return {n: [float(p[n].detach()) for p in self.act_params] for n in self.learnable}
 
 
 class _Group:
-    """The models of one seed, trained together on the same mini-batches."""
+    """The models of one seed, trained together on the same mini-batches.
+
+    The first pre-activations are computed into a buffer kept per batch size, and the
+    test-set evaluation into buffers kept from epoch to epoch (fresh tensors of those
+    sizes cost page faults).
+    """
 
     def __init__(self, models: list[_Model], config: TrainConfig, device: torch.device):
         self.models = models
@@ -423,18 +456,30 @@ class _Group:
                 params += m.weights + m.biases + [m.w_out, m.b_out]
                 params += [p for d in m.act_params for p in d.values()]
             self.opt = torch.optim.Adam(params, lr=config.lr)
+        self._work: dict[int, dict[str, torch.Tensor]] = {}
+
+    def _buffers(self, k: int) -> dict[str, torch.Tensor]:
+        """The work buffers of a batch of k examples (two sizes per run: the batch and the last one)."""
+        buf = self._work.get(k)
+        if buf is None:
+            buf = self._work[k] = {"z1": torch.empty(k, self.w1.shape[1], dtype=self.w1.dtype,
+                                                     device=self.w1.device)}
+        return buf
 
     @torch.no_grad()
     def step(self, x: torch.Tensor, y: torch.Tensor, onehot_t: torch.Tensor, dz1: torch.Tensor) -> None:
         """One SGD/Adam step of every active model on the batch (x with its ones column)."""
-        scale = 1.0 / x.shape[0]
-        upd = _Updater(self.config.lr, scale, "sgd" if self.opt is None else "grad")
-        z1 = torch.mm(x, self.w1)
+        k = x.shape[0]
+        scale = 1.0 / k
+        lr = self.config.lr
+        upd = _Updater(lr, scale, "sgd" if self.opt is None else "grad")
+        buf = self._buffers(k)
+        z1 = torch.mm(x, self.w1, out=buf["z1"])
         for m, sl in zip(self.models, self.slices):
             if m.active:
                 m.forward_backward(z1[:, sl], y, onehot_t, upd, dz1[:, sl])
         if self.opt is None:
-            self.w1.addmm_(x.t(), dz1, alpha=-self.config.lr * scale)
+            self.w1.addmm_(x.t(), dz1, alpha=-lr * scale)
         else:
             self.w1.grad = torch.mm(x.t(), dz1).mul_(scale)
             self.opt.step()
@@ -444,13 +489,20 @@ class _Group:
         """(accuracy, mean loss) of every model on (x, y); x float, scaled, with its ones column."""
         correct = [0] * len(self.models)
         loss = [0.0] * len(self.models)
+        # buffers kept from epoch to epoch: fresh ones this size cost page faults every time
+        rows = min(chunk, x.shape[0])
+        buf = self._work.get(-1)
+        if buf is None or buf["z1"].shape[0] != rows:
+            kw = {"dtype": self.w1.dtype, "device": self.w1.device}
+            buf = self._work[-1] = {"z1": torch.empty(rows, self.w1.shape[1], **kw),
+                                    "h": torch.empty(rows, self.config.hidden, **kw)}
         for i in range(0, x.shape[0], chunk):
             xb, yb = x[i : i + chunk], y[i : i + chunk]
-            z1 = torch.mm(xb, self.w1)
+            z1 = torch.mm(xb, self.w1, out=buf["z1"][: xb.shape[0]])
             for j, (m, sl) in enumerate(zip(self.models, self.slices)):
                 if m.active:
-                    logits_t = m.logits(z1[:, sl])
-                    correct[j] += int((logits_t.argmax(0) == yb).sum())
+                    logits_t = m.logits(z1[:, sl], out=buf["h"][: xb.shape[0]])
+                    correct[j] += int((logits_t.max(0).indices == yb).sum())  # = argmax(0), faster
                     loss[j] += float(torch.nn.functional.cross_entropy(logits_t.t(), yb, reduction="sum"))
         n = x.shape[0]
         return [(c / n, l_ / n) for c, l_ in zip(correct, loss)]
@@ -460,14 +512,19 @@ class _Group:
         """Dead and saturated fractions and per-layer gradient norms on the probe batch."""
         out: list[dict[str, Any] | None] = []
         onehot_t = torch.nn.functional.one_hot(y, N_CLASSES).to(x.dtype).t().contiguous()
-        for m in self.models:
+        scale = 1.0 / x.shape[0]
+        z_all = torch.mm(x, self.w1)  # every model's first pre-activations, one GEMM
+        dz_all = torch.zeros_like(z_all)
+        all_norms: list[dict[int, float] | None] = []
+        for m, sl in zip(self.models, self.slices):
             if not m.active:
                 out.append(None)
+                all_norms.append(None)
                 continue
             dead: list[float | None] = []
             saturated: list[float | None] = []
             # one forward pass, recording the registry's f′ at every hidden pre-activation
-            z = torch.mm(x, m.first)
+            z = z_all[:, sl]
             for layer in range(m.config.depth):
                 if layer:
                     z = torch.addmm(m.biases[layer - 1], h, m.weights[layer - 1])
@@ -481,20 +538,20 @@ class _Group:
                     saturated.append(float(flat.float().mean()))
                 h, _ = m.hidden(layer, z)
             norms: dict[int, float] = {}
-            saved = (m.picked, m.preds)
+            saved = m.preds
             m.reset_stats()
-            m.forward_backward(torch.mm(x, m.first), y, onehot_t, _Updater(0.0, 1.0 / x.shape[0], "norm", norms),
-                               None, x=x)
+            # the first layer's dZ goes to dz_all: its weight gradients are one GEMM below
+            m.forward_backward(z_all[:, sl], y, onehot_t, _Updater(0.0, scale, "norm", norms), dz_all[:, sl])
             probe_loss, _ = m.epoch_stats(y)
-            m.picked, m.preds = saved
-            out.append(
-                {
-                    "probe_loss": probe_loss,
-                    "dead": dead,
-                    "saturated": saturated,
-                    "grad_norm": [norms[i] for i in range(m.config.depth + 1)],
-                }
-            )
+            m.preds = saved
+            all_norms.append(norms)
+            out.append({"probe_loss": probe_loss, "dead": dead, "saturated": saturated})
+        grad_w1 = torch.mm(x[:, :-1].t(), dz_all)  # without the folded bias row
+        for m, sl, norms, d in zip(self.models, self.slices, all_norms, out):
+            if d is not None and norms is not None:
+                # contiguous: the norm of a strided block is summed in another order, less accurately
+                norms[0] = float(torch.linalg.matrix_norm(grad_w1[:, sl].contiguous())) * scale
+                d["grad_norm"] = [norms[i] for i in range(m.config.depth + 1)]
         return out
 
 
@@ -639,23 +696,23 @@ def _train(acts: Sequence[Activation], data: Any, config: TrainConfig, seeds: li
                 for _, m in alive:
                     m.reset_stats()
                 perm = torch.randperm(n, generator=gen).to(device)
+                labels = train_y.index_select(0, perm)  # the epoch's labels and one-hots, in batch order
+                onehots = onehot.index_select(0, perm)
                 pending = 0
                 for b in range(n_batches):
                     sel = perm[b * bs : (b + 1) * bs]
                     k = sel.shape[0]
                     u8 = torch.index_select(train_u8, 0, sel, out=u8_buf[:k])
                     xb = x_buf[:k]
-                    xb[:, :-1].copy_(u8).div_(255)
-                    yb = train_y.index_select(0, sel)
-                    oh = onehot.index_select(0, sel).t()
-                    group.step(xb, yb, oh, dz1 if k == bs else dz1[:k])
+                    torch.div(u8, 255, out=xb[:, :-1])
+                    group.step(xb, labels[b * bs : b * bs + k], onehots[b * bs : b * bs + k].t(),
+                               dz1 if k == bs else dz1[:k])
                     pending += 1
                     if pending == every:
                         emit({"event": "steps", "n": pending})
                         pending = 0
                 if pending:
                     emit({"event": "steps", "n": pending})
-                labels = train_y.index_select(0, perm)
                 stats = {}
                 for j, m in alive:  # a non-finite loss stops that run; the others go on
                     stats[j] = m.epoch_stats(labels)
