@@ -169,7 +169,7 @@ def table_cmd(
     param: Optional[List[str]] = typer.Option(None, "--param", "-p", metavar="NAME.KEY=VALUE", help=_PARAM_HELP),
     format: Format = typer.Option(Format.rich, "--format", "-f", help="rich, markdown, csv or json."),
 ) -> None:
-    """The property report: every property of SPEC §2 and the autograd error, per activation."""
+    """The property report: the twelve properties and the autograd error of every (or each named) activation."""
     from actviz import report
 
     rows = report.property_rows(resolve(names, param))
@@ -193,14 +193,10 @@ def check_cmd(
 
 
 def _register_subcommands() -> None:
-    import importlib
+    from actviz import cli_compare, cli_data, cli_plot
 
-    for module in ("actviz.cli_data", "actviz.cli_plot", "actviz.cli_compare"):
-        try:
-            importlib.import_module(module).register(app)
-        except ModuleNotFoundError as exc:  # pragma: no cover - while modules are being written
-            if exc.name != module:
-                raise
+    for module in (cli_plot, cli_compare, cli_data):
+        module.register(app)
 
 
 _register_subcommands()
@@ -211,4 +207,4 @@ def main() -> None:
     app()
 
 
-__all__ = ["app", "main", "UsageError"]
+__all__ = ["app", "main", "resolve"]

@@ -370,7 +370,8 @@ def print_check(audits: Sequence[Any], fmt: str) -> None:
         n = len({f.name for f in findings})
         console.print(f"[bold red]{len(findings)} disagreement(s) in {n} of {len(audits)} activation(s)[/bold red]")
     else:
+        who = f"all {len(audits)} activations agree" if len(audits) > 1 else f"{audits[0].act.label} agrees"
         console.print(
-            f"[bold green]all {len(audits)} activations agree[/bold green]: declared properties match "
+            f"[bold green]{who}[/bold green]: declared properties match "
             "their measurement, and analytic derivatives match autograd"
         )
