@@ -661,7 +661,7 @@ def plot_overview(acts: Sequence[Any], *, xmin: float = -6.0, xmax: float = 6.0,
             ax = grid[i // columns][i % columns]
             f = _curve(act, False, xmin, xmax, n)
             d = _curve(act, True, xmin, xmax, n)
-            ax.plot(f.xs, f.ys, color=PALETTE[0], lw=1.8, gid=f"f:{act.label}")
+            ax.plot(f.xs, f.ys, color=PALETTE[0], lw=1.8, zorder=3, gid=f"f:{act.label}")  # f on top where f′ coincides (step)
             ax.plot(d.xs, d.ys, color=PALETTE[1], lw=1.4, ls=(0, (4, 2)), gid=f"df:{act.label}")
             if d.points:
                 ax.plot([p["x"] for p in d.points], [p["value"] for p in d.points], ls="none",
