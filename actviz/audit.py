@@ -187,12 +187,7 @@ def compare(declared: Properties, measured: Properties, name: str) -> list[Findi
 
 
 def _show(v: Any) -> str:
-    if isinstance(v, Interval):
-        def end(x: float) -> str:
-            return "inf" if x == math.inf else "-inf" if x == -math.inf else f"{x:.10g}"
-
-        return f"{'[' if v.low_closed else '('}{end(v.low)}, {end(v.high)}{']' if v.high_closed else ')'}"
-    return repr(v)
+    return v.as_text(lambda x: f"{x:.10g}") if isinstance(v, Interval) else repr(v)
 
 
 def audit(act: Activation) -> Audit:

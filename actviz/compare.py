@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from actviz.errors import ActvizError, UsageError
+from actviz.files import write_atomic
 from actviz.registry import Activation, get
+from actviz.report import params_json
 
 __all__ = [
     "DEFAULT_OUT",
@@ -51,35 +53,6 @@ SCHEMA_VERSION = 1
 
 
 # --------------------------------------------------------------------------- files
-
-
-def write_atomic(path: Path, data: bytes | Callable[[Any], None]) -> Path:
-    """Write ``path`` via a temporary file in the same directory and ``os.replace``.
-
-    ``data`` is the bytes, or a function that writes to a binary file object.
-    A failure leaves any previous file untouched and no temporary file behind.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as f:
-            if callable(data):
-                data(f)
-            else:
-                f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
 
 
 def prepare_out(out: str | os.PathLike[str]) -> Path:
@@ -238,7 +211,7 @@ def results_dict(
             **config.to_json(),
             "activations": [
                 {"name": a.name, "label": a.label,
-                 "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in a.params.items()}}
+                 "params": params_json(a)}
                 for a in acts
             ],
             "seeds": list(seeds),
@@ -370,14 +343,11 @@ def write_outputs(results: dict[str, Any], out: Path, *, plots: bool = True) -> 
     """Write results.json (first: it is what matters) and the two plots, each atomically."""
     out = Path(out)
     paths: dict[str, Path] = {}
-    try:
-        text = json.dumps(results, indent=1, allow_nan=False, default=_json_default)
-        paths["results"] = write_atomic(out / "results.json", text.encode() + b"\n")
-        if plots:
-            paths["curves"] = _save_figure(plot_curves(results), out / "curves.png")
-            paths["diagnostics"] = _save_figure(plot_diagnostics(results), out / "diagnostics.png")
-    except OSError as exc:
-        raise ActvizError(f"cannot write the results to {str(out)!r}: {exc.strerror or exc}") from None
+    text = json.dumps(results, indent=1, allow_nan=False, default=_json_default)
+    paths["results"] = write_atomic(out / "results.json", text.encode() + b"\n")
+    if plots:
+        paths["curves"] = _save_figure(plot_curves(results), out / "curves.png")
+        paths["diagnostics"] = _save_figure(plot_diagnostics(results), out / "diagnostics.png")
     return paths
 
 

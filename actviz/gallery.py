@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from actviz.errors import ActvizError
+from actviz.files import write_atomic
 
 #: called as progress(done, total, what) while the gallery is built
 Progress = Callable[[int, int, str], None]
@@ -120,7 +121,7 @@ def build_gallery(
     if progress:
         progress(len(acts) + 1, total, "index")
     index = out / "index.md"
-    _write_text(index, index_markdown(acts, pictures, overview="overview.png"))
+    write_atomic(index, index_markdown(acts, pictures, overview="overview.png").encode("utf-8"))
     written.append(index)
     if progress:
         progress(total, total, "done")
@@ -164,30 +165,6 @@ def index_markdown(acts: list[Any], pictures: dict[str, str], *, overview: str =
     for act in acts:
         lines += _entry_markdown(act, pictures[act.label])
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _write_text(path: Path, text: str) -> None:
-    import tempfile
-
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise ActvizError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise ActvizError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
-        raise
 
 
 __all__ = ["build_gallery", "index_markdown"]

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from actviz.audit import autograd_derivative
 from actviz.errors import ActvizError, UsageError
+from actviz.files import write_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -715,12 +715,6 @@ def check_output_path(path: str | os.PathLike[str]) -> tuple[Path, str]:
     return p, fmt
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: float | None = None) -> Path:
     """Write ``fig`` to ``path``; the type follows the extension (png, svg, pdf).
 
@@ -735,32 +729,14 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: float | None 
         "svg": {"Date": None, "Creator": None},
         "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
     }[fmt]
-    parent = p.parent if str(p.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=parent)
-    except OSError as exc:
-        raise ActvizError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from None
-    try:
-        import matplotlib
+    import matplotlib
 
-        with os.fdopen(fd, "wb") as fh, matplotlib.rc_context({"svg.hashsalt": "actviz"}):
+    def draw(fh: Any) -> None:
+        with matplotlib.rc_context({"svg.hashsalt": "actviz"}):
             fig.savefig(fh, format=fmt, dpi=dpi or fig.dpi, metadata=metadata, facecolor="white")
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, p)
-    except OSError as exc:
-        _unlink(tmp)
-        raise ActvizError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from None
-    except BaseException:
-        _unlink(tmp)
-        raise
+
+    write_atomic(p, draw)
     return p
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 __all__ = [

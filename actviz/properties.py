@@ -10,6 +10,7 @@ This module is pure Python: no torch, no numpy.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, Literal, Union
 
@@ -109,6 +110,14 @@ class Interval:
     def from_json(cls, data: list[Any]) -> Interval:
         low, high, lc, hc = data
         return cls(float(low), float(high), bool(lc), bool(hc))
+
+    def as_text(self, number: Callable[[float], str] = repr) -> str:
+        """ASCII interval notation, e.g. ``[0.0, inf)``; finite ends formatted by ``number``."""
+
+        def end(v: float) -> str:
+            return "inf" if v == INF else "-inf" if v == -INF else number(float(v))
+
+        return f"{'[' if self.low_closed else '('}{end(self.low)}, {end(self.high)}{']' if self.high_closed else ')'}"
 
     def __str__(self) -> str:
         left = "[" if self.low_closed else "("

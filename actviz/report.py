@@ -80,13 +80,6 @@ def rows_json(rows: list[dict[str, Any]]) -> str:
     return json.dumps(out, indent=2, ensure_ascii=False)
 
 
-def _ascii_interval(v: Interval) -> str:
-    def end(x: float) -> str:
-        return "inf" if x == math.inf else "-inf" if x == -math.inf else repr(float(x))
-
-    return f"{'[' if v.low_closed else '('}{end(v.low)}, {end(v.high)}{']' if v.high_closed else ')'}"
-
-
 def rows_csv(rows: list[dict[str, Any]]) -> str:
     """CSV with full-precision numbers and ASCII intervals such as ``[0.0, inf)``."""
     buf = io.StringIO()
@@ -96,7 +89,7 @@ def rows_csv(rows: list[dict[str, Any]]) -> str:
         cells = []
         for key in KEYS:
             v = row[key]
-            cells.append(_ascii_interval(v) if isinstance(v, Interval) else v)
+            cells.append(v.as_text() if isinstance(v, Interval) else v)
         params = ";".join(f"{k}={_param_text(v)}" for k, v in row["params"].items())
         writer.writerow([row["name"], params, *cells, f"{row['autograd_max_error']:.3g}"])
     return buf.getvalue()

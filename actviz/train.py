@@ -64,6 +64,7 @@ import torch
 
 from actviz.errors import UsageError
 from actviz.registry import Activation
+from actviz.report import params_json
 
 __all__ = [
     "INITS",
@@ -558,10 +559,6 @@ class _Group:
 # --------------------------------------------------------------------------- the engine
 
 
-def _jsonable_params(act: Activation) -> dict[str, Any]:
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in act.params.items()}
-
-
 def _finite(v: float) -> bool:
     return math.isfinite(v)
 
@@ -657,7 +654,7 @@ def _train(acts: Sequence[Activation], data: Any, config: TrainConfig, seeds: li
                 {
                     "activation": act.name,
                     "label": act.label,
-                    "params": _jsonable_params(act),
+                    "params": params_json(act),
                     "seed": int(seed),
                     "status": "pending",
                     "epochs_completed": 0,
