@@ -173,16 +173,8 @@ class Activation:
 
     def __init__(self, spec: ActivationSpec, params: Mapping[str, Any] | None = None):
         values: dict[str, Any] = {p.name: p.default for p in spec.params}
-        known = {p.name: p for p in spec.params}
         for key, value in (params or {}).items():
-            param = known.get(key)
-            if param is None:
-                if not known:
-                    raise UsageError(f"{spec.name} has no parameters (got {key!r})")
-                raise UsageError(
-                    f"{spec.name} has no parameter {key!r}; its parameters are {', '.join(known)}"
-                )
-            values[key] = param.validate(value)
+            values[key] = _param(spec, key).validate(value)
         if spec.check is not None:
             problem = spec.check(values)
             if problem:
@@ -273,6 +265,18 @@ class Activation:
         """f′ in plain text, at these parameters."""
         f = self.spec.derivative_formula
         return f(self.params) if callable(f) else f
+
+
+def _param(spec: ActivationSpec, key: str) -> Param:
+    """The parameter ``key`` of ``spec``, or a :class:`UsageError` naming the ones it has."""
+    for p in spec.params:
+        if p.name == key:
+            return p
+    if not spec.params:
+        raise UsageError(f"{spec.name} has no parameters (got {key!r})")
+    raise UsageError(
+        f"{spec.name} has no parameter {key!r}; its parameters are {', '.join(p.name for p in spec.params)}"
+    )
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -468,14 +472,9 @@ def parse_assignments(items: Iterable[str], *, qualified: bool) -> dict[str, dic
 def bind(name: str, texts: Mapping[str, str]) -> Activation:
     """``get(name)`` with parameters given as text (from the command line)."""
     spec = get_spec(name)
-    known = {p.name: p for p in spec.params}
     values: dict[str, Any] = {}
     for key, text in texts.items():
-        param = known.get(key)
-        if param is None:
-            if not known:
-                raise UsageError(f"{spec.name} has no parameters (got {key!r})")
-            raise UsageError(f"{spec.name} has no parameter {key!r}; its parameters are {', '.join(known)}")
+        param = _param(spec, key)
         try:
             values[key] = param.parse(text)
         except UsageError as exc:
