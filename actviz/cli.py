@@ -134,12 +134,8 @@ def resolve(names: Optional[List[str]], params: Optional[List[str]]) -> list:
     """Activations for NAME... (all when none) with ``NAME.KEY=VALUE`` overrides applied."""
     from actviz import registry
 
-    overrides = registry.parse_assignments(params or [], qualified=True)
-    chosen = [registry.get_spec(n).name for n in names] if names else registry.names()
-    missing = [n for n in overrides if n not in chosen]
-    if missing:
-        raise UsageError(f"--param names {missing[0]!r}, which is not among the activations asked for")
-    return [registry.bind(n, overrides.get(n, {})) for n in dict.fromkeys(chosen)]
+    return registry.bind_all(names or registry.names(), params or [],
+                             role="among the activations asked for")
 
 
 _PARAM_HELP = "Parameter override NAME.KEY=VALUE, e.g. elu.alpha=2 (repeatable)."

@@ -119,20 +119,11 @@ def register(app: typer.Typer) -> None:
         weights N(0, 0.01²), zero biases, SGD lr 0.1, batch 256, 10 epochs.  Writes
         results.json, curves.png and diagnostics.png to --out.
         """
-        from actviz.registry import bind, parse_assignments
+        from actviz.registry import bind_all
 
         if seeds < 1:
             raise UsageError(f"--seeds must be >= 1, got {seeds}")
-        assignments = parse_assignments(param or [], qualified=True)
-        acts = []
-        for name in names:
-            from actviz.registry import get_spec
-
-            canonical = get_spec(name).name
-            acts.append(bind(canonical, assignments.get(canonical, {})))
-        unused = set(assignments) - {a.name for a in acts}
-        if unused:
-            raise UsageError(f"--param names {', '.join(sorted(unused))}, which is not being compared")
+        acts = bind_all(names, param or [], role="being compared")
 
         from actviz.train import TrainConfig
 

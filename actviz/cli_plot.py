@@ -11,7 +11,6 @@ from typing import List, Optional
 
 import typer
 
-from actviz.errors import UsageError
 
 
 def default_output(names: list[str], derivative: bool) -> Path:
@@ -20,25 +19,6 @@ def default_output(names: list[str], derivative: bool) -> Path:
     if len(stem) > 120:
         stem = stem[:120].rstrip("-") + "-etc"
     return Path(stem + ("_derivative" if derivative else "") + ".png")
-
-
-def _bind_all(names: list[str], params: list[str]) -> list:
-    """Look up every name and apply ``NAME.KEY=VALUE`` params; all checks before any work."""
-    from actviz import registry
-
-    canonical: list[str] = []
-    for name in names:
-        c = registry.get_spec(name).name
-        if c not in canonical:
-            canonical.append(c)
-    texts = registry.parse_assignments(params, qualified=True)
-    for owner in texts:
-        if owner not in canonical:
-            raise UsageError(
-                f"--param {owner}.{next(iter(texts[owner]))}=...: {owner} is not being plotted "
-                f"(plotting {', '.join(canonical)})"
-            )
-    return [registry.bind(c, texts.get(c, {})) for c in canonical]
 
 
 def register(app: typer.Typer) -> None:
@@ -64,9 +44,9 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Plot f (and with --derivative f′) of one or more activations into a file."""
-        from actviz import plotting
+        from actviz import plotting, registry
 
-        acts = _bind_all(names, param)
+        acts = registry.bind_all(names, param, role="being plotted")
         xmin, xmax = plotting._check_range(xmin, xmax)
         path = output if output is not None else default_output([a.name for a in acts], derivative)
         plotting.check_output_path(path)

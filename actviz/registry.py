@@ -469,6 +469,23 @@ def parse_assignments(items: Iterable[str], *, qualified: bool) -> dict[str, dic
     return out
 
 
+def bind_all(names: Iterable[str], params: Iterable[str] = (), *, role: str = "asked for") -> list[Activation]:
+    """Each named activation once, in order, with ``NAME.KEY=VALUE`` overrides applied.
+
+    Every check comes first: an unknown name, a malformed or unknown parameter, or a
+    parameter for an activation that is not among ``names`` (``role`` says what they are
+    for in the message, e.g. "being plotted") is a :class:`UsageError`.
+    """
+    chosen = list(dict.fromkeys(get_spec(n).name for n in names))
+    overrides = parse_assignments(params, qualified=True)
+    for owner, texts in overrides.items():
+        if owner not in chosen:
+            raise UsageError(
+                f"--param {owner}.{next(iter(texts))}=...: {owner} is not {role} ({', '.join(chosen)})"
+            )
+    return [bind(n, overrides.get(n, {})) for n in chosen]
+
+
 def bind(name: str, texts: Mapping[str, str]) -> Activation:
     """``get(name)`` with parameters given as text (from the command line)."""
     spec = get_spec(name)
@@ -488,6 +505,7 @@ __all__ = [
     "Kink",
     "Param",
     "bind",
+    "bind_all",
     "get",
     "get_spec",
     "load_plugins",
