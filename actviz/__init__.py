@@ -10,9 +10,9 @@ Interval(low=-0.17004075057125405, high=inf, low_closed=True, high_closed=False)
 
 from __future__ import annotations
 
-from actviz.errors import ActvizError, DataError, UnknownActivationError, UsageError
-from actviz.properties import KEYS, Interval, Properties
-from actviz.registry import (
+from actviz.core.errors import ActvizError, DataError, UnknownActivationError, UsageError
+from actviz.core.properties import KEYS, Interval, Properties
+from actviz.core.registry import (
     Activation,
     ActivationSpec,
     Kink,
@@ -24,6 +24,11 @@ from actviz.registry import (
     specs,
     unregister,
 )
+
+from actviz.core import registry as _registry
+
+# the built-in entries, imported on the first lookup (the registry imports none of its users)
+_registry.add_source("actviz.facts.activations")
 
 __version__ = "0.1.0"
 

@@ -1,6 +1,6 @@
 """``python -m actviz`` is the ``actviz`` command."""
 
-from actviz.cli import main
+from actviz.cli.app import main
 
 if __name__ == "__main__":
     main()

@@ -15,7 +15,7 @@ Measures, in one run on this machine:
   import, data loading, plots included) per model-epoch, and its max RSS.
 
 FLOPs per model-epoch count the matmuls of forward and backward (no input gradient):
-see :func:`actviz.train.flops_per_epoch`.
+see :func:`actviz.bench.train.flops_per_epoch`.
 
 Usage: python benchmarks/bench_train.py [--rounds N] [--epochs N] [--skip-process]
 
@@ -145,7 +145,7 @@ _CHILD = """
 import atexit, resource, sys
 atexit.register(lambda: print("MAXRSS_KIB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))
 sys.argv = ["actviz", "compare", "relu", "tanh", "sigmoid", "--out", sys.argv[1]]
-from actviz.cli import main
+from actviz.cli.app import main
 main()
 """
 
@@ -174,8 +174,8 @@ def main() -> None:
     import torch
 
     import actviz
-    from actviz import data as data_mod
-    from actviz.train import TrainConfig, flops_per_epoch, train_runs
+    from actviz.bench import data as data_mod
+    from actviz.bench.train import TrainConfig, flops_per_epoch, train_runs
 
     data = data_mod.load()
     n = data.train_images.shape[0]

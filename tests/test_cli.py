@@ -13,8 +13,8 @@ import torch
 from typer.testing import CliRunner
 
 import actviz
-from actviz.cli import app
-from actviz.properties import KEYS, Interval, Properties
+from actviz.cli.app import app
+from actviz.core.properties import KEYS, Interval, Properties
 
 runner = CliRunner()
 
@@ -172,7 +172,7 @@ def test_help_and_list_do_not_import_torch_or_matplotlib():
         proc = _run(f"""
             import sys
             sys.argv = {argv!r}
-            from actviz.cli import main
+            from actviz.cli.app import main
             try:
                 main()
             except SystemExit as exc:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import actviz.data
-import actviz.train
-from actviz.cli import app
+import actviz.bench.data
+import actviz.bench.train
+from actviz.cli.app import app
 
 from test_train import synthetic
 
@@ -21,7 +21,7 @@ FAST = ["--hidden", "32", "--batch-size", "64", "--probe-size", "128", "--device
 
 @pytest.fixture
 def fake_data(monkeypatch):
-    monkeypatch.setattr(actviz.data, "load", lambda data_dir=None, **kw: DATA)
+    monkeypatch.setattr(actviz.bench.data, "load", lambda data_dir=None, **kw: DATA)
     return DATA
 
 
@@ -74,7 +74,7 @@ def test_param_and_maxout(fake_data, tmp_path):
 
 
 def test_interrupt_writes_results_and_exits_130(fake_data, tmp_path, monkeypatch):
-    real = actviz.train.train_runs
+    real = actviz.bench.train.train_runs
 
     def interrupted(*args, callback=None, **kw):
         def cb(event):
@@ -84,7 +84,7 @@ def test_interrupt_writes_results_and_exits_130(fake_data, tmp_path, monkeypatch
 
         return real(*args, callback=cb, **kw)
 
-    monkeypatch.setattr(actviz.train, "train_runs", interrupted)
+    monkeypatch.setattr(actviz.bench.train, "train_runs", interrupted)
     r = invoke("relu", "--epochs", "5", *FAST, "--out", str(tmp_path))
     assert r.exit_code == 130
     res = json.loads((tmp_path / "results.json").read_text())
@@ -127,7 +127,7 @@ def test_help_does_not_import_torch():
     import subprocess
     import sys
 
-    code = "import sys; from actviz.cli import app\ntry:\n app(['--help'])\nexcept SystemExit: pass\nprint('torch' in sys.modules)"
+    code = "import sys; from actviz.cli.app import app\ntry:\n app(['--help'])\nexcept SystemExit: pass\nprint('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "False"
 

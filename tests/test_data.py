@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from actviz import data
-from actviz.errors import DataError, UsageError
+from actviz.bench import data
+from actviz.core.errors import DataError, UsageError
 
 REAL_DIR = Path("/usr/share/datasets/fashion-mnist")
 ROOT = Path(__file__).resolve().parents[1]
@@ -604,7 +604,7 @@ def test_file_mirror(tmp_path: Path, fake: FakeSet) -> None:
 
 def test_importing_the_data_layer_is_light() -> None:
     code = (
-        "import sys, actviz.data, actviz.cli_data; "
+        "import sys, actviz.bench.data, actviz.cli.data; "
         "heavy = [m for m in ('torch', 'numpy', 'rich.progress') if m in sys.modules]; "
         "print(heavy); sys.exit(1 if heavy else 0)"
     )
@@ -654,7 +654,7 @@ def test_real_data_set_is_found_via_the_debian_dir(
 
 
 def _cli_app():  # type: ignore[no-untyped-def]
-    from actviz.cli import app
+    from actviz.cli.app import app
 
     return app
 

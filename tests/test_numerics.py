@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import actviz
-from actviz.audit import autograd_derivative
+from actviz.facts.audit import autograd_derivative
 
 NAMES = actviz.names()
 wide = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from actviz.cli import app
+from actviz.cli.app import app
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -115,11 +115,11 @@ def test_plot_overwrites_atomically(run, tmp_path):
 
 
 def test_gallery_command(run, tmp_path, monkeypatch):
-    import actviz.gallery
-    import actviz.registry
+    import actviz.render.gallery
+    import actviz.core.registry
 
-    real = actviz.gallery.build_gallery
-    monkeypatch.setattr(actviz.gallery, "build_gallery",
+    real = actviz.render.gallery.build_gallery
+    monkeypatch.setattr(actviz.render.gallery, "build_gallery",
                         lambda out, progress=None: real(out, acts=["relu", "tanh"], progress=progress))
     result = run("gallery", "--out", "g")
     assert result.exit_code == 0, err(result)
@@ -137,7 +137,7 @@ def test_gallery_command_unwritable(run, tmp_path):
 
 
 def test_help_and_cli_import_stay_light():
-    code = ("import sys, actviz.cli; "
+    code = ("import sys, actviz.cli.app; "
             "assert 'torch' not in sys.modules and 'matplotlib' not in sys.modules, 'heavy import'")
     subprocess.run([sys.executable, "-c", code], check=True)
     result = CliRunner().invoke(app, ["plot", "--help"])

@@ -1,4 +1,4 @@
-"""actviz.plotting and actviz.gallery: the data drawn, the markers, the files written."""
+"""actviz.render.plotting and actviz.render.gallery: the data drawn, the markers, the files written."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 import torch
 
 import actviz
-from actviz.errors import ActvizError, UsageError
-from actviz.plotting import (
+from actviz.core.errors import ActvizError, UsageError
+from actviz.render.plotting import (
     autograd_derivative,
     plot_activation,
     plot_activations,
@@ -306,7 +306,7 @@ def check_links(index: Path) -> list[str]:
 
 
 def test_gallery_few(tmp_path):
-    from actviz.gallery import build_gallery
+    from actviz.render.gallery import build_gallery
 
     seen = []
     written = build_gallery(tmp_path / "g", acts=["relu", "maxout", "leaky_relu"],
@@ -330,7 +330,7 @@ def test_gallery_few(tmp_path):
 
 
 def test_gallery_all(tmp_path):
-    from actviz.gallery import build_gallery
+    from actviz.render.gallery import build_gallery
 
     written = build_gallery(tmp_path)
     assert len(written) == len(actviz.names()) + 2
@@ -342,7 +342,7 @@ def test_gallery_all(tmp_path):
 
 
 def test_gallery_unwritable(tmp_path):
-    from actviz.gallery import build_gallery
+    from actviz.render.gallery import build_gallery
 
     afile = tmp_path / "afile"
     afile.write_text("x")

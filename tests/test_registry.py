@@ -15,9 +15,9 @@ import pytest
 import torch
 
 import actviz
-from actviz.audit import audit, autograd_derivative, autograd_max_error, compare
-from actviz.measure import intervals_agree, measure
-from actviz.properties import KEYS, Interval, Properties
+from actviz.facts.audit import audit, autograd_derivative, autograd_max_error, compare
+from actviz.facts.measure import intervals_agree, measure
+from actviz.core.properties import KEYS, Interval, Properties
 
 #: non-default parameters worth checking: the properties are functions of these
 VARIANTS: list[tuple[str, dict]] = [

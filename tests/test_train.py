@@ -1,4 +1,4 @@
-"""The training engine (actviz.train) on small synthetic data sets."""
+"""The training engine (actviz.bench.train) on small synthetic data sets."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 import torch
 
 import actviz
-from actviz import train
-from actviz.errors import UsageError
-from actviz.train import TrainConfig, train_runs
+from actviz.bench import train
+from actviz.core.errors import UsageError
+from actviz.bench.train import TrainConfig, train_runs
 
 
 @dataclass

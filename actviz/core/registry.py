@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from actviz.errors import UnknownActivationError, UsageError
-from actviz.properties import Properties
+from actviz.core.errors import UnknownActivationError, UsageError
+from actviz.core.properties import Properties, jsonable
 
 Params = Mapping[str, Any]
 
@@ -236,13 +236,14 @@ class Activation:
         return tuple(k(self.params) if callable(k) else k)
 
     @property
-    def properties(self) -> Properties:
-        """The declared properties at these parameters (measured if the record declares none)."""
+    def properties(self) -> Properties | None:
+        """The declared properties at these parameters; None when the record declares none.
+
+        ``actviz.facts.audit.properties_of`` gives the declared or else the measured ones.
+        """
         p = self.spec.properties
         if p is None:
-            from actviz.measure import measure
-
-            return measure(self)
+            return None
         return p(self.params) if callable(p) else p
 
     @property
@@ -265,6 +266,11 @@ class Activation:
         """f′ in plain text, at these parameters."""
         f = self.spec.derivative_formula
         return f(self.params) if callable(f) else f
+
+
+def params_json(act: Activation) -> dict[str, Any]:
+    """``act``'s parameter values as JSON data."""
+    return {k: jsonable(v) for k, v in act.params.items()}
 
 
 def _param(spec: ActivationSpec, key: str) -> Param:
@@ -298,15 +304,24 @@ def _fmt_param(v: Any) -> str:
 
 _REGISTRY: dict[str, ActivationSpec] = {}
 _LOOKUP: dict[str, str] = {}  # normalised name or alias -> canonical name
-_builtins_loaded = False
 _plugins_loaded = False
+#: modules whose import registers entries, imported on the first lookup.  The registry
+#: imports none of its users: the package root (``actviz/__init__.py``) names the
+#: built-in entries here.
+_SOURCES: list[str] = []
+
+
+def add_source(module: str) -> None:
+    """Have the module named ``module`` imported (registering its entries) before the first lookup."""
+    if module not in _SOURCES:
+        _SOURCES.append(module)
 
 
 def _ensure_loaded() -> None:
-    global _builtins_loaded
-    if not _builtins_loaded:
-        _builtins_loaded = True
-        from actviz import activations  # noqa: F401  (registers the built-in entries)
+    import importlib
+
+    while _SOURCES:
+        importlib.import_module(_SOURCES.pop(0))
 
 
 def register(spec: ActivationSpec | None = None, /, *, replace: bool = False, **fields: Any) -> ActivationSpec:
@@ -376,7 +391,7 @@ def _load_plugins() -> None:
             else:
                 importlib.import_module(item)
         except Exception as exc:  # a broken plugin is the user's error, told in one line
-            from actviz.errors import ActvizError
+            from actviz.core.errors import ActvizError
 
             raise ActvizError(f"could not load plugin {item!r} from ACTVIZ_PLUGINS: {exc}") from exc
     try:

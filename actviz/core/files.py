@@ -1,7 +1,7 @@
 """Atomic file writes: a temporary file in the same directory, then ``os.replace``.
 
 A failure leaves any previous file untouched and no temporary file behind; an
-operating-system error becomes an :class:`~actviz.errors.ActvizError` naming the path.
+operating-system error becomes an :class:`~actviz.core.errors.ActvizError` naming the path.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from actviz.errors import ActvizError
+from actviz.core.errors import ActvizError
 
 
 def _umask() -> int:

@@ -1,7 +1,7 @@
 """The properties of an activation function (SPEC §2), declared as data.
 
 Every property is of f over all of ℝ at the activation's parameters.  An entry
-of the registry declares them (the mathematical truth); :mod:`actviz.measure`
+of the registry declares them (the mathematical truth); :mod:`actviz.facts.measure`
 re-derives them numerically so that a wrong declaration is caught.
 
 This module is pure Python: no torch, no numpy.
@@ -168,3 +168,14 @@ def format_value(value: Any) -> str:
     if value == "inf":
         return "∞"
     return str(value)
+
+
+def jsonable(v: Any) -> Any:
+    """``v`` as JSON data: intervals as ``[low, high, low_closed, high_closed]``, ±inf and nan as strings."""
+    if isinstance(v, Interval):
+        return v.to_json()
+    if isinstance(v, tuple):
+        return [jsonable(x) for x in v]
+    if isinstance(v, float) and not math.isfinite(v):
+        return "inf" if v > 0 else "-inf" if v < 0 else "nan"
+    return v

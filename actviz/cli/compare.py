@@ -12,7 +12,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from actviz.errors import UsageError
+from actviz.core.errors import UsageError
 
 
 class Optimizer(str, enum.Enum):
@@ -119,13 +119,13 @@ def register(app: typer.Typer) -> None:
         weights N(0, 0.01²), zero biases, SGD lr 0.1, batch 256, 10 epochs.  Writes
         results.json, curves.png and diagnostics.png to --out.
         """
-        from actviz.registry import bind_all
+        from actviz.core.registry import bind_all
 
         if seeds < 1:
             raise UsageError(f"--seeds must be >= 1, got {seeds}")
         acts = bind_all(names, param or [], role="being compared")
 
-        from actviz.train import TrainConfig
+        from actviz.bench.train import TrainConfig
 
         config = TrainConfig(
             epochs=epochs, hidden=hidden, depth=depth, lr=lr, batch_size=batch_size,
@@ -136,7 +136,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-        from actviz import compare as cmp
+        from actviz.bench import compare as cmp
 
         err = Console(stderr=True)
         progress = Progress(

@@ -1,13 +1,13 @@
 """The gallery: a picture per activation, an overview grid and a Markdown index.
 
->>> from actviz.gallery import build_gallery
+>>> from actviz.render.gallery import build_gallery
 >>> build_gallery("gallery")        # doctest: +SKIP
 
 Writes into ``out_dir``: ``<name>.png`` (f and f′ with the autograd overlay,
 kinks marked) for every activation, ``overview.png`` (small multiples of f
 and f′) and ``index.md`` (the pictures, each entry's formula, derivative,
 parameters, kinks, summary and reference, and the property table of
-:func:`actviz.report.table_markdown`).  Every link in ``index.md`` points to a
+:func:`actviz.render.tables.table_markdown`).  Every link in ``index.md`` points to a
 file written by the same call.  PNGs are written without a timestamp or version,
 so regenerating with nothing changed gives identical files.
 """
@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from actviz.errors import ActvizError
-from actviz.files import write_atomic
+from actviz.core.errors import ActvizError
+from actviz.core.files import write_atomic
 
 #: called as progress(done, total, what) while the gallery is built
 Progress = Callable[[int, int, str], None]
@@ -83,13 +83,13 @@ def build_gallery(
 ) -> list[Path]:
     """Write the gallery into ``out_dir`` (created if needed); returns the paths written.
 
-    ``acts`` are names or :class:`~actviz.registry.Activation` objects (default:
+    ``acts`` are names or :class:`~actviz.core.registry.Activation` objects (default:
     every registered activation).  The last path is ``index.md``.
     """
     import matplotlib
 
-    from actviz import registry
-    from actviz.plotting import STYLE, _resolve, plot_activations, plot_overview, save_figure
+    from actviz.core import registry
+    from actviz.render.plotting import STYLE, _resolve, plot_activations, plot_overview, save_figure
 
     acts = [_resolve(a) for a in (registry.names() if acts is None else acts)]
     if not acts:
@@ -138,7 +138,7 @@ def _file_stem(act: Any) -> str:
 
 def index_markdown(acts: list[Any], pictures: dict[str, str], *, overview: str = "overview.png") -> str:
     """The text of ``index.md``: links only to ``overview`` and the values of ``pictures``."""
-    from actviz import report
+    from actviz.render import tables
 
     lines = [
         "# actviz gallery",
@@ -155,7 +155,7 @@ def index_markdown(acts: list[Any], pictures: dict[str, str], *, overview: str =
         "",
         "## Properties",
         "",
-        report.table_markdown(acts).rstrip(),
+        tables.table_markdown(acts).rstrip(),
         "",
         "## The activations",
         "",

@@ -15,8 +15,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from actviz.properties import DEFINITIONS, KEYS, Interval, format_value
-from actviz.registry import Activation
+from actviz.core.properties import DEFINITIONS, KEYS, Interval, format_value, jsonable
+from actviz.core.registry import Activation, params_json
 
 #: short column headers for the terminal table (a legend explains them)
 SHORT = {
@@ -35,30 +35,16 @@ SHORT = {
 }
 
 
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, Interval):
-        return v.to_json()
-    if isinstance(v, tuple):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, float) and not math.isfinite(v):
-        return "inf" if v > 0 else "-inf" if v < 0 else "nan"
-    return v
-
-
-def params_json(act: Activation) -> dict[str, Any]:
-    return {k: _jsonable(v) for k, v in act.params.items()}
-
-
 def property_rows(acts: Sequence[Activation]) -> list[dict[str, Any]]:
     """One dict per activation: name, aliases, params, the twelve properties, autograd_max_error.
 
     Property values are Python objects (:class:`Interval`, bool, str, int).
     """
-    from actviz.audit import autograd_max_error
+    from actviz.facts.audit import autograd_max_error, properties_of
 
     rows = []
     for act in acts:
-        props = act.properties
+        props = properties_of(act)
         row: dict[str, Any] = {
             "name": act.name,
             "label": act.label,
@@ -75,7 +61,7 @@ def rows_json(rows: list[dict[str, Any]]) -> str:
     """The ``table --format json`` document (SPEC §3)."""
     out = []
     for row in rows:
-        item = {k: _jsonable(v) for k, v in row.items() if k != "label"}
+        item = {k: jsonable(v) for k, v in row.items() if k != "label"}
         out.append(item)
     return json.dumps(out, indent=2, ensure_ascii=False)
 
@@ -195,13 +181,13 @@ def print_table(rows: list[dict[str, Any]], fmt: str) -> None:
 
 
 def print_list(fmt: str) -> None:
-    from actviz import registry
+    from actviz.core import registry
 
     specs = registry.specs()
     if fmt == "json":
         rows = [
             {"name": s.name, "aliases": list(s.aliases), "formula": Activation(s).formula,
-             "params": {p.name: _jsonable(p.default) for p in s.params}, "summary": s.summary}
+             "params": {p.name: jsonable(p.default) for p in s.params}, "summary": s.summary}
             for s in specs
         ]
         print(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -223,7 +209,7 @@ def print_list(fmt: str) -> None:
 
 def show_data(act: Activation) -> dict[str, Any]:
     """Everything about one activation at its parameters, with the audit's results."""
-    from actviz.audit import audit, derivative_points
+    from actviz.facts.audit import audit, derivative_points
 
     result = audit(act)
     spec = act.spec
@@ -238,7 +224,7 @@ def show_data(act: Activation) -> dict[str, Any]:
         "reference": spec.reference,
         "kind": spec.kind,
         "params": [
-            {"name": p.name, "value": _jsonable(act.params[p.name]), "default": _jsonable(p.default),
+            {"name": p.name, "value": jsonable(act.params[p.name]), "default": jsonable(p.default),
              "doc": p.doc, "learnable": p.learnable}
             for p in spec.params
         ],
@@ -304,7 +290,7 @@ def print_show(data: dict[str, Any]) -> None:
     t.add_column("", justify="center")
     if wide:
         t.add_column("meaning", style="dim", overflow="fold")
-    from actviz.audit import compare
+    from actviz.facts.audit import compare
 
     bad = {f.key for f in compare(props, measured, data["name"])}
     for key in KEYS:

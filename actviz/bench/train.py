@@ -62,9 +62,9 @@ from typing import Any
 
 import torch
 
-from actviz.errors import UsageError
-from actviz.registry import Activation
-from actviz.report import params_json
+from actviz.core.errors import UsageError
+from actviz.core.registry import Activation, params_json
+from actviz.facts.audit import properties_of
 
 __all__ = [
     "INITS",
@@ -161,7 +161,7 @@ def flops_per_epoch(n: int, hidden: int = 256, depth: int = 1, inputs: int = 784
 
 def _sup_abs_derivative(act: Activation) -> float:
     try:
-        sup = float(act.properties.derivative_range.sup_abs)
+        sup = float(properties_of(act).derivative_range.sup_abs)
     except Exception:  # a user activation whose properties cannot be measured
         return 1.0
     return sup if math.isfinite(sup) and sup > 0 else 1.0
@@ -216,7 +216,7 @@ def _fast_paths() -> dict[str, tuple[Callable[..., Any], Callable[..., Any]]]:
 
 def fast_path(act: Activation) -> tuple[Callable[..., Any], Callable[..., Any]] | None:
     """The fused kernels of a built-in activation, or None (then the generic path is used)."""
-    from actviz.registry import get_spec
+    from actviz.core.registry import get_spec
 
     paths = _fast_paths()
     if act.name in paths and get_spec(act.name) is act.spec and not act.spec.params:
@@ -574,7 +574,7 @@ def train_runs(
     """Train the MLP once per activation and seed; return every run's history.
 
     ``data`` has ``train_images`` (uint8, (N, 28, 28) or (N, 784)), ``train_labels``,
-    ``test_images`` and ``test_labels`` (an :class:`actviz.data.FashionMNIST`).
+    ``test_images`` and ``test_labels`` (an :class:`actviz.bench.data.FashionMNIST`).
 
     ``callback(event)`` is called with dicts: ``{"event": "start", "total_steps", ...}``,
     ``{"event": "steps", "n"}`` every few mini-batches, and

@@ -44,7 +44,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Plot f (and with --derivative f′) of one or more activations into a file."""
-        from actviz import plotting, registry
+        from actviz.render import plotting
+        from actviz.core import registry
 
         acts = registry.bind_all(names, param, role="being plotted")
         xmin, xmax = plotting._check_range(xmin, xmax)
@@ -63,7 +64,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        from actviz.gallery import build_gallery
+        from actviz.render.gallery import build_gallery
 
         console = Console(stderr=True)
         with Progress(

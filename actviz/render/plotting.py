@@ -1,7 +1,7 @@
 """Pictures of activation functions and their derivatives (matplotlib, Agg, no pyplot).
 
 >>> import actviz
->>> from actviz.plotting import plot_activations, save_figure
+>>> from actviz.render.plotting import plot_activations, save_figure
 >>> fig = plot_activations(["relu", "gelu"], derivative=True)
 >>> save_figure(fig, "relu-gelu.png")          # doctest: +SKIP
 
@@ -33,15 +33,15 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from actviz.audit import autograd_derivative
-from actviz.errors import ActvizError, UsageError
-from actviz.files import write_atomic
+from actviz.facts.audit import autograd_derivative
+from actviz.core.errors import ActvizError, UsageError
+from actviz.core.files import write_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from actviz.registry import Activation
+    from actviz.core.registry import Activation
 
 #: File types :func:`save_figure` writes, by extension.
 FORMATS: dict[str, str] = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -104,7 +104,7 @@ def _close(a: float, b: float) -> bool:
 
 
 def _resolve(act: Any) -> Activation:
-    from actviz.registry import Activation, get
+    from actviz.core.registry import Activation, get
 
     return act if isinstance(act, Activation) else get(act)
 
@@ -256,7 +256,7 @@ def plot_activation(
 ) -> Axes:
     """Draw f (or, with ``derivative``, the analytic f′ and the autograd f′) of one activation.
 
-    ``act`` is an :class:`~actviz.registry.Activation` or a name.  Without
+    ``act`` is an :class:`~actviz.core.registry.Activation` or a name.  Without
     ``ax`` a new one-panel figure is made.  Drawing several activations on the
     same ``ax`` works: the limits, legend and zoom inset are recomputed each time.
     Returns the Axes.
@@ -591,7 +591,7 @@ def plot_activations(
 ) -> Figure:
     """One figure: a panel for f of every activation, and with ``derivative`` a panel for f′.
 
-    ``acts`` are :class:`~actviz.registry.Activation` objects or names.  Pass
+    ``acts`` are :class:`~actviz.core.registry.Activation` objects or names.  Pass
     ``fig`` to draw into an existing (cleared) figure, e.g. to reuse one in a loop.
     """
     import matplotlib

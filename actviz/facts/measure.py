@@ -22,8 +22,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from actviz.properties import INF, Interval, Properties
-from actviz.registry import Activation
+from actviz.core.properties import INF, Interval, Properties
+from actviz.core.registry import Activation
 
 #: orders of derivative examined for jumps; no jump up to this order reports "inf"
 MAX_ORDER = 4

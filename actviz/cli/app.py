@@ -5,7 +5,7 @@ and hands that data to a renderer.  Heavy imports (torch, matplotlib) happen
 inside the commands that need them, so ``actviz --help`` and ``actviz list``
 stay fast.
 
-Errors: every :class:`~actviz.errors.ActvizError` and every usage error
+Errors: every :class:`~actviz.core.errors.ActvizError` and every usage error
 becomes one line on stderr and an exit code (2 for a wrong invocation, 1 for a
 failure while running, 130 for Ctrl-C).  ``ACTVIZ_DEBUG=1`` shows tracebacks.
 """
@@ -20,7 +20,7 @@ from typing import Any, List, Optional
 import typer
 from typer.core import TyperGroup
 
-from actviz.errors import ActvizError, UsageError
+from actviz.core.errors import ActvizError, UsageError
 
 
 def _debug() -> bool:
@@ -100,7 +100,7 @@ def _root(
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
         raise typer.Exit(0)
-    from actviz.registry import load_plugins
+    from actviz.core.registry import load_plugins
 
     load_plugins()
 
@@ -125,14 +125,14 @@ def list_cmd(
     format: ShowFormat = typer.Option(ShowFormat.rich, "--format", "-f", help="rich or json."),
 ) -> None:
     """List the registered activations with their aliases and formulas."""
-    from actviz import report
+    from actviz.render import tables
 
-    report.print_list(format.value)
+    tables.print_list(format.value)
 
 
 def resolve(names: Optional[List[str]], params: Optional[List[str]]) -> list:
     """Activations for NAME... (all when none) with ``NAME.KEY=VALUE`` overrides applied."""
-    from actviz import registry
+    from actviz.core import registry
 
     return registry.bind_all(names or registry.names(), params or [],
                              role="among the activations asked for")
@@ -149,14 +149,15 @@ def show_cmd(
     format: ShowFormat = typer.Option(ShowFormat.rich, "--format", "-f", help="rich or json."),
 ) -> None:
     """Show one activation: formula, derivative, parameters, kinks, properties, autograd check."""
-    from actviz import registry, report
+    from actviz.core import registry
+    from actviz.render import tables
 
     texts = registry.parse_assignments(param or [], qualified=False).get("", {})
-    data = report.show_data(registry.bind(name, texts))
+    data = tables.show_data(registry.bind(name, texts))
     if format is ShowFormat.json:
-        print(report.show_json(data))
+        print(tables.show_json(data))
     else:
-        report.print_show(data)
+        tables.print_show(data)
 
 
 @app.command("table")
@@ -166,10 +167,10 @@ def table_cmd(
     format: Format = typer.Option(Format.rich, "--format", "-f", help="rich, markdown, csv or json."),
 ) -> None:
     """The property report: the twelve properties and the autograd error of every (or each named) activation."""
-    from actviz import report
+    from actviz.render import tables
 
-    rows = report.property_rows(resolve(names, param))
-    report.print_table(rows, format.value)
+    rows = tables.property_rows(resolve(names, param))
+    tables.print_table(rows, format.value)
 
 
 @app.command("check")
@@ -179,17 +180,19 @@ def check_cmd(
     format: ShowFormat = typer.Option(ShowFormat.rich, "--format", "-f", help="rich or json."),
 ) -> None:
     """Re-derive every property numerically and compare f′ with autograd; exit 1 on any disagreement."""
-    from actviz import report
-    from actviz.audit import audit
+    from actviz.render import tables
+    from actviz.facts.audit import audit
 
     audits = [audit(act) for act in resolve(names, param)]
-    report.print_check(audits, format.value)
+    tables.print_check(audits, format.value)
     if any(not a.ok for a in audits):
         raise typer.Exit(1)
 
 
 def _register_subcommands() -> None:
-    from actviz import cli_compare, cli_data, cli_plot
+    from actviz.cli import compare as cli_compare
+    from actviz.cli import data as cli_data
+    from actviz.cli import plot as cli_plot
 
     for module in (cli_plot, cli_compare, cli_data):
         module.register(app)

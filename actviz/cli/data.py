@@ -2,8 +2,8 @@
 
 ``register(app)`` adds the ``data`` group to the main Typer app.  Importing this
 module is cheap: the data layer, Rich and torch are imported inside the commands.
-Failures raise :class:`~actviz.errors.DataError` (exit 1) or
-:class:`~actviz.errors.UsageError` (exit 2); the main app prints them as one line.
+Failures raise :class:`~actviz.core.errors.DataError` (exit 1) or
+:class:`~actviz.core.errors.UsageError` (exit 2); the main app prints them as one line.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from actviz.data import DataStatus, FileCheck, ProgressCallback
+    from actviz.bench.data import DataStatus, FileCheck, ProgressCallback
 
 _DATA_DIR_HELP = (
     "Use this directory and no other (files missing there are downloaded into it). "
@@ -105,7 +105,7 @@ def _status_json(st: DataStatus) -> dict[str, Any]:
 def _print_status(st: DataStatus, console: Console) -> None:
     from rich.table import Table
 
-    from actviz.data import ORIGINS
+    from actviz.bench.data import ORIGINS
 
     state = "[green]complete[/]" if st.complete else "[yellow]incomplete[/]"
     console.print(f"Fashion-MNIST directory: [bold]{st.directory}[/] ({st.origin_text}) — {state}")
@@ -135,7 +135,7 @@ def _print_status(st: DataStatus, console: Console) -> None:
 
 
 def _show_status(data_dir: Optional[Path], fmt: OutputFormat) -> None:
-    from actviz import data
+    from actviz.bench import data
 
     st = data.status(data_dir)
     if fmt is OutputFormat.json:
@@ -241,7 +241,7 @@ def download_cmd(
     /usr/share/datasets/fashion-mnist is enough (use --force to fetch into the
     cache anyway).
     """
-    from actviz import data
+    from actviz.bench import data
 
     mirrors = list(mirror) if mirror else None
     data.mirrors_in_use(mirrors)  # a bad URL is a usage error before anything happens
@@ -281,8 +281,8 @@ def verify_cmd(
     format: OutputFormat = typer.Option(OutputFormat.rich, "--format", "-f", help="rich or json."),
 ) -> None:
     """Check the SHA-256 of each file's decompressed contents; exit 1 if any fails."""
-    from actviz import data
-    from actviz.errors import DataError
+    from actviz.bench import data
+    from actviz.core.errors import DataError
 
     chosen = _dir(ctx, data_dir)
     st = data.status(chosen)

@@ -14,8 +14,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from actviz.properties import KEYS, Interval, Properties
-from actviz.registry import Activation
+from actviz.core.properties import KEYS, Interval, Properties
+from actviz.core.registry import Activation
 
 #: tolerance of the autograd comparison: |analytic − autograd| ≤ AUTOGRAD_TOL · (1 + |autograd|)
 AUTOGRAD_TOL = 1e-9
@@ -58,7 +58,7 @@ def derivative_points(act: Activation) -> Any:
     """Thousands of float64 points: a dense grid, random points, kinks (and near them), far out."""
     import numpy as np
 
-    from actviz.measure import core_radius
+    from actviz.facts.measure import core_radius
 
     r = core_radius(act)
     rng = np.random.default_rng(0)
@@ -175,7 +175,7 @@ def _check_contract(act: Activation) -> list[Finding]:
 
 def compare(declared: Properties, measured: Properties, name: str) -> list[Finding]:
     """Every key on which a declaration and a measurement disagree."""
-    from actviz.measure import intervals_agree
+    from actviz.facts.measure import intervals_agree
 
     out = []
     for key in KEYS:
@@ -190,12 +190,22 @@ def _show(v: Any) -> str:
     return v.as_text(lambda x: f"{x:.10g}") if isinstance(v, Interval) else repr(v)
 
 
+def properties_of(act: Activation) -> Properties:
+    """The declared properties of ``act``, or the measured ones where its record declares none."""
+    declared = act.properties
+    if declared is not None:
+        return declared
+    from actviz.facts.measure import measure
+
+    return measure(act)
+
+
 def audit(act: Activation) -> Audit:
     """Measure ``act``, compare with its declaration, and check its derivative and contract."""
-    from actviz.measure import measure
+    from actviz.facts.measure import measure
 
     measured = measure(act)
-    declared = act.properties if act.declares_properties else measured
+    declared = act.properties or measured
     err, findings = _check_autograd(act)
     findings = [*compare(declared, measured, act.label), *findings, *_check_kinks(act), *_check_contract(act)]
     return Audit(act, declared, measured, err, findings)

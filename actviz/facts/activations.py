@@ -1,4 +1,4 @@
-"""The built-in activations: one :class:`~actviz.registry.ActivationSpec` each.
+"""The built-in activations: one :class:`~actviz.core.registry.ActivationSpec` each.
 
 Every entry gives its formula, a forward function, its analytic derivative
 written by hand (never autograd), its kinks with the value f′ takes there
@@ -16,8 +16,8 @@ import importlib
 import math
 from typing import Any
 
-from actviz.properties import INF, Interval, Properties
-from actviz.registry import ActivationSpec, Kink, Param, Params, non_negative, positive, register
+from actviz.core.properties import INF, Interval, Properties
+from actviz.core.registry import ActivationSpec, Kink, Param, Params, non_negative, positive, register
 
 
 class _Lazy:

@@ -6,7 +6,7 @@ Where the data comes from (SPEC section 4), in this order:
 2. the ``ACTVIZ_DATA_DIR`` environment variable.
 
    Either of these is *the* one place used: files missing there are downloaded
-   into it, and if that fails it is a :class:`~actviz.errors.DataError`; another
+   into it, and if that fails it is a :class:`~actviz.core.errors.DataError`; another
    copy is never read silently.
 
 3. Without either: the user cache directory (``$XDG_CACHE_HOME/actviz/fashion-mnist``,
@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from actviz.errors import DataError, UsageError
+from actviz.core.errors import DataError, UsageError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -470,7 +470,7 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """Read one IDX file (gzipped if its name ends in ``.gz``) as a numpy array.
 
     Multi-byte types come back in native byte order.  No checksum is checked; a
-    missing, corrupt or malformed file is a :class:`~actviz.errors.DataError`.
+    missing, corrupt or malformed file is a :class:`~actviz.core.errors.DataError`.
     """
     p = Path(path)
     contents = _read_contents(p, p.suffix == ".gz")
@@ -570,7 +570,7 @@ def mirrors_in_use(mirrors: Iterable[str] | None = None) -> list[str]:
 
     ``mirrors`` if given, else ``ACTVIZ_MIRRORS`` (comma-separated) if set, else
     :data:`MIRRORS`.  Each ends in ``/``; a URL that is not http, https or file is a
-    :class:`~actviz.errors.UsageError`.
+    :class:`~actviz.core.errors.UsageError`.
     """
     from urllib.parse import urlsplit
 
@@ -799,8 +799,8 @@ def download(
     (SHA-256 of the decompressed contents) before it is atomically moved into place,
     so a failed or corrupt download leaves nothing behind.  A mirror that cannot be
     reached is not asked again.  ``progress(name, done, total)`` is called as bytes
-    arrive.  Raises :class:`~actviz.errors.DataError` naming what was tried and how
-    to fix it when a file cannot be had, :class:`~actviz.errors.UsageError` for a
+    arrive.  Raises :class:`~actviz.core.errors.DataError` naming what was tried and how
+    to fix it when a file cannot be had, :class:`~actviz.core.errors.UsageError` for a
     malformed mirror URL.
     """
     urls = mirrors_in_use(mirrors)
@@ -955,7 +955,7 @@ def load(
     there are downloaded into it unless ``download`` is false.  Without either, the
     cache directory, then :data:`DEBIAN_DIR`, then a download into the cache.  Every
     file's decompressed SHA-256 is verified and its IDX header checked; any failure
-    is a :class:`~actviz.errors.DataError` naming the file and the fix.
+    is a :class:`~actviz.core.errors.DataError` naming the file and the fix.
 
     The four files are decompressed and hashed in parallel threads (zlib and hashlib
     release the GIL), overlapping ``import torch`` when torch is not imported yet.

@@ -1,7 +1,7 @@
 """``actviz compare``: train the reference MLP per activation and seed, and report.
 
 :func:`run_compare` resolves the activations, loads Fashion-MNIST through
-:func:`actviz.data.load`, trains with :func:`actviz.train.train_runs`, and returns
+:func:`actviz.bench.data.load`, trains with :func:`actviz.bench.train.train_runs`, and returns
 the results dictionary that it also writes (atomically) to ``out``:
 
 * ``results.json``: ``config``, ``environment``, ``runs`` (each with its per-epoch
@@ -11,7 +11,7 @@ the results dictionary that it also writes (atomically) to ``out``:
 * ``diagnostics.png``: gradient norm per layer, first-layer gradient norm per epoch,
   dead and saturated fractions per epoch.
 
-The diagnostics are defined in :mod:`actviz.train`.
+The diagnostics are defined in :mod:`actviz.bench.train`.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from actviz.errors import ActvizError, UsageError
-from actviz.files import write_atomic
-from actviz.registry import Activation, get
-from actviz.report import params_json
+from actviz.core.errors import ActvizError, UsageError
+from actviz.core.files import write_atomic
+from actviz.core.registry import Activation, get
+from actviz.core.registry import params_json
 
 __all__ = [
     "DEFAULT_OUT",
@@ -377,13 +377,13 @@ def run_compare(
 ) -> dict[str, Any]:
     """Train and report; return the results dict (also written to ``out`` unless it is None).
 
-    ``data`` may be passed in (any object with the :class:`actviz.data.FashionMNIST`
-    tensors); otherwise :func:`actviz.data.load` finds it (``DataError`` if it cannot).
+    ``data`` may be passed in (any object with the :class:`actviz.bench.data.FashionMNIST`
+    tensors); otherwise :func:`actviz.bench.data.load` finds it (``DataError`` if it cannot).
     When training is interrupted (Ctrl-C), the results of the epochs completed are
     written with ``"interrupted": true`` and returned; the caller decides the exit code.
     """
     t0 = time.perf_counter()
-    from actviz.train import TrainConfig, train_runs
+    from actviz.bench.train import TrainConfig, train_runs
 
     config = (config or TrainConfig()).validate()
     if not 0 < target <= 1:
@@ -396,7 +396,7 @@ def run_compare(
         raise UsageError(f"an activation is named twice: {', '.join(labels)}")
     out_path = prepare_out(out) if out is not None else None
     if data is None:
-        from actviz import data as data_mod
+        from actviz.bench import data as data_mod
 
         data = data_mod.load(data_dir, progress=data_progress)
     source = getattr(data, "source", None)
