@@ -7,7 +7,8 @@ can report a wrong declaration.  Everything is evaluated in float64 on
 * a dense *core* grid over [−R, R] (R = 12 × the entry's ``xscale``, widened to
   hold every kink), with every kink and 0 added as grid points: values here are
   values *attained* at finite x;
-* one-sided probes at kinks (c ± 1e-9): limits, not attained values;
+* one-sided probes at kinks (c ± h, c ± 2h, h = 1e-6·max(1, |c|)), extrapolated
+  linearly to c: limits, not attained values;
 * a *tail* ladder ±R·2^k out to ±1e4·xscale: how f and f′ behave as x → ±∞.
 
 Higher derivatives (for the continuity class) come from autograd applied to the
@@ -41,7 +42,7 @@ class Samples:
     tail_x: Any  # far probes, both sides
     tail_f: Any
     tail_d: Any
-    limit_d: Any  # f′ just left and right of each kink
+    limit_d: Any  # f′ at the kink steps (see kink_steps)
     limit_f: Any
     radius: float
 
@@ -53,8 +54,37 @@ def _t(values: Any) -> Any:
 
 
 def core_radius(act: Activation) -> float:
-    kink_reach = max((abs(k.x) for k in act.kinks), default=0.0)
+    """12 × the entry's ``xscale``, widened to hold every kink with room either side.
+
+    Without kinks the radius follows ``xscale`` alone: softplus with β = 100 has the
+    shape of softplus at β = 1 on a 100 times narrower grid.  (A fixed floor of ±2
+    would put βx = ±200 on the grid, where σ(βx) rounds to exactly 1 and the open
+    end of the range (0, 1) would look attained.)
+    """
+    if not act.kinks:
+        return 12.0 * act.xscale
+    kink_reach = max(abs(k.x) for k in act.kinks)
     return max(12.0 * act.xscale, 1.5 * kink_reach + 2.0)
+
+
+def kink_steps(kinks: list[float]) -> Any:
+    """For each kink c: the points c − 2h, c − h, c + h, c + 2h (h = 1e-6·max(1, |c|)), flattened."""
+    import numpy as np
+
+    out = [[c - 2 * h, c - h, c + h, c + 2 * h] for c in kinks for h in [1e-6 * max(1.0, abs(c))]]
+    return np.array(out, dtype=float).reshape(-1)
+
+
+def one_sided(values: Any) -> tuple[Any, Any]:
+    """The left and right limits at each kink from values at :func:`kink_steps`.
+
+    Linear extrapolation, 2g(c ∓ h) − g(c ∓ 2h), is exact for a piecewise-linear g
+    and off by O(h²·g″) for a smooth one, so a jump of 1e-7 in f′ (ELU with
+    α = 1 + 1e-7) stands out, while a slope far from the origin (a maxout kink at
+    x = 1e6) does not look like one.
+    """
+    v = values.reshape(-1, 4)
+    return 2 * v[:, 1] - v[:, 0], 2 * v[:, 2] - v[:, 3]
 
 
 def sample(act: Activation) -> Samples:
@@ -67,8 +97,7 @@ def sample(act: Activation) -> Samples:
     far = r * 2.0 ** np.arange(1, 64)
     far = far[far <= 2e4 * max(act.xscale, 1.0)]
     tail = np.concatenate([-far[::-1], far])
-    eps = 1e-9 * max(1.0, *(abs(k) for k in kinks)) if kinks else 1e-9
-    around = np.array([[k - eps, k + eps] for k in kinks]).reshape(-1)
+    around = kink_steps(kinks)
     with torch.no_grad():
         x, tx, ax = _t(grid), _t(tail), _t(around)
         return Samples(
@@ -98,10 +127,12 @@ def _limit(v: Any) -> float:
 def _extent(attained: Any, limits: Any, tail: Any, tail_x: Any) -> Interval:
     """inf and sup of a function: attained values, limits (kinks, far out), and growth.
 
-    An end is unbounded when the function's magnitude keeps growing along the tail
-    ladder (x doubling) by at least 1.5× per step at the far end; a bounded tail's
-    limit is extrapolated by Aitken's Δ².  An end is attained when a value at a
-    finite grid point reaches it (within 1e-12 relative).
+    An end is unbounded when the function keeps growing in that direction along the
+    tail ladder (x doubling) by at least 1.5× per step over the last three steps,
+    however small it still is (leaky ReLU with slope 1e-12 is unbounded below); a
+    bounded tail's limit is extrapolated by Aitken's Δ².  An end is attained when a
+    value at a finite grid point reaches it, within 1e-12 relative to the larger of
+    the end and the function's scale on the grid (so 2e-19 > 0 does not reach 0).
     """
     import numpy as np
 
@@ -114,13 +145,16 @@ def _extent(attained: Any, limits: Any, tail: Any, tail_x: Any) -> Interval:
     hi_all = max(hi_a, kink_hi, float(np.max(tail)), *far)
 
     def unbounded(sign: float) -> bool:
-        return any(
-            (sign * v)[-1] > 1 and (sign * v)[-1] >= 1.5 * max((sign * v)[-2], 1e-300) for v in sides
-        )
+        def grows(v: Any) -> bool:
+            w = sign * v[-4:]  # the far end, up to three doubling steps
+            return len(w) >= 2 and bool(np.all(w > 0) and np.all(w[1:] >= 1.5 * w[:-1]))
+
+        return any(grows(v) for v in sides)
 
     low = -INF if unbounded(-1.0) else lo_all
     high = INF if unbounded(1.0) else hi_all
-    tol = lambda v: _REL * (1.0 + abs(v))  # noqa: E731
+    scale = float(np.max(np.abs(attained)))
+    tol = lambda v: _REL * max(abs(v), scale)  # noqa: E731
     low_closed = low != -INF and lo_a <= low + tol(low)
     high_closed = high != INF and hi_a >= high - tol(high)
     return Interval(low, high, low_closed, high_closed)
@@ -179,8 +213,10 @@ def _derivatives(act: Activation, x: Any, order: int) -> list[Any]:
 
 
 def _has_jump(x: Any, g: Any, kinks: list[float], g_left: Any = None, g_right: Any = None) -> bool:
-    """A discontinuity of g: at a kink (one-sided values differ) or anywhere on the grid.
+    """A discontinuity of g: at a kink (one-sided limits differ) or anywhere on the grid.
 
+    At a kink, the one-sided limits (see :func:`one_sided`) differ by more than
+    1e-8 relative: the extrapolation leaves about 1e-12, so a jump of 1e-7 is seen.
     On the grid, a jump is a step |Δg| > 1e-6 that is over 20 times the steps
     two places either side of it: a smooth function's steps vary slowly.
     """
@@ -188,7 +224,7 @@ def _has_jump(x: Any, g: Any, kinks: list[float], g_left: Any = None, g_right: A
 
     if g_left is not None:
         scale = 1.0 + np.maximum(np.abs(g_left), np.abs(g_right))
-        if np.any(np.abs(g_right - g_left) > 1e-5 * scale):
+        if np.any(np.abs(g_right - g_left) > 1e-8 * scale):
             return True
     if not np.all(np.isfinite(g)):
         return True
@@ -207,18 +243,12 @@ def continuity(act: Activation, s: Samples | None = None) -> int | str:
 
     s = s or sample(act)
     kinks = [k.x for k in act.kinks]
-    lim_f = s.limit_f.reshape(-1, 2) if kinks else None
-    if _has_jump(s.x, s.f, kinks, *(lim_f.T if lim_f is not None else (None, None))):
+    if _has_jump(s.x, s.f, kinks, *(one_sided(s.limit_f) if kinks else (None, None))):
         return -1
-    eps = 1e-7
-    around = np.array([[k - eps, k + eps] for k in kinks]).reshape(-1)
     grid_derivs = _derivatives(act, s.x, MAX_ORDER)
-    kink_derivs = _derivatives(act, around, MAX_ORDER) if kinks else None
+    kink_derivs = _derivatives(act, kink_steps(kinks), MAX_ORDER) if kinks else None
     for order, g in enumerate(grid_derivs, start=1):
-        sides = (None, None)
-        if kink_derivs is not None:
-            pair = kink_derivs[order - 1].reshape(-1, 2)
-            sides = (pair[:, 0], pair[:, 1])
+        sides = one_sided(kink_derivs[order - 1]) if kink_derivs is not None else (None, None)
         if _has_jump(s.x, g, kinks, *sides):
             return order - 1
     return "inf"
@@ -233,13 +263,19 @@ def _monotone(values: Any, scale: float) -> bool:
 
 
 def _saturates(d_far: Any) -> bool:
-    """|f′| → 0 along the tail ladder (nearest first): tiny at the far end, or decaying steadily."""
+    """|f′| → 0 along the tail ladder (nearest first): exactly 0 at the far end, or falling
+    over the last steps and either tiny (≤ 1e-6) or decaying steadily (÷5 per step).
+
+    A small constant is not a limit of 0: leaky ReLU with slope 1e-12 does not saturate.
+    """
     import numpy as np
 
     a = np.abs(d_far)
-    if a[-1] <= 1e-6:
+    if a[-1] == 0:
         return True
-    return bool(len(a) >= 3 and a[-1] <= a[-2] / 5 and a[-2] <= a[-3] / 5)
+    if len(a) < 3 or not (a[-1] < a[-2] < a[-3]):
+        return False
+    return bool(a[-1] <= 1e-6 or (a[-1] <= a[-2] / 5 and a[-2] <= a[-3] / 5))
 
 
 def measure(act: Activation) -> Properties:
@@ -253,8 +289,10 @@ def measure(act: Activation) -> Properties:
     order = np.argsort(xs, kind="stable")
     xs, fs, ds = xs[order], fs[order], ds[order]
 
-    rng = _refined_extent(act.forward, s.x, s.f, _extent(s.f, s.limit_f, s.tail_f, s.tail_x))
-    drng = _refined_extent(act.derivative, s.x, s.d, _extent(s.d, s.limit_d, s.tail_d, s.tail_x))
+    lim_f = np.concatenate(one_sided(s.limit_f)) if act.kinks else s.limit_f
+    lim_d = np.concatenate(one_sided(s.limit_d)) if act.kinks else s.limit_d
+    rng = _refined_extent(act.forward, s.x, s.f, _extent(s.f, lim_f, s.tail_f, s.tail_x))
+    drng = _refined_extent(act.derivative, s.x, s.d, _extent(s.d, lim_d, s.tail_d, s.tail_x))
 
     scale_f = float(np.max(np.abs(s.f)))
     i0 = int(np.searchsorted(s.x, 0.0))
