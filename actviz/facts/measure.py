@@ -7,8 +7,9 @@ can report a wrong declaration.  Everything is evaluated in float64 on
 * a dense *core* grid over [−R, R] (R = 12 × the entry's ``xscale``, widened to
   hold every kink), with every kink and 0 added as grid points: values here are
   values *attained* at finite x;
-* one-sided probes at kinks (c ± h, c ± 2h, h = 1e-6·max(1, |c|)), extrapolated
-  linearly to c: limits, not attained values;
+* one-sided probes at kinks (c ± 1e-9·max(1, |c|)): near-limits for the extents,
+  not attained values; and c ± h, c ± 2h (h = 1e-6·max(1, |c|)), extrapolated
+  linearly to c, for the one-sided limits that decide whether f jumps there;
 * a *tail* ladder ±R·2^k out to ±1e4·xscale: how f and f′ behave as x → ±∞.
 
 Higher derivatives (for the continuity class) come from autograd applied to the
@@ -42,8 +43,9 @@ class Samples:
     tail_x: Any  # far probes, both sides
     tail_f: Any
     tail_d: Any
-    limit_d: Any  # f′ at the kink steps (see kink_steps)
+    limit_d: Any  # f′ just left and right of each kink
     limit_f: Any
+    steps_f: Any  # f at the kink steps (see kink_steps)
     radius: float
 
 
@@ -97,7 +99,8 @@ def sample(act: Activation) -> Samples:
     far = r * 2.0 ** np.arange(1, 64)
     far = far[far <= 2e4 * max(act.xscale, 1.0)]
     tail = np.concatenate([-far[::-1], far])
-    around = kink_steps(kinks)
+    eps = 1e-9 * max(1.0, *(abs(k) for k in kinks)) if kinks else 1e-9
+    around = np.array([[k - eps, k + eps] for k in kinks]).reshape(-1)
     with torch.no_grad():
         x, tx, ax = _t(grid), _t(tail), _t(around)
         return Samples(
@@ -109,6 +112,7 @@ def sample(act: Activation) -> Samples:
             tail_d=act.derivative(tx).numpy(),
             limit_d=act.derivative(ax).numpy(),
             limit_f=act.forward(ax).numpy(),
+            steps_f=act.forward(_t(kink_steps(kinks))).numpy(),
             radius=r,
         )
 
@@ -243,7 +247,7 @@ def continuity(act: Activation, s: Samples | None = None) -> int | str:
 
     s = s or sample(act)
     kinks = [k.x for k in act.kinks]
-    if _has_jump(s.x, s.f, kinks, *(one_sided(s.limit_f) if kinks else (None, None))):
+    if _has_jump(s.x, s.f, kinks, *(one_sided(s.steps_f) if kinks else (None, None))):
         return -1
     grid_derivs = _derivatives(act, s.x, MAX_ORDER)
     kink_derivs = _derivatives(act, kink_steps(kinks), MAX_ORDER) if kinks else None
@@ -288,11 +292,16 @@ def measure(act: Activation) -> Properties:
     ds = np.concatenate([s.tail_d[s.tail_x < 0], s.d, s.tail_d[s.tail_x > 0]])
     order = np.argsort(xs, kind="stable")
     xs, fs, ds = xs[order], fs[order], ds[order]
+    # Grid points within rounding distance of a kink but not on it: there the float
+    # evaluation, not the function, decides which side's formula applies (a maxout kink
+    # −20 computed as −20.000000000000046 has the right piece win at it and the left
+    # piece at −20.0).  The monotonicity checks leave them out; the kink itself stays.
+    for k in act.kinks:
+        keep = (np.abs(xs - k.x) > 1e-9 * max(1.0, abs(k.x))) | (xs == k.x)
+        xs, fs, ds = xs[keep], fs[keep], ds[keep]
 
-    lim_f = np.concatenate(one_sided(s.limit_f)) if act.kinks else s.limit_f
-    lim_d = np.concatenate(one_sided(s.limit_d)) if act.kinks else s.limit_d
-    rng = _refined_extent(act.forward, s.x, s.f, _extent(s.f, lim_f, s.tail_f, s.tail_x))
-    drng = _refined_extent(act.derivative, s.x, s.d, _extent(s.d, lim_d, s.tail_d, s.tail_x))
+    rng = _refined_extent(act.forward, s.x, s.f, _extent(s.f, s.limit_f, s.tail_f, s.tail_x))
+    drng = _refined_extent(act.derivative, s.x, s.d, _extent(s.d, s.limit_d, s.tail_d, s.tail_x))
 
     scale_f = float(np.max(np.abs(s.f)))
     i0 = int(np.searchsorted(s.x, 0.0))
