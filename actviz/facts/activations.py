@@ -151,7 +151,10 @@ def _props(
 
 
 def _sigmoid(x):
-    return _sig(x)
+    # torch.sigmoid itself (the training engine's fast path must give the same bits); it is
+    # accurate wherever σ(x) is a normal float, and _sig is only needed where x·σ(x) lifts a
+    # subnormal σ back into the normal range
+    return torch.sigmoid(x)
 
 
 def _sigmoid_d(x):
