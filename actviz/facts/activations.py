@@ -60,33 +60,40 @@ def _abs(x: Any) -> Any:
 # and accurate in the tails (relative error ≤ 1e-6 in float64 wherever the true
 # value is a normal float).  Hence no 1 − σ(x), 1 − tanh²(x) or 1 + erf(x)
 # (cancellation), and no product that can overflow on the way to a finite result.
+# They are built from PyTorch's fused kernels where those are accurate, so that
+# ``actviz compare`` (which trains with these functions) stays fast.
 
 
 def _sig(z: Any) -> Any:
-    """σ(z), with e^(−|z|) only: torch.sigmoid is 0 below z ≈ −709.8 (e^(−z) overflows), where σ(z)
-    is still a subnormal that x·σ(x) lifts back to a normal float (swish(−710) ≈ −3.2e−306)."""
-    e = torch.exp(-_abs(z))
-    return torch.where(z < 0, e, torch.ones_like(e)) / (1 + e)
+    """σ(z) as e^(log σ(z)), for products x·σ(z).
+
+    torch.sigmoid is 0 once e^(−z) overflows (z < −709.8 in float64, −88.7 in float32),
+    where σ(z) is still a subnormal that x·σ(x) lifts back to a normal float
+    (swish(−710) ≈ −3.2e−306); F.logsigmoid does not overflow.
+    """
+    return torch.exp(F.logsigmoid(z))
 
 
 def _sigmoid_prime(z: Any) -> Any:
-    """σ′(z) = σ(z)·σ(−z): both factors are accurate, so the tails are too (σ′(40) ≈ 4.25e−18)."""
-    return _sig(z) * _sig(-z)
+    """σ′(z) = σ(z)·σ(−z): both factors are accurate, so the tails are too (σ′(40) ≈ 4.25e−18).
+
+    (torch.sigmoid underflows only where σ′ itself is subnormal.)
+    """
+    return torch.sigmoid(z) * torch.sigmoid(-z)
 
 
 def _sech2(x: Any) -> Any:
-    """tanh′(x) = sech²(x) = 4e^(−2|x|) / (1 + e^(−2|x|))², without cancellation or overflow."""
-    e = torch.exp(-2 * _abs(x))
-    return 4 * e / ((1 + e) * (1 + e))
+    """tanh′(x) = sech²(x) = (1/cosh x)²: no 1 − tanh² cancellation (tanh′(20) ≈ 1.70e−17),
+    and squaring 1/cosh rather than cosh keeps cosh² from overflowing while sech² is normal."""
+    r = 1 / torch.cosh(x)
+    return r * r
 
 
-def _softplus1(z: Any, beta: float = 1.0) -> Any:
-    """log(1 + e^(βz))/β for any finite z: max(z, 0) + log1p(e^(−β|z|))/β.
+def _softplus_robust(z: Any, beta: float) -> Any:
+    """log(1 + e^(βz))/β as max(z, 0) + log1p(e^(−β|z|))/β, the far left tail as one e^(βz − log β).
 
-    Finite wherever the true value is (β = 5 at z = 1e38 in float32 stays 1e38),
-    accurate in both tails (the left tail e^(βz)/β is computed as one exponential,
-    so it stays a normal float even where e^(βz) alone would underflow), and its
-    autograd derivative is σ(βz) everywhere, 0 included.
+    Only for β < 1e-15, where e^(βz) underflows while e^(βz)/β is still a normal
+    float; its autograd derivative is σ(βz) everywhere, 0 included.
     """
     u = z * beta
     a = torch.where(u > 0, u, -u)  # |βz|; at 0 its autograd derivative is −β, giving σ(0) = 1/2
@@ -94,6 +101,19 @@ def _softplus1(z: Any, beta: float = 1.0) -> Any:
     a_far = torch.where(far, a, torch.full_like(a, 40.0))
     tail = torch.where(far, torch.exp(-a_far - math.log(beta)), torch.log1p(torch.exp(-a)) / beta)
     return torch.where(z > 0, z, torch.zeros_like(z)) + tail
+
+
+def _softplus(z: Any, beta: float = 1.0) -> Any:
+    """log(1 + e^(βz))/β, finite wherever the true value is, accurate in both tails.
+
+    F.softplus with its threshold raised from 20 to 40: beyond βz = 40 it returns z,
+    off by e^(−40)/40 relative (its default 20 leaves 1e-10), and it tests βz > 40
+    before it exponentiates, so βz = inf (β = 5 at z = 1e38 in float32) gives z.
+    (logaddexp(βz, 0)/β overflowed there.)  Its autograd derivative is σ(βz).
+    """
+    if beta < 1e-15:
+        return _softplus_robust(z, beta)
+    return F.softplus(z, beta=beta, threshold=40.0)
 
 
 # ----------------------------------------------------------------------------- constants
@@ -444,12 +464,6 @@ register(
 )
 
 
-def _softplus(x, beta):
-    # not F.softplus (it returns x for βx > 20) nor logaddexp(βx, 0)/β (βx overflows at
-    # β = 5, x = 1e38 in float32): see _softplus1
-    return _softplus1(x, beta)
-
-
 register(
     ActivationSpec(
         name="softplus",
@@ -458,7 +472,7 @@ register(
         latex=r"\frac{1}{\beta} \log\left(1 + e^{\beta x}\right)",
         derivative_formula="softplus′(x) = σ(βx)",
         forward=lambda x, beta: _softplus(x, beta),
-        derivative=lambda x, beta: _sig(x * beta),
+        derivative=lambda x, beta: torch.sigmoid(x * beta),
         params=(Param("beta", 1.0, "sharpness β (> 0); β → ∞ tends to ReLU", check=positive, symbol="β"),),
         xscale=lambda p: 1.0 / p["beta"],
         properties=_props(
@@ -487,7 +501,8 @@ def _swish_d(x, beta):
     # z·σ(z)·σ(−z) is 0 in any float for |z| ≥ 800; clamping z there keeps inf·0 (NaN) out
     # when βx overflows (β = 2 at |x| ≥ 1.7e38 in float32)
     zc = torch.clamp(z, -800.0, 800.0)
-    return _sig(z) + zc * _sigmoid_prime(zc)
+    s = _sig(z)
+    return s + zc * s * torch.sigmoid(-zc)
 
 
 def _swish_props(beta: float) -> Properties:
@@ -564,7 +579,7 @@ def _gelu_d(x, approximate):
         # 1.8e19) out of an inf·0
         xc = torch.clamp(x, -30.0, 30.0)
         dv = (2 * _SQRT_2_OVER_PI) * (1 + 3 * _GELU_C * xc * xc)
-        return _sig(_gelu_tanh_arg(x)) + xc * _sigmoid_prime(_gelu_tanh_arg(xc)) * dv
+        return torch.sigmoid(_gelu_tanh_arg(x)) + xc * _sigmoid_prime(_gelu_tanh_arg(xc)) * dv
     cdf = 0.5 * torch.special.erfc(-x * _INV_SQRT_2)
     pdf = torch.exp(-0.5 * x * x) * _INV_SQRT_2PI
     return cdf + x * pdf
@@ -616,13 +631,8 @@ register(
 )
 
 
-def _mish(x):
-    # F.mish gives −0 at x = −1e−300 (true −6.0e−301); this form keeps the tails
-    return x * torch.tanh(_softplus1(x))
-
-
 def _mish_d(x):
-    sp = _softplus1(x)
+    sp = _softplus(x)
     # 1 − tanh²(sp) = sech²(sp) without cancellation; x·sech²·σ is 0·finite, never inf·0
     return torch.tanh(sp) + x * _sech2(sp) * _sig(x)
 
@@ -634,7 +644,7 @@ register(
         formula="mish(x) = x·tanh(log(1 + e^x))",
         latex=r"x \tanh\left(\log(1 + e^{x})\right)",
         derivative_formula="tanh(sp(x)) + x·(1 − tanh²(sp(x)))·σ(x), sp = softplus",
-        forward=_mish,
+        forward=lambda x: F.mish(x),
         derivative=_mish_d,
         properties=_props(
             Interval(_MISH_MIN, INF, True, False),
