@@ -34,6 +34,13 @@ RIGHT = [
     ("maxout", {"weights": (-1.0, 2.0), "biases": (1.0, -2.0)}),
     ("maxout", {"weights": (2.7, -2.69, -0.72, -2.76), "biases": (-0.8, 1.8, 1.1, 0.4)}),  # kink −20 off by 5e-14
     ("maxout", {"weights": (0.0,), "biases": (1.5,)}),
+    ("maxout", {"weights": (1.0,), "biases": (1e6,)}),  # positive out to x = −2e4, yet unbounded below
+    ("maxout", {"weights": (0.0, 1e-9), "biases": (0.0, 0.0)}),  # f′ jumps from 0 to 1e-9
+    ("elu", {"alpha": 1e-12}),  # −α is approached, never reached, however small α
+    ("elu", {"alpha": 1e-6}),
+    ("swish", {"beta": 1e4}),
+    ("softplus", {"beta": 1e6}),
+    ("softplus", {"beta": 1e-3}),
 ]
 
 
@@ -101,6 +108,9 @@ def _wrong(act, **changes):
         # the maxout with a kink at 1e6 really has a kink
         (("maxout", {"weights": (0.0, 1.0), "biases": (0.0, -1e6)}), {"continuity": "inf"}),
         (("maxout", {"weights": (0.0, 1.0), "biases": (0.0, -1e6)}), {"continuity": -1}),
+        (("maxout", {"weights": (0.0, 1e-9), "biases": (0.0, 0.0)}), {"continuity": "inf"}),
+        (("maxout", {"weights": (1.0,), "biases": (1e6,)}), {"range": Interval(0, INF)}),
+        (("elu", {"alpha": 1e-12}), {"range": Interval(-1e-12, INF, True, False)}),
     ],
     ids=lambda v: _label(v) if isinstance(v, tuple) else ",".join(v),
 )

@@ -131,12 +131,13 @@ def _limit(v: Any) -> float:
 def _extent(attained: Any, limits: Any, tail: Any, tail_x: Any) -> Interval:
     """inf and sup of a function: attained values, limits (kinks, far out), and growth.
 
-    An end is unbounded when the function keeps growing in that direction along the
-    tail ladder (x doubling) by at least 1.5× per step over the last three steps,
-    however small it still is (leaky ReLU with slope 1e-12 is unbounded below); a
+    An end is unbounded when the function keeps moving that way along the tail ladder
+    (x doubling) in steps that grow by at least 1.5× each, over the last four steps:
+    however small it still is (leaky ReLU with slope 1e-12 is unbounded below) and
+    wherever it started (x + 1e6 is unbounded below though positive out to 2e4).  A
     bounded tail's limit is extrapolated by Aitken's Δ².  An end is attained when a
-    value at a finite grid point reaches it, within 1e-12 relative to the larger of
-    the end and the function's scale on the grid (so 2e-19 > 0 does not reach 0).
+    value at a finite grid point reaches it, within 1e-12 relative to the end (an end
+    at 0 must be reached exactly: 2e-19 is not 0, nor is −1e-12·(1 − 6e-6) −1e-12).
     """
     import numpy as np
 
@@ -150,15 +151,14 @@ def _extent(attained: Any, limits: Any, tail: Any, tail_x: Any) -> Interval:
 
     def unbounded(sign: float) -> bool:
         def grows(v: Any) -> bool:
-            w = sign * v[-4:]  # the far end, up to three doubling steps
-            return len(w) >= 2 and bool(np.all(w > 0) and np.all(w[1:] >= 1.5 * w[:-1]))
+            step = sign * np.diff(v[-5:])  # the far end: up to four steps as x doubles
+            return len(step) >= 2 and bool(np.all(step > 0) and np.all(step[1:] >= 1.5 * step[:-1]))
 
         return any(grows(v) for v in sides)
 
     low = -INF if unbounded(-1.0) else lo_all
     high = INF if unbounded(1.0) else hi_all
-    scale = float(np.max(np.abs(attained)))
-    tol = lambda v: _REL * max(abs(v), scale)  # noqa: E731
+    tol = lambda v: _REL * abs(v)  # noqa: E731
     low_closed = low != -INF and lo_a <= low + tol(low)
     high_closed = high != INF and hi_a >= high - tol(high)
     return Interval(low, high, low_closed, high_closed)
@@ -219,15 +219,18 @@ def _derivatives(act: Activation, x: Any, order: int) -> list[Any]:
 def _has_jump(x: Any, g: Any, kinks: list[float], g_left: Any = None, g_right: Any = None) -> bool:
     """A discontinuity of g: at a kink (one-sided limits differ) or anywhere on the grid.
 
-    At a kink, the one-sided limits (see :func:`one_sided`) differ by more than
-    1e-8 relative: the extrapolation leaves about 1e-12, so a jump of 1e-7 is seen.
+    At a kink, the one-sided limits (see :func:`one_sided`) differ by more than 1e-8
+    relative to the larger limit plus the size of g on the grid (the extrapolation
+    leaves about 1e-12 of that), so a jump of 1e-7 in an f′ of size 1 is seen, and so
+    is a jump from 0 to 1e-9 in an f′ that is never larger.
     On the grid, a jump is a step |Δg| > 1e-6 that is over 20 times the steps
     two places either side of it: a smooth function's steps vary slowly.
     """
     import numpy as np
 
     if g_left is not None:
-        scale = 1.0 + np.maximum(np.abs(g_left), np.abs(g_right))
+        finite = np.abs(g[np.isfinite(g)])
+        scale = np.maximum(np.abs(g_left), np.abs(g_right)) + (float(np.max(finite)) if finite.size else 0.0)
         if np.any(np.abs(g_right - g_left) > 1e-8 * scale):
             return True
     if not np.all(np.isfinite(g)):
