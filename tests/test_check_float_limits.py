@@ -41,6 +41,7 @@ RIGHT = [
     ("swish", {"beta": 1e4}),
     ("softplus", {"beta": 1e6}),
     ("softplus", {"beta": 1e-3}),
+    ("softplus", {"beta": 1e-300}),  # 6.9e299 at 0: inf in float32 is the right answer there
 ]
 
 
@@ -157,3 +158,20 @@ def test_labels_say_which_parameters(name, params, label):
 
     inner = label[len(name) + 1 : -1].split(", ")
     assert bind(name, dict(i.split("=", 1) for i in inner)) == act
+
+
+def test_a_needless_float32_overflow_is_still_caught():
+    import torch
+
+    actviz.register(
+        name="test_overflow32",
+        forward=lambda x: x * 1e35 / 1e35,  # inf in float32 from |x| ≈ 3.4e3, though the value is x
+        derivative=lambda x: torch.ones_like(x),
+        formula="x",
+        replace=True,
+    )
+    try:
+        messages = [f.message for f in audit(actviz.get("test_overflow32")).findings]
+    finally:
+        actviz.unregister("test_overflow32")
+    assert any("forward is not finite" in m and "float32" in m for m in messages), messages

@@ -96,7 +96,8 @@ def sample(act: Activation) -> Samples:
     r = core_radius(act)
     kinks = [k.x for k in act.kinks]
     grid = np.unique(np.concatenate([np.linspace(-r, r, _CORE_POINTS), kinks, [0.0]]))
-    far = r * 2.0 ** np.arange(1, 64)
+    with np.errstate(over="ignore"):  # r·2^k overflows for a huge xscale (softplus, β = 1e-300)
+        far = r * 2.0 ** np.arange(1, 64)
     far = far[far <= 2e4 * max(act.xscale, 1.0)]
     tail = np.concatenate([-far[::-1], far])
     eps = 1e-9 * max(1.0, *(abs(k) for k in kinks)) if kinks else 1e-9
@@ -286,7 +287,18 @@ def _saturates(d_far: Any) -> bool:
 
 
 def measure(act: Activation) -> Properties:
-    """Measure all twelve properties of ``act`` numerically (see the module docstring)."""
+    """Measure all twelve properties of ``act`` numerically (see the module docstring).
+
+    Values that overflow (leaky ReLU with slope 1e308 is −inf far left, as it should be)
+    make numpy's differences inf − inf; the measurement reads them as they are, silently.
+    """
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        return _measure(act)
+
+
+def _measure(act: Activation) -> Properties:
     import numpy as np
 
     s = sample(act)
