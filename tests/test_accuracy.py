@@ -140,7 +140,9 @@ REFS = _references()
 def _ladder() -> np.ndarray:
     mags = [m * 10.0**k for k in range(-30, 309) for m in (1.0, 3.0)]
     mags += [0.5, 1.5, 2.0, 2.5, 2.9999, 3.0, 3.0001, 4.0, 6.0, 7.0, 8.0, 12.0, 15.0, 20.0, 25.0, 35.0, 40.0,
-             50.0, 88.0, 100.0, 700.0, 710.0, 745.0, 1e4, 1e30, 3.4e38, 1.7e38, 5e19, 1.7e308]
+             50.0, 88.0, 100.0, 700.0, 710.0, 745.0, 1e4, 1e30, 3.4e38, 1.7e38, 5e19, 1.7e308,
+             # where σ of the inner argument is subnormal but f or f′ is not (float64, float32)
+             21.2, 10.08, 37.5, 88.9, 89.5, 709.9, 720.0, 740.0, 13.0, 26.0]
     mags = [m for m in mags if math.isfinite(m) and m <= 1.7976931348623157e308]
     pts = np.array(sorted({0.0, *mags, *(-m for m in mags)}))
     return pts

@@ -577,9 +577,11 @@ def _gelu_d(x, approximate):
         # f′ = σ(v) + x·σ(v)σ(−v)·v′.  The second term is 0 in any float once |x| ≥ 30 (|v| ≳ 2000);
         # evaluating it at x clamped to [−30, 30] keeps x³ and x² (inf in float32 past 1e13 and
         # 1.8e19) out of an inf·0
+        # (σ as e^(log σ), _sig: σ(v) is subnormal near x = −21 while f′ ≈ −2000·σ(v) is not)
         xc = torch.clamp(x, -30.0, 30.0)
+        vc = _gelu_tanh_arg(xc)
         dv = (2 * _SQRT_2_OVER_PI) * (1 + 3 * _GELU_C * xc * xc)
-        return torch.sigmoid(_gelu_tanh_arg(x)) + xc * _sigmoid_prime(_gelu_tanh_arg(xc)) * dv
+        return _sig(_gelu_tanh_arg(x)) + xc * _sig(vc) * torch.sigmoid(-vc) * dv
     cdf = 0.5 * torch.special.erfc(-x * _INV_SQRT_2)
     pdf = torch.exp(-0.5 * x * x) * _INV_SQRT_2PI
     return cdf + x * pdf
