@@ -293,10 +293,18 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _fmt_param(v: Any) -> str:
+    """A parameter value as it reads in a label, and as ``NAME.KEY=VALUE`` takes it back.
+
+    Floats print short (``%g``) where that is the same float, else as the shortest
+    repr that round-trips: α = 1.0000001 is ``1.0000001``, not ``1``.  A sequence is
+    its numbers joined by commas (one number alone needs no trailing comma: a
+    ``floats`` parameter reads ``0`` as the one-element sequence).
+    """
     if isinstance(v, float):
-        return f"{v:g}"
+        short = f"{v:g}"
+        return short if float(short) == v else repr(v)
     if isinstance(v, tuple):
-        return ",".join(_fmt_param(x) for x in v) + ("," if len(v) == 1 else "")
+        return ",".join(_fmt_param(x) for x in v)
     return str(v)
 
 

@@ -45,6 +45,77 @@ def _mask(cond: Any, x: Any) -> Any:
     return cond.to(x.dtype)
 
 
+def _abs(x: Any) -> Any:
+    """|x| whose autograd derivative at 0 is 1 (``torch.abs`` gives 0 there).
+
+    For an even function written as g(|x|), this keeps every higher derivative
+    that autograd computes at 0 equal to g's own, so the continuity class
+    measured from the analytic derivative stays honest.
+    """
+    return torch.where(x < 0, -x, x)
+
+
+# Numerically stable building blocks.  SPEC §5 and §9: forward and derivative are
+# finite for every finite float32 and float64 input where the true value is finite,
+# and accurate in the tails (relative error ≤ 1e-6 in float64 wherever the true
+# value is a normal float).  Hence no 1 − σ(x), 1 − tanh²(x) or 1 + erf(x)
+# (cancellation), and no product that can overflow on the way to a finite result.
+# They are built from PyTorch's fused kernels where those are accurate, so that
+# ``actviz compare`` (which trains with these functions) stays fast.
+
+
+def _sig(z: Any) -> Any:
+    """σ(z) as e^(log σ(z)), for products x·σ(z).
+
+    torch.sigmoid is 0 once e^(−z) overflows (z < −709.8 in float64, −88.7 in float32),
+    where σ(z) is still a subnormal that x·σ(x) lifts back to a normal float
+    (swish(−710) ≈ −3.2e−306); F.logsigmoid does not overflow.
+    """
+    return torch.exp(F.logsigmoid(z))
+
+
+def _sigmoid_prime(z: Any) -> Any:
+    """σ′(z) = σ(z)·σ(−z): both factors are accurate, so the tails are too (σ′(40) ≈ 4.25e−18).
+
+    (torch.sigmoid underflows only where σ′ itself is subnormal.)
+    """
+    return torch.sigmoid(z) * torch.sigmoid(-z)
+
+
+def _sech2(x: Any) -> Any:
+    """tanh′(x) = sech²(x) = (1/cosh x)²: no 1 − tanh² cancellation (tanh′(20) ≈ 1.70e−17),
+    and squaring 1/cosh rather than cosh keeps cosh² from overflowing while sech² is normal."""
+    r = 1 / torch.cosh(x)
+    return r * r
+
+
+def _softplus_robust(z: Any, beta: float) -> Any:
+    """log(1 + e^(βz))/β as max(z, 0) + log1p(e^(−β|z|))/β, the far left tail as one e^(βz − log β).
+
+    Only for β < 1e-15, where e^(βz) underflows while e^(βz)/β is still a normal
+    float; its autograd derivative is σ(βz) everywhere, 0 included.
+    """
+    u = z * beta
+    a = torch.where(u > 0, u, -u)  # |βz|; at 0 its autograd derivative is −β, giving σ(0) = 1/2
+    far = a > 40  # log1p(e^−a) = e^−a to full precision: one exp of −a − log β
+    a_far = torch.where(far, a, torch.full_like(a, 40.0))
+    tail = torch.where(far, torch.exp(-a_far - math.log(beta)), torch.log1p(torch.exp(-a)) / beta)
+    return torch.where(z > 0, z, torch.zeros_like(z)) + tail
+
+
+def _softplus(z: Any, beta: float = 1.0) -> Any:
+    """log(1 + e^(βz))/β, finite wherever the true value is, accurate in both tails.
+
+    F.softplus with its threshold raised from 20 to 40: beyond βz = 40 it returns z,
+    off by e^(−40)/40 relative (its default 20 leaves 1e-10), and it tests βz > 40
+    before it exponentiates, so βz = inf (β = 5 at z = 1e38 in float32) gives z.
+    (logaddexp(βz, 0)/β overflowed there.)  Its autograd derivative is σ(βz).
+    """
+    if beta < 1e-15:
+        return _softplus_robust(z, beta)
+    return F.softplus(z, beta=beta, threshold=40.0)
+
+
 # ----------------------------------------------------------------------------- constants
 
 #: W(1/e), the Lambert W of 1/e: swish's minimum is −W(1/e)/β at x = −(1 + W(1/e))/β.
@@ -100,12 +171,14 @@ def _props(
 
 
 def _sigmoid(x):
+    # torch.sigmoid itself (the training engine's fast path must give the same bits); it is
+    # accurate wherever σ(x) is a normal float, and _sig is only needed where x·σ(x) lifts a
+    # subnormal σ back into the normal range
     return torch.sigmoid(x)
 
 
 def _sigmoid_d(x):
-    s = torch.sigmoid(x)
-    return s * (1 - s)
+    return _sigmoid_prime(x)
 
 
 register(
@@ -115,7 +188,7 @@ register(
         summary="The logistic function: squashes ℝ into (0, 1).",
         formula="σ(x) = 1 / (1 + e^(−x))",
         latex=r"\sigma(x) = \frac{1}{1 + e^{-x}}",
-        derivative_formula="σ′(x) = σ(x)·(1 − σ(x))",
+        derivative_formula="σ′(x) = σ(x)·(1 − σ(x)) = σ(x)·σ(−x)",
         forward=_sigmoid,
         derivative=_sigmoid_d,
         reference="Rumelhart, Hinton & Williams (1986), Learning representations by back-propagating errors",
@@ -138,8 +211,7 @@ register(
 
 
 def _tanh_d(x):
-    t = torch.tanh(x)
-    return 1 - t * t
+    return _sech2(x)
 
 
 register(
@@ -200,8 +272,9 @@ register(
         formula="hard_sigmoid(x) = clip(x/6 + 1/2, 0, 1)",
         latex=r"\operatorname{clip}\!\left(\tfrac{x}{6} + \tfrac12,\ 0,\ 1\right)",
         derivative_formula="1/6 on (−3, 3), 0 elsewhere (0 at ±3)",
-        # F.hardsigmoid's backward uses a float32 1/6 even for float64 input; this form is exact
-        forward=lambda x: _clip_unit(x / 6 + 0.5),
+        # F.hardsigmoid's backward uses a float32 1/6 even for float64 input; this form is exact.
+        # (x + 3)/6, not x/6 + 1/2: near x = −3, x + 3 is exact and x/6 + 1/2 cancels
+        forward=lambda x: _clip_unit((x + 3) / 6),
         derivative=lambda x: _keep_nan(x, _mask((x > -3) & (x < 3), x) / 6),
         kinks=(Kink(-3.0, 0.0), Kink(3.0, 0.0)),
         reference="Howard et al. (2019), Searching for MobileNetV3",
@@ -216,7 +289,7 @@ register(
         formula="hard_logistic(x) = clip(x/4 + 1/2, 0, 1)",
         latex=r"\operatorname{clip}\!\left(\tfrac{x}{4} + \tfrac12,\ 0,\ 1\right)",
         derivative_formula="1/4 on (−2, 2), 0 elsewhere (0 at ±2)",
-        forward=lambda x: _clip_unit(x * 0.25 + 0.5),
+        forward=lambda x: _clip_unit((x + 2) * 0.25),
         derivative=lambda x: _keep_nan(x, _mask((x > -2) & (x < 2), x) / 4),
         kinks=(Kink(-2.0, 0.0), Kink(2.0, 0.0)),
         reference="Qiu Xipeng, Neural Networks and Deep Learning (nndl), §4.1.1",
@@ -391,11 +464,6 @@ register(
 )
 
 
-def _softplus(x, beta):
-    # log(1 + e^(βx)) / β as logaddexp(βx, 0) / β: finite for any finite x, autograd gives σ(βx)
-    return torch.logaddexp(x * beta, torch.zeros_like(x)) / beta
-
-
 register(
     ActivationSpec(
         name="softplus",
@@ -429,8 +497,12 @@ register(
 
 
 def _swish_d(x, beta):
-    s = torch.sigmoid(x * beta)
-    return s + (x * beta) * s * (1 - s)
+    z = x * beta
+    # z·σ(z)·σ(−z) is 0 in any float for |z| ≥ 800; clamping z there keeps inf·0 (NaN) out
+    # when βx overflows (β = 2 at |x| ≥ 1.7e38 in float32)
+    zc = torch.clamp(z, -800.0, 800.0)
+    s = _sig(z)
+    return s + zc * s * torch.sigmoid(-zc)
 
 
 def _swish_props(beta: float) -> Properties:
@@ -473,7 +545,7 @@ register(
         formula="swish(x) = x·σ(βx)",
         latex=r"x \, \sigma(\beta x)",
         derivative_formula="σ(βx) + βx·σ(βx)·(1 − σ(βx))",
-        forward=lambda x, beta: x * torch.sigmoid(x * beta),
+        forward=lambda x, beta: x * _sig(x * beta),
         derivative=lambda x, beta: _swish_d(x, beta),
         params=(Param("beta", 1.0, "gate sharpness β (≥ 0)", check=non_negative, symbol="β"),),
         xscale=lambda p: 1.0 / p["beta"] if p["beta"] > 0 else 1.0,
@@ -484,13 +556,33 @@ register(
 )
 
 
+_GELU_C = 0.044715
+
+
+def _gelu_tanh_arg(x):
+    """v = 2u = 2√(2/π)·(x + 0.044715x³): x/2·(1 + tanh u) = x·σ(2u), with no 1 + tanh cancellation."""
+    return (2 * _SQRT_2_OVER_PI) * x * (1 + _GELU_C * x * x)
+
+
+def _gelu(x, approximate):
+    if approximate == "tanh":
+        return x * _sig(_gelu_tanh_arg(x))
+    # Φ(x) = erfc(−x/√2)/2: accurate in the left tail, where 1 + erf(x/√2) cancels (gelu(−10) ≈ −7.62e−23);
+    # and Φ ≤ 1 before the product, so gelu(3.4e38) does not overflow in float32
+    return x * (0.5 * torch.special.erfc(-x * _INV_SQRT_2))
+
+
 def _gelu_d(x, approximate):
     if approximate == "tanh":
-        c = 0.044715
-        inner = _SQRT_2_OVER_PI * (x + c * x * x * x)
-        t = torch.tanh(inner)
-        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * c * x * x)
-    cdf = 0.5 * (1 + torch.erf(x * _INV_SQRT_2))
+        # f′ = σ(v) + x·σ(v)σ(−v)·v′.  The second term is 0 in any float once |x| ≥ 30 (|v| ≳ 2000);
+        # evaluating it at x clamped to [−30, 30] keeps x³ and x² (inf in float32 past 1e13 and
+        # 1.8e19) out of an inf·0
+        # (σ as e^(log σ), _sig: σ(v) is subnormal near x = −21 while f′ ≈ −2000·σ(v) is not)
+        xc = torch.clamp(x, -30.0, 30.0)
+        vc = _gelu_tanh_arg(xc)
+        dv = (2 * _SQRT_2_OVER_PI) * (1 + 3 * _GELU_C * xc * xc)
+        return _sig(_gelu_tanh_arg(x)) + xc * _sig(vc) * torch.sigmoid(-vc) * dv
+    cdf = 0.5 * torch.special.erfc(-x * _INV_SQRT_2)
     pdf = torch.exp(-0.5 * x * x) * _INV_SQRT_2PI
     return cdf + x * pdf
 
@@ -524,7 +616,7 @@ register(
         derivative_formula=lambda p: "(1 + tanh u)/2 + x·(1 − tanh² u)·u′/2, u = √(2/π)·(x + 0.044715x³)"
         if p["approximate"] == "tanh"
         else "Φ(x) + x·φ(x), φ the standard normal density",
-        forward=lambda x, approximate: F.gelu(x, approximate=approximate),
+        forward=lambda x, approximate: _gelu(x, approximate),
         derivative=lambda x, approximate: _gelu_d(x, approximate),
         params=(
             Param(
@@ -542,8 +634,9 @@ register(
 
 
 def _mish_d(x):
-    t = torch.tanh(torch.logaddexp(x, torch.zeros_like(x)))
-    return t + x * (1 - t * t) * torch.sigmoid(x)
+    sp = _softplus(x)
+    # 1 − tanh²(sp) = sech²(sp) without cancellation; x·sech²·σ is 0·finite, never inf·0
+    return torch.tanh(sp) + x * _sech2(sp) * _sig(x)
 
 
 register(
@@ -614,8 +707,19 @@ def _maxout_slope(p: Params, x: float) -> float:
     return next(w for w, b in _pieces(p) if w * x + b >= top - 1e-12 * (1 + abs(top)))
 
 
+def _maxout_float_slope(p: Params, x: float) -> float:
+    """f′(x) exactly as the forward computes it in float64: the first piece whose w·x + b,
+    rounded as torch rounds it (a product, then a sum), is the largest (torch.argmax).
+
+    A kink c = (b0 − b1)/(w1 − w0) is rarely a float: at float(c) one piece may win by
+    an ulp, and the value listed at the kink is the one the derivative gives there.
+    """
+    values = [w * x + b for w, b in _pieces(p)]
+    return _pieces(p)[values.index(max(values))][0]
+
+
 def _maxout_kinks(p: Params) -> tuple[Kink, ...]:
-    return tuple(Kink(c, _maxout_slope(p, c)) for c in _maxout_envelope(p)[1])
+    return tuple(Kink(c, _maxout_float_slope(p, c)) for c in _maxout_envelope(p)[1])
 
 
 def _maxout_props(p: Params) -> Properties:
@@ -809,8 +913,8 @@ register(
 
 
 def _softsign_d(x):
-    d = 1 + torch.where(x < 0, -x, x)  # |x|; where keeps autograd's f″ cheap (abs's double backward is not)
-    return 1 / (d * d)
+    r = 1 / (1 + _abs(x))  # _abs keeps autograd's f″ cheap (abs's double backward is not)
+    return r * r  # (1/d)², not 1/d²: d² overflows first
 
 
 register(
@@ -869,8 +973,15 @@ register(
 )
 
 
+def _hard_swish(x):
+    # x·relu6(x + 3)/6 as x·clip((x + 3)/6, 0, 1): F.hardswish multiplies before dividing and overflows
+    # (float32 at 1e38, float64 at 1.7e308).  Autograd of this form gives f′(−3) = 0 and f′(3) = 1
+    # (hardtanh's gradient is 0 at its ends), as F.hardswish does since PyTorch 2.8 (pytorch#147801)
+    return x * _clip_unit((x + 3) / 6)
+
+
 def _hard_swish_d(x):
-    mid = x / 3 + 0.5
+    mid = (2 * x + 3) / 6  # exact near the root −3/2, where x/3 + 1/2 cancels
     return _keep_nan(x, torch.where(x <= -3, torch.zeros_like(x), torch.where(x < 3, mid, torch.ones_like(x))))
 
 
@@ -882,7 +993,7 @@ register(
         formula="hard_swish(x) = x·relu6(x + 3)/6",
         latex=r"x \, \frac{\operatorname{relu6}(x + 3)}{6}",
         derivative_formula="0 for x ≤ −3, x/3 + 1/2 on (−3, 3), 1 for x ≥ 3",
-        forward=lambda x: F.hardswish(x),
+        forward=_hard_swish,
         derivative=_hard_swish_d,
         kinks=(Kink(-3.0, 0.0), Kink(3.0, 1.0)),
         properties=_props(

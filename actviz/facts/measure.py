@@ -7,7 +7,9 @@ can report a wrong declaration.  Everything is evaluated in float64 on
 * a dense *core* grid over [−R, R] (R = 12 × the entry's ``xscale``, widened to
   hold every kink), with every kink and 0 added as grid points: values here are
   values *attained* at finite x;
-* one-sided probes at kinks (c ± 1e-9): limits, not attained values;
+* one-sided probes at kinks (c ± 1e-9·max(1, |c|)): near-limits for the extents,
+  not attained values; and c ± h, c ± 2h (h = 1e-6·max(1, |c|)), extrapolated
+  linearly to c, for the one-sided limits that decide whether f jumps there;
 * a *tail* ladder ±R·2^k out to ±1e4·xscale: how f and f′ behave as x → ±∞.
 
 Higher derivatives (for the continuity class) come from autograd applied to the
@@ -43,6 +45,7 @@ class Samples:
     tail_d: Any
     limit_d: Any  # f′ just left and right of each kink
     limit_f: Any
+    steps_f: Any  # f at the kink steps (see kink_steps)
     radius: float
 
 
@@ -53,8 +56,37 @@ def _t(values: Any) -> Any:
 
 
 def core_radius(act: Activation) -> float:
-    kink_reach = max((abs(k.x) for k in act.kinks), default=0.0)
+    """12 × the entry's ``xscale``, widened to hold every kink with room either side.
+
+    Without kinks the radius follows ``xscale`` alone: softplus with β = 100 has the
+    shape of softplus at β = 1 on a 100 times narrower grid.  (A fixed floor of ±2
+    would put βx = ±200 on the grid, where σ(βx) rounds to exactly 1 and the open
+    end of the range (0, 1) would look attained.)
+    """
+    if not act.kinks:
+        return 12.0 * act.xscale
+    kink_reach = max(abs(k.x) for k in act.kinks)
     return max(12.0 * act.xscale, 1.5 * kink_reach + 2.0)
+
+
+def kink_steps(kinks: list[float]) -> Any:
+    """For each kink c: the points c − 2h, c − h, c + h, c + 2h (h = 1e-6·max(1, |c|)), flattened."""
+    import numpy as np
+
+    out = [[c - 2 * h, c - h, c + h, c + 2 * h] for c in kinks for h in [1e-6 * max(1.0, abs(c))]]
+    return np.array(out, dtype=float).reshape(-1)
+
+
+def one_sided(values: Any) -> tuple[Any, Any]:
+    """The left and right limits at each kink from values at :func:`kink_steps`.
+
+    Linear extrapolation, 2g(c ∓ h) − g(c ∓ 2h), is exact for a piecewise-linear g
+    and off by O(h²·g″) for a smooth one, so a jump of 1e-7 in f′ (ELU with
+    α = 1 + 1e-7) stands out, while a slope far from the origin (a maxout kink at
+    x = 1e6) does not look like one.
+    """
+    v = values.reshape(-1, 4)
+    return 2 * v[:, 1] - v[:, 0], 2 * v[:, 2] - v[:, 3]
 
 
 def sample(act: Activation) -> Samples:
@@ -64,7 +96,8 @@ def sample(act: Activation) -> Samples:
     r = core_radius(act)
     kinks = [k.x for k in act.kinks]
     grid = np.unique(np.concatenate([np.linspace(-r, r, _CORE_POINTS), kinks, [0.0]]))
-    far = r * 2.0 ** np.arange(1, 64)
+    with np.errstate(over="ignore"):  # r·2^k overflows for a huge xscale (softplus, β = 1e-300)
+        far = r * 2.0 ** np.arange(1, 64)
     far = far[far <= 2e4 * max(act.xscale, 1.0)]
     tail = np.concatenate([-far[::-1], far])
     eps = 1e-9 * max(1.0, *(abs(k) for k in kinks)) if kinks else 1e-9
@@ -80,6 +113,7 @@ def sample(act: Activation) -> Samples:
             tail_d=act.derivative(tx).numpy(),
             limit_d=act.derivative(ax).numpy(),
             limit_f=act.forward(ax).numpy(),
+            steps_f=act.forward(_t(kink_steps(kinks))).numpy(),
             radius=r,
         )
 
@@ -98,10 +132,13 @@ def _limit(v: Any) -> float:
 def _extent(attained: Any, limits: Any, tail: Any, tail_x: Any) -> Interval:
     """inf and sup of a function: attained values, limits (kinks, far out), and growth.
 
-    An end is unbounded when the function's magnitude keeps growing along the tail
-    ladder (x doubling) by at least 1.5× per step at the far end; a bounded tail's
-    limit is extrapolated by Aitken's Δ².  An end is attained when a value at a
-    finite grid point reaches it (within 1e-12 relative).
+    An end is unbounded when the function keeps moving that way along the tail ladder
+    (x doubling) in steps that grow by at least 1.5× each, over the last four steps:
+    however small it still is (leaky ReLU with slope 1e-12 is unbounded below) and
+    wherever it started (x + 1e6 is unbounded below though positive out to 2e4).  A
+    bounded tail's limit is extrapolated by Aitken's Δ².  An end is attained when a
+    value at a finite grid point reaches it, within 1e-12 relative to the end (an end
+    at 0 must be reached exactly: 2e-19 is not 0, nor is −1e-12·(1 − 6e-6) −1e-12).
     """
     import numpy as np
 
@@ -114,13 +151,15 @@ def _extent(attained: Any, limits: Any, tail: Any, tail_x: Any) -> Interval:
     hi_all = max(hi_a, kink_hi, float(np.max(tail)), *far)
 
     def unbounded(sign: float) -> bool:
-        return any(
-            (sign * v)[-1] > 1 and (sign * v)[-1] >= 1.5 * max((sign * v)[-2], 1e-300) for v in sides
-        )
+        def grows(v: Any) -> bool:
+            step = sign * np.diff(v[-5:])  # the far end: up to four steps as x doubles
+            return len(step) >= 2 and bool(np.all(step > 0) and np.all(step[1:] >= 1.5 * step[:-1]))
+
+        return any(grows(v) for v in sides)
 
     low = -INF if unbounded(-1.0) else lo_all
     high = INF if unbounded(1.0) else hi_all
-    tol = lambda v: _REL * (1.0 + abs(v))  # noqa: E731
+    tol = lambda v: _REL * abs(v)  # noqa: E731
     low_closed = low != -INF and lo_a <= low + tol(low)
     high_closed = high != INF and hi_a >= high - tol(high)
     return Interval(low, high, low_closed, high_closed)
@@ -179,16 +218,21 @@ def _derivatives(act: Activation, x: Any, order: int) -> list[Any]:
 
 
 def _has_jump(x: Any, g: Any, kinks: list[float], g_left: Any = None, g_right: Any = None) -> bool:
-    """A discontinuity of g: at a kink (one-sided values differ) or anywhere on the grid.
+    """A discontinuity of g: at a kink (one-sided limits differ) or anywhere on the grid.
 
+    At a kink, the one-sided limits (see :func:`one_sided`) differ by more than 1e-8
+    relative to the larger limit plus the size of g on the grid (the extrapolation
+    leaves about 1e-12 of that), so a jump of 1e-7 in an f′ of size 1 is seen, and so
+    is a jump from 0 to 1e-9 in an f′ that is never larger.
     On the grid, a jump is a step |Δg| > 1e-6 that is over 20 times the steps
     two places either side of it: a smooth function's steps vary slowly.
     """
     import numpy as np
 
     if g_left is not None:
-        scale = 1.0 + np.maximum(np.abs(g_left), np.abs(g_right))
-        if np.any(np.abs(g_right - g_left) > 1e-5 * scale):
+        finite = np.abs(g[np.isfinite(g)])
+        scale = np.maximum(np.abs(g_left), np.abs(g_right)) + (float(np.max(finite)) if finite.size else 0.0)
+        if np.any(np.abs(g_right - g_left) > 1e-8 * scale):
             return True
     if not np.all(np.isfinite(g)):
         return True
@@ -207,18 +251,12 @@ def continuity(act: Activation, s: Samples | None = None) -> int | str:
 
     s = s or sample(act)
     kinks = [k.x for k in act.kinks]
-    lim_f = s.limit_f.reshape(-1, 2) if kinks else None
-    if _has_jump(s.x, s.f, kinks, *(lim_f.T if lim_f is not None else (None, None))):
+    if _has_jump(s.x, s.f, kinks, *(one_sided(s.steps_f) if kinks else (None, None))):
         return -1
-    eps = 1e-7
-    around = np.array([[k - eps, k + eps] for k in kinks]).reshape(-1)
     grid_derivs = _derivatives(act, s.x, MAX_ORDER)
-    kink_derivs = _derivatives(act, around, MAX_ORDER) if kinks else None
+    kink_derivs = _derivatives(act, kink_steps(kinks), MAX_ORDER) if kinks else None
     for order, g in enumerate(grid_derivs, start=1):
-        sides = (None, None)
-        if kink_derivs is not None:
-            pair = kink_derivs[order - 1].reshape(-1, 2)
-            sides = (pair[:, 0], pair[:, 1])
+        sides = one_sided(kink_derivs[order - 1]) if kink_derivs is not None else (None, None)
         if _has_jump(s.x, g, kinks, *sides):
             return order - 1
     return "inf"
@@ -233,17 +271,34 @@ def _monotone(values: Any, scale: float) -> bool:
 
 
 def _saturates(d_far: Any) -> bool:
-    """|f′| → 0 along the tail ladder (nearest first): tiny at the far end, or decaying steadily."""
+    """|f′| → 0 along the tail ladder (nearest first): exactly 0 at the far end, or falling
+    over the last steps and either tiny (≤ 1e-6) or decaying steadily (÷5 per step).
+
+    A small constant is not a limit of 0: leaky ReLU with slope 1e-12 does not saturate.
+    """
     import numpy as np
 
     a = np.abs(d_far)
-    if a[-1] <= 1e-6:
+    if a[-1] == 0:
         return True
-    return bool(len(a) >= 3 and a[-1] <= a[-2] / 5 and a[-2] <= a[-3] / 5)
+    if len(a) < 3 or not (a[-1] < a[-2] < a[-3]):
+        return False
+    return bool(a[-1] <= 1e-6 or (a[-1] <= a[-2] / 5 and a[-2] <= a[-3] / 5))
 
 
 def measure(act: Activation) -> Properties:
-    """Measure all twelve properties of ``act`` numerically (see the module docstring)."""
+    """Measure all twelve properties of ``act`` numerically (see the module docstring).
+
+    Values that overflow (leaky ReLU with slope 1e308 is −inf far left, as it should be)
+    make numpy's differences inf − inf; the measurement reads them as they are, silently.
+    """
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        return _measure(act)
+
+
+def _measure(act: Activation) -> Properties:
     import numpy as np
 
     s = sample(act)
@@ -252,6 +307,13 @@ def measure(act: Activation) -> Properties:
     ds = np.concatenate([s.tail_d[s.tail_x < 0], s.d, s.tail_d[s.tail_x > 0]])
     order = np.argsort(xs, kind="stable")
     xs, fs, ds = xs[order], fs[order], ds[order]
+    # Grid points within rounding distance of a kink but not on it: there the float
+    # evaluation, not the function, decides which side's formula applies (a maxout kink
+    # −20 computed as −20.000000000000046 has the right piece win at it and the left
+    # piece at −20.0).  The monotonicity checks leave them out; the kink itself stays.
+    for k in act.kinks:
+        keep = (np.abs(xs - k.x) > 1e-9 * max(1.0, abs(k.x))) | (xs == k.x)
+        xs, fs, ds = xs[keep], fs[keep], ds[keep]
 
     rng = _refined_extent(act.forward, s.x, s.f, _extent(s.f, s.limit_f, s.tail_f, s.tail_x))
     drng = _refined_extent(act.derivative, s.x, s.d, _extent(s.d, s.limit_d, s.tail_d, s.tail_x))
