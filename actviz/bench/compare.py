@@ -347,7 +347,8 @@ def _net(cfg: Mapping[str, Any]) -> str:
 
 
 def _panel_title(label: str, cfg: Mapping[str, Any], n_configs: int) -> str:
-    return (f"{label}: " if n_configs > 1 else "") + _net(cfg)
+    """A row's title: the configuration's label in a sweep (what differs from d2l's defaults), else the net."""
+    return f"configuration: {label}" if n_configs > 1 else _net(cfg)
 
 
 def plot_curves(results: Mapping[str, Any]) -> Any:
@@ -362,11 +363,11 @@ def plot_curves(results: Mapping[str, Any]) -> Any:
     groups = by_config(runs) or {"(no completed run)": []}
     colors = _colors(runs)
     n = len(groups)
-    fig = Figure(figsize=(11, 1.0 + 3.6 * n))
-    top = 1 - 0.75 / (1.0 + 3.6 * n)
+    height = 1.1 + 3.9 * n
+    fig = Figure(figsize=(11, height))
     # fixed margins: constrained layout costs about 0.2 s a figure, on the benchmark's clock
-    fig.subplots_adjust(left=0.07, right=0.985, bottom=0.45 / (1.0 + 3.6 * n), top=top, wspace=0.2,
-                        hspace=0.55 if n > 1 else 0.2)
+    fig.subplots_adjust(left=0.07, right=0.985, bottom=0.55 / height, top=1 - 1.1 / height, wspace=0.2,
+                        hspace=0.75 if n > 1 else 0.2)
     axes = fig.subplots(n, 2, squeeze=False)
     seeds = set()
     for (label, group), (ax1, ax2) in zip(groups.items(), axes):
@@ -377,15 +378,24 @@ def plot_curves(results: Mapping[str, Any]) -> Any:
         _line_band(ax2, _series(group, lambda h: h["train_acc"]), colors, style="--", labels=False)
         ax2.set(xlabel="epoch", ylabel="accuracy")
         cfg = group[0].get("config", {}) if group else {}
-        ax1.set_title(_panel_title(label, cfg, n), loc="left", fontsize="medium")
+        _row_title(fig, ax1, _panel_title(label, cfg, n), height)
+        ax1.set_title("training loss", fontsize="medium")
+        ax2.set_title("test accuracy (solid), training accuracy (dashed)", fontsize="medium")
         for ax in (ax1, ax2):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(alpha=0.3)
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(fontsize="small")
-    fig.suptitle("Fashion-MNIST: training loss (left); test accuracy solid, training accuracy dashed (right)"
-                 + (f"\nmean ± std over seeds (completed runs, {len(seeds)} seeds)" if len(seeds) > 1 else ""))
+    fig.suptitle("Fashion-MNIST, one row per configuration"
+                 + (f": mean ± std over seeds (completed runs, {len(seeds)} seeds)" if len(seeds) > 1 else ""),
+                 y=1 - 0.2 / height)
     return fig
+
+
+def _row_title(fig: Any, ax: Any, text: str, height: float) -> None:
+    """A configuration's name above its row of panels (left-aligned, above the panel titles)."""
+    pos = ax.get_position()
+    fig.text(pos.x0, pos.y1 + 0.42 / height, text, ha="left", va="bottom", fontsize="medium", weight="bold")
 
 
 def plot_diagnostics(results: Mapping[str, Any]) -> Any:
@@ -398,10 +408,10 @@ def plot_diagnostics(results: Mapping[str, Any]) -> Any:
     groups = by_config(runs) or {"(no completed run)": []}
     colors = _colors(runs)
     n = len(groups)
-    height = 1.0 + 3.4 * n
+    height = 1.1 + 3.9 * n
     fig = Figure(figsize=(16, height))
-    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.5 / height, top=1 - 0.8 / height, wspace=0.25,
-                        hspace=0.6)
+    fig.subplots_adjust(left=0.055, right=0.99, bottom=0.7 / height, top=1 - 1.1 / height, wspace=0.3,
+                        hspace=0.8 if n > 1 else 0.2)
     axes = fig.subplots(n, 4, squeeze=False)
     probe = None
     for (label, group), (a, b, c, d) in zip(groups.items(), axes):
@@ -414,15 +424,19 @@ def plot_diagnostics(results: Mapping[str, Any]) -> Any:
         n_layers = int(cfg.get("depth", 1)) + 1
         a.set_xticks(range(1, n_layers + 1),
                      [f"{i}" if i < n_layers else f"{i}\n(out)" for i in range(1, n_layers + 1)])
-        a.set(xlabel="layer (1 = input layer)", ylabel="‖∂loss/∂W‖ (last epoch)")
-        a.set_title(_panel_title(label, cfg, n), loc="left", fontsize="medium")
+        a.set(xlabel="layer (1 = input layer)", ylabel="‖∂loss/∂W‖")
+        a.set_title("gradient norm per layer, last epoch", fontsize="medium")
+        _row_title(fig, a, _panel_title(label, cfg, n), height)
         _line_band(b, _series(group, lambda h: h["diagnostics"]["grad_norm"][0]), colors)
         b.set_yscale("log")
-        b.set(xlabel="epoch", ylabel="‖∂loss/∂W₁‖ (input layer)")
+        b.set(xlabel="epoch", ylabel="‖∂loss/∂W₁‖")
+        b.set_title("input-layer gradient norm", fontsize="medium")
         _line_band(c, _series(group, lambda h: _layer_mean(h["diagnostics"]["dead"])), colors)
-        c.set(xlabel="epoch", ylabel="dead units (fraction)")
+        c.set(xlabel="epoch", ylabel="fraction of hidden units")
+        c.set_title("dead units (f′ = 0 on every probe example)", fontsize="medium")
         _line_band(d, _series(group, lambda h: _layer_mean(h["diagnostics"]["saturated"])), colors)
-        d.set(xlabel="epoch", ylabel="saturated units (fraction)")
+        d.set(xlabel="epoch", ylabel="fraction of hidden units")
+        d.set_title("saturated units (|f′| ≤ 1% sup|f′|, most examples)", fontsize="medium")
         for ax in (a, b, c, d):
             ax.grid(alpha=0.3)
         if a.get_legend_handles_labels()[0]:
@@ -432,8 +446,7 @@ def plot_diagnostics(results: Mapping[str, Any]) -> Any:
         for ax in (b, c, d):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle("Diagnostics" + (f" on a probe batch of {probe} training images" if probe else "")
-                 + ": dead = f′ = 0 on every probe example; saturated = |f′| ≤ 1% sup|f′| on most; "
-                 "bands ± std over seeds")
+                 + ", one row per configuration; bands ± std over seeds", y=1 - 0.2 / height)
     return fig
 
 

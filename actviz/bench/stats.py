@@ -67,7 +67,8 @@ def paired(a: Sequence[float], b: Sequence[float]) -> dict[str, Any]:
     ``p`` is the two-sided p-value of ``scipy.stats.ttest_rel(a, b)`` and ``ci`` the
     95% Student-t interval of the mean difference; both ``None`` with fewer than two
     pairs.  When every difference is the same (no spread) the interval is that
-    value and ``p`` is 1 if it is 0, else 0 (the test's limit; scipy returns NaN).
+    value and ``p`` is 1 if it is 0, else 0 (the test's limit; scipy returns NaN or
+    a meaningless value from rounding).
     """
     if len(a) != len(b):
         raise ValueError("paired samples must have the same length")
@@ -78,8 +79,8 @@ def paired(a: Sequence[float], b: Sequence[float]) -> dict[str, Any]:
     mean = math.fsum(diffs) / n
     if n < 2:
         return {"n": 1, "diff_mean": mean, "ci": None, "p": None}
-    if all(d == diffs[0] for d in diffs):
-        return {"n": n, "diff_mean": mean, "ci": [mean, mean], "p": 1.0 if mean == 0 else 0.0}
+    if max(diffs) - min(diffs) <= 1e-12:  # no spread (up to rounding): the t statistic is 0/0 or ±inf
+        return {"n": n, "diff_mean": mean, "ci": [mean, mean], "p": 1.0 if abs(mean) <= 1e-12 else 0.0}
     from scipy import stats
 
     res = stats.ttest_rel(a, b)
