@@ -143,7 +143,8 @@ def register(app: typer.Typer) -> None:
         if seeds > MAX_SEEDS:
             raise UsageError(f"--seeds must be at most {MAX_SEEDS}, got {seeds}")
         if not 0 <= seed <= MAX_SEED - seeds + 1:
-            raise UsageError(f"--seed must be between 0 and {MAX_SEED - seeds + 1} (2^63 - --seeds), got {seed}")
+            raise UsageError(f"--seed must be between 0 and {MAX_SEED - seeds + 1} (the last seed must fit in "
+                             f"64 bits), got {seed}")
         if epochs < 1:
             raise UsageError(f"--epochs must be >= 1, got {epochs}")
         if device.lower() not in DEVICES:
