@@ -602,6 +602,16 @@ def run_compare(
     interrupted = False
     changed = False
 
+    cache: dict[str, Any] = {}
+
+    def summary_of(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # the statistics change only when a run's status does (runs in progress are not in them):
+        # recomputed then, not after every epoch
+        sig = [(r["key"], r["status"], None if r["status"] == "running" else r["epochs_completed"]) for r in runs]
+        if cache.get("sig") != sig:
+            cache["sig"], cache["summary"] = sig, summarize_configs(runs, target)
+        return cache["summary"]
+
     def document() -> tuple[dict[str, Any], list[dict[str, Any]]]:
         runs = store.runs()
         doc = {
@@ -612,7 +622,7 @@ def run_compare(
             "interrupted": interrupted,
             "config": top_config,
             "environment": env,
-            "summary": summarize_configs(runs, target),
+            "summary": summary_of(runs),
             "wall_seconds": time.perf_counter() - t0,
         }
         return doc, runs
