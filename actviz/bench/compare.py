@@ -386,7 +386,7 @@ def plot_curves(results: Mapping[str, Any]) -> Any:
             ax.grid(alpha=0.3)
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(fontsize="small")
-    fig.suptitle("Fashion-MNIST, one row per configuration"
+    fig.suptitle("Fashion-MNIST" + (", one row per configuration" if n > 1 else "")
                  + (f": mean ± std over seeds (completed runs, {len(seeds)} seeds)" if len(seeds) > 1 else ""),
                  y=1 - 0.2 / height)
     return fig
@@ -446,7 +446,8 @@ def plot_diagnostics(results: Mapping[str, Any]) -> Any:
         for ax in (b, c, d):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle("Diagnostics" + (f" on a probe batch of {probe} training images" if probe else "")
-                 + ", one row per configuration; bands ± std over seeds", y=1 - 0.2 / height)
+                 + (", one row per configuration" if n > 1 else "") + "; bands ± std over seeds",
+                 y=1 - 0.2 / height)
     return fig
 
 
@@ -638,9 +639,9 @@ def run_compare(
         except ActvizError as exc:  # the disk may come back: training goes on, the end reports it
             write_error[0] = str(exc)
 
-    for c, tc, label, todo in plan:
-        if not todo or interrupted:
-            continue
+    def _train_config(c: Any, tc: dict[str, Any], label: str, todo: list[tuple[str, int]]) -> bool:
+        """Train the missing runs of one configuration; True when interrupted."""
+        nonlocal env, changed
 
         def on_event(event: dict[str, Any], _tc: dict[str, Any] = tc, _label: str = label) -> None:
             nonlocal changed
@@ -656,8 +657,15 @@ def run_compare(
         trained = train_runs(acts, data, c, seeds=sorted({s for _, s in todo}), callback=on_event,
                              only=set(todo))
         env = environment(trained.device, trained.threads, trained.flush_denormal)
-        interrupted = trained.interrupted
         changed = changed or any(r["history"] or r["status"] in FINISHED for r in trained.runs)
+        return bool(trained.interrupted)
+
+    try:
+        for c, tc, label, todo in plan:
+            if todo and not interrupted:
+                interrupted = _train_config(c, tc, label, todo)
+    except KeyboardInterrupt:  # between two configurations' training: what finished is saved below
+        interrupted = True
 
     from actviz.bench import signals
 

@@ -207,6 +207,9 @@ def _run(acts: list[Any], configs: list[Any], **kw: Any) -> None:
     with signals.interruptible():
         try:
             results = cmp.run_compare(acts, configs=configs, callback=on_event, **kw)
+        except signals.Interrupted as exc:  # before training started (loading the data): nothing to keep
+            typer.echo("interrupted before training: nothing was written", err=True)
+            raise typer.Exit(signals.exit_code(exc.signum)) from None
         finally:
             if task["id"] is not None:
                 progress.stop()
