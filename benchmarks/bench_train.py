@@ -11,13 +11,20 @@ Measures, in one run on this machine:
   one epoch with its test-accuracy pass;
 * actviz's library call ``train_runs([relu, tanh, sigmoid], data, TrainConfig(epochs=3))`` (3 epochs,
   evaluation and diagnostics included) per model-epoch;
-* the whole process ``python -m actviz compare relu tanh sigmoid --out TMP`` (start-up, torch
-  import, data loading, plots included) per model-epoch, and its max RSS.
+* the whole process ``python -m actviz compare relu tanh sigmoid --seeds 5 --out TMP``
+  (start-up, torch and scipy imports, data loading, statistics, a results.json rewritten
+  after every epoch, plots included) per model-epoch (150 of them), and its max RSS;
+* resuming that finished store: the same command again (every run reused, nothing
+  trained), against the start-up of ``python -c "import actviz.cli.app, torch, scipy.stats"``.
+
+With ``--store`` (one round, several minutes): ``--seeds 3`` then ``--seeds 5`` into one
+store (the second trains 6 runs) against a fresh ``--seeds 5``, and the sweep
+``compare relu leaky_relu -p leaky_relu.negative_slope=0.01,0.3 --depth 1,2 --epochs 2``.
 
 FLOPs per model-epoch count the matmuls of forward and backward (no input gradient):
 see :func:`actviz.bench.train.flops_per_epoch`.
 
-Usage: python benchmarks/bench_train.py [--rounds N] [--epochs N] [--skip-process]
+Usage: python benchmarks/bench_train.py [--rounds N] [--epochs N] [--skip-process] [--store]
 
 The VM this project runs on drifts in speed by up to 1.5x within minutes, so every quantity
 is measured in each of several interleaved rounds and the best of each is kept.
@@ -144,23 +151,67 @@ def d2l_loop(data) -> float:
 _CHILD = """
 import atexit, resource, sys
 atexit.register(lambda: print("MAXRSS_KIB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))
-sys.argv = ["actviz", "compare", "relu", "tanh", "sigmoid", "--out", sys.argv[1]]
+sys.argv = ["actviz", "compare", *sys.argv[1:]]
 from actviz.cli.app import main
 main()
 """
 
+#: the whole-process measurement: 3 activations x 5 seeds x 10 epochs = 150 model-epochs
+PROCESS_ARGS = ["relu", "tanh", "sigmoid", "--seeds", "5"]
+PROCESS_MODEL_EPOCHS = 150
 
-def whole_process() -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of ``python -m actviz compare relu tanh sigmoid``."""
-    with tempfile.TemporaryDirectory() as tmp:
-        t = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", _CHILD, tmp], cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
-        wall = time.perf_counter() - t
+
+def compare_process(args: list[str], out: str) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (MiB) and stderr of ``python -m actviz compare ARGS --out OUT``."""
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", _CHILD, *args, "--out", out], cwd=ROOT, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - t
     if proc.returncode != 0:
         raise SystemExit(f"actviz compare failed with exit code {proc.returncode}: {proc.stderr[-300:]}")
     kib = next(int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("MAXRSS_KIB"))
-    return wall, kib / 1024
+    return wall, kib / 1024, proc.stderr
+
+
+def whole_process() -> tuple[float, float, float]:
+    """Wall seconds and peak RSS (MiB) of the whole compare, and the wall seconds of resuming it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        wall, rss, _ = compare_process(PROCESS_ARGS, tmp)
+        resume, _, err = compare_process(PROCESS_ARGS, tmp)
+        if "training 0" not in err:
+            raise SystemExit(f"resuming a finished store trained something: {err[-300:]}")
+    return wall, rss, resume
+
+
+def startup() -> float:
+    """Wall seconds of importing what any compare needs (the CLI, torch, scipy.stats)."""
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import actviz.cli.app, torch, scipy.stats"], cwd=ROOT, check=True)
+    return time.perf_counter() - t
+
+
+def store_timings() -> None:
+    """--seeds 3 then --seeds 5 into one store vs a fresh --seeds 5; the depth × slope sweep."""
+    with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b, \
+            tempfile.TemporaryDirectory() as c:
+        fresh5, _, _ = compare_process(PROCESS_ARGS, a)
+        three, _, _ = compare_process(["relu", "tanh", "sigmoid", "--seeds", "3"], b)
+        then5, _, err = compare_process(PROCESS_ARGS, b)
+        reused = next((line for line in err.splitlines() if line.startswith("reused")), "?")
+        sweep_args = ["relu", "leaky_relu", "-p", "leaky_relu.negative_slope=0.01,0.3", "--depth", "1,2",
+                      "--epochs", "2"]
+        sweep, _, err = compare_process(sweep_args, c)
+        planned = next((line for line in err.splitlines() if line.startswith("reused")), "?")
+        import json
+
+        res = json.loads((Path(c) / "results.json").read_text())
+    print("\nthe results store")
+    print(f"  fresh --seeds 5:                          {fresh5:7.2f} s")
+    print(f"  --seeds 3, then --seeds 5 into its store: {three:7.2f} s + {then5:7.2f} s  ({reused})")
+    print(f"  second / fresh --seeds 5:                 {then5 / fresh5:7.2f}   (about 2/5 expected: 6 of 15 runs)")
+    print(f"  sweep `compare {' '.join(sweep_args)}`: {sweep:.2f} s ({planned}); "
+          f"{len(res['summary'])} configurations x {len(res['summary'][0]['activations'])} variants x "
+          f"{max(r['n'] for r in res['summary'][0]['activations'])} seeds")
 
 
 def main() -> None:
@@ -169,6 +220,7 @@ def main() -> None:
                     help="interleaved rounds of every measurement; the best of each is kept (default 3)")
     ap.add_argument("--epochs", type=int, default=3, help="epochs of each library call (default 3)")
     ap.add_argument("--skip-process", action="store_true", help="do not time the whole process")
+    ap.add_argument("--store", action="store_true", help="also time the store's reuse and a sweep (one round)")
     args = ap.parse_args()
 
     import torch
@@ -190,7 +242,7 @@ def main() -> None:
     y = data.train_labels
     acts = [actviz.get(a) for a in ("relu", "tanh", "sigmoid")]
     rates: dict[str, float] = {}
-    plain_epoch = lib_me = proc_wall = float("inf")
+    plain_epoch = lib_me = proc_wall = resume_wall = start_wall = float("inf")
     rss = 0.0
     finals = ""
     for r in range(args.rounds):
@@ -202,11 +254,13 @@ def main() -> None:
         lib_me = min(lib_me, (time.perf_counter() - t) / (len(acts) * args.epochs))
         finals = ", ".join(f"{run['label']} {run['history'][-1]['test_acc']:.4f}" for run in res.runs)
         if not args.skip_process:
-            wall, peak_rss = whole_process()
+            wall, peak_rss, resume = whole_process()
             proc_wall = min(proc_wall, wall)
+            resume_wall = min(resume_wall, resume)
+            start_wall = min(start_wall, startup())
             rss = max(rss, peak_rss)
-        print(f"  round {r + 1}: plain {plain_epoch:.3f}, library {lib_me:.3f}, process {proc_wall / 30:.3f} "
-              f"s/model-epoch (best so far)")
+        print(f"  round {r + 1}: plain {plain_epoch:.3f}, library {lib_me:.3f}, process "
+              f"{proc_wall / PROCESS_MODEL_EPOCHS:.3f} s/model-epoch (best so far)")
     del x
 
     for name, rate in rates.items():
@@ -223,18 +277,24 @@ def main() -> None:
           f"s/model-epoch = {lib_rate:.1f} GFLOP/s; test acc after {args.epochs} epochs {finals}")
     proc_me = None
     if not args.skip_process:
-        proc_me = proc_wall / 30
-        print(f"whole process `python -m actviz compare relu tanh sigmoid` (10 epochs): {proc_wall:.2f} s "
-              f"= {proc_me:.3f} s/model-epoch; max RSS {rss:.0f} MiB")
+        proc_me = proc_wall / PROCESS_MODEL_EPOCHS
+        print(f"whole process `python -m actviz compare {' '.join(PROCESS_ARGS)}` (10 epochs, "
+              f"{PROCESS_MODEL_EPOCHS} model-epochs): {proc_wall:.2f} s = {proc_me:.3f} s/model-epoch; "
+              f"max RSS {rss:.0f} MiB")
+        print(f"resuming it (the same command again, every run reused): {resume_wall:.2f} s; "
+              f"start-up (import actviz.cli.app, torch, scipy.stats): {start_wall:.2f} s")
 
     print("\nratios")
     print(f"  actviz throughput / sgemm peak:        {lib_rate / peak:6.2f}   (target >= 0.70)")
     print(f"  plain loop throughput / sgemm peak:    {flops / plain_epoch / 1e9 / peak:6.2f}")
     print(f"  library s/model-epoch / plain s/epoch: {lib_me / plain_epoch:6.2f}")
     if proc_me is not None:
-        print(f"  process s/model-epoch / plain s/epoch: {proc_me / plain_epoch:6.2f}   (target <= 1.2)")
+        print(f"  process s/model-epoch / plain s/epoch: {proc_me / plain_epoch:6.2f}   (target <= 1.0)")
+        print(f"  resume - start-up:                     {resume_wall - start_wall:6.2f} s (target < 1)")
         print(f"  d2l s/epoch / process s/model-epoch:   {d2l_epoch / proc_me:6.2f}   (target >= 6)")
         print(f"  max RSS of the process:                {rss:6.0f} MiB (target < 1024)")
+    if args.store:
+        store_timings()
     busy = _others_busy()
     if busy is not None:
         print(f"\nnote: other processes used {busy:.0%} of the CPU time during a 1 s sample after the run")

@@ -277,3 +277,34 @@ def test_global_torch_state_is_restored():
     train_runs([actviz.get("sigmoid")], DATA, cfg(epochs=1, threads=1), seeds=[0])
     assert not train._flushing_denormals()
     assert torch.get_num_threads() == threads
+
+
+# --------------------------------------------------------------------------- issue 8: what the store needs
+
+
+def test_only_trains_the_runs_asked_for_with_the_same_numbers():
+    acts = [actviz.get("relu"), actviz.get("tanh")]
+    full = train_runs(acts, DATA, cfg(epochs=1), seeds=[0, 1])
+    part = train_runs(acts, DATA, cfg(epochs=1), seeds=[0, 1], only={("tanh", 0), ("relu", 1)})
+    assert [(r["label"], r["seed"]) for r in part.runs] == [("tanh", 0), ("relu", 1)]
+    ref = {(r["label"], r["seed"]): r for r in full.runs}
+    for r in part.runs:  # a run's numbers do not depend on which runs train beside it
+        got, want = r["history"][0], ref[(r["label"], r["seed"])]["history"][0]
+        assert got["test_acc"] == pytest.approx(want["test_acc"], abs=0.01)
+        assert got["train_loss"] == pytest.approx(want["train_loss"], rel=1e-3)
+
+
+def test_events_carry_the_live_runs_and_epoch_end():
+    events = []
+    res = train_runs([actviz.get("relu")], DATA, cfg(epochs=2), seeds=[0, 1], callback=events.append)
+    start = events[0]
+    assert start["event"] == "start" and start["run_list"] is res.runs
+    ends = [(e["seed"], e["epoch"]) for e in events if e["event"] == "epoch_end"]
+    assert ends == [(0, 1), (0, 2), (1, 1), (1, 2)]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_overflowing_learning_rate_is_diverged(optimizer):
+    res = train_runs([actviz.get("relu"), actviz.get("tanh")], DATA, cfg(lr=1e300, optimizer=optimizer), seeds=[0])
+    assert [r["status"] for r in res.runs] == ["diverged", "diverged"]
+    assert all(r["diverged_epoch"] == 1 for r in res.runs)

@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -570,6 +570,7 @@ def train_runs(
     *,
     seeds: Sequence[int] = (0,),
     callback: Callable[[dict[str, Any]], None] | None = None,
+    only: Collection[tuple[str, int]] | None = None,
 ) -> TrainResult:
     """Train the MLP once per activation and seed; return every run's history.
 
@@ -579,9 +580,17 @@ def train_runs(
     ``callback(event)`` is called with dicts: ``{"event": "start", "total_steps", ...}``,
     ``{"event": "steps", "n"}`` every few mini-batches, and
     ``{"event": "epoch", "run": i, "activation", "seed", "epoch", "record"}`` after each
-    epoch of each run.  An exception from it stops training; a KeyboardInterrupt (from it
-    or from Ctrl-C) keeps the epochs completed so far and returns with
-    ``interrupted=True``.
+    epoch of each run, then ``{"event": "epoch_end", "seed", "epoch"}`` once the epoch of
+    every run of that seed is recorded (a moment to save them).  The ``start`` event
+    carries ``run_list``, the list of run dicts that training fills in (live, for a
+    caller that saves them as it goes).  An exception from it stops training; a
+    KeyboardInterrupt (from it or from Ctrl-C) keeps the epochs completed so far and
+    returns with ``interrupted=True``.
+
+    ``only``, when given, is the set of ``(label, seed)`` runs to train; the others are
+    skipped (a caller that reuses stored runs trains only the missing ones).  A
+    learning rate so large that an update overflows float32 marks the runs diverged,
+    like a NaN loss.
 
     Each run is a dict: ``activation``, ``label``, ``params``, ``seed``, ``status``
     (``completed``, ``diverged`` or ``interrupted``), ``epochs_completed``,
@@ -606,7 +615,7 @@ def train_runs(
     if config.threads is not None:
         torch.set_num_threads(config.threads)
     try:
-        return _train(acts, data, config, seeds, callback, device, flush)
+        return _train(acts, data, config, seeds, callback, device, flush, only)
     finally:  # leave the process as it was (set_flush_denormal is global)
         if flush and not was_flushing:
             torch.set_flush_denormal(False)
@@ -620,7 +629,8 @@ def _flushing_denormals() -> bool:
 
 
 def _train(acts: Sequence[Activation], data: Any, config: TrainConfig, seeds: list[int],
-           callback: Callable[[dict[str, Any]], None] | None, device: torch.device, flush: bool) -> TrainResult:
+           callback: Callable[[dict[str, Any]], None] | None, device: torch.device, flush: bool,
+           only: Collection[tuple[str, int]] | None = None) -> TrainResult:
     t_start = time.perf_counter()
 
     train_y = data.train_labels.to(device=device, dtype=torch.int64)
@@ -644,11 +654,14 @@ def _train(acts: Sequence[Activation], data: Any, config: TrainConfig, seeds: li
     x_buf[:, -1] = 1.0
 
     runs: list[dict[str, Any]] = []
-    groups: list[tuple[int, list[int], _Group]] = []
+    # the models of a seed are built when its turn comes (memory holds one seed's models)
+    groups: list[tuple[int, list[int], list[Activation]]] = []
     for seed in seeds:
         idx = []
-        models = []
-        for act in acts:
+        chosen = [a for a in acts if only is None or (a.label, int(seed)) in only]
+        if not chosen:
+            continue
+        for act in chosen:
             idx.append(len(runs))
             runs.append(
                 {
@@ -661,11 +674,10 @@ def _train(acts: Sequence[Activation], data: Any, config: TrainConfig, seeds: li
                     "history": [],
                     "learned": {},
                     "diverged_epoch": None,
-                    "trained_with": [a.label for a in acts],
+                    "trained_with": [a.label for a in chosen],
                 }
             )
-            models.append(_Model(act, config, int(seed), inputs, device))
-        groups.append((int(seed), idx, _Group(models, config, device)))
+        groups.append((int(seed), idx, chosen))
 
     def emit(event: dict[str, Any]) -> None:
         if callback is not None:
@@ -680,9 +692,10 @@ def _train(acts: Sequence[Activation], data: Any, config: TrainConfig, seeds: li
     every = max(1, n_batches // 20)
     result = TrainResult(runs=runs, device=str(device), threads=torch.get_num_threads(), flush_denormal=flush)
     emit({"event": "start", "total_steps": len(groups) * config.epochs * n_batches, "runs": len(runs),
-          "epochs": config.epochs, "batches": n_batches})
+          "epochs": config.epochs, "batches": n_batches, "run_list": runs})
     try:
-        for seed, idx, group in groups:
+        for seed, idx, chosen in groups:
+            group = _Group([_Model(act, config, seed, inputs, device) for act in chosen], config, device)
             for i in idx:
                 runs[i]["status"] = "running"
             gen = torch.Generator().manual_seed(seed)
@@ -702,8 +715,16 @@ def _train(acts: Sequence[Activation], data: Any, config: TrainConfig, seeds: li
                     u8 = torch.index_select(train_u8, 0, sel, out=u8_buf[:k])
                     xb = x_buf[:k]
                     torch.div(u8, 255, out=xb[:, :-1])
-                    group.step(xb, labels[b * bs : b * bs + k], onehots[b * bs : b * bs + k].t(),
-                               dz1 if k == bs else dz1[:k])
+                    try:
+                        group.step(xb, labels[b * bs : b * bs + k], onehots[b * bs : b * bs + k].t(),
+                                   dz1 if k == bs else dz1[:k])
+                    except RuntimeError as exc:  # an update beyond float32 (--lr 1e300): diverged
+                        if "overflow" not in str(exc):
+                            raise
+                        for j, m in alive:
+                            if m.active:
+                                diverge(m, idx[j], epoch, seed)
+                        break
                     pending += 1
                     if pending == every:
                         emit({"event": "steps", "n": pending})
@@ -712,6 +733,8 @@ def _train(acts: Sequence[Activation], data: Any, config: TrainConfig, seeds: li
                     emit({"event": "steps", "n": pending})
                 stats = {}
                 for j, m in alive:  # a non-finite loss stops that run; the others go on
+                    if not m.active:  # diverged during the epoch
+                        continue
                     stats[j] = m.epoch_stats(labels)
                     if not _finite(stats[j][0]):
                         diverge(m, idx[j], epoch, seed)
@@ -742,6 +765,7 @@ def _train(acts: Sequence[Activation], data: Any, config: TrainConfig, seeds: li
                     runs[i]["learned"] = m.learned()
                     emit({"event": "epoch", "run": i, "activation": runs[i]["label"], "seed": seed,
                           "epoch": epoch, "record": record})
+                emit({"event": "epoch_end", "seed": seed, "epoch": epoch})
                 if not any(m.active for m in group.models):
                     break
             for i in idx:

@@ -1,0 +1,257 @@
+"""The results store of ``actviz compare``: ``results.json`` in ``--out``, a set of runs.
+
+Each run is keyed by its activation with parameters, its training configuration and
+its seed (:func:`run_key`).  ``compare`` opens the store, reuses every finished run
+(``completed`` or ``diverged``) that it is asked for again, trains the rest, and
+rewrites the file atomically after every finished epoch.  Runs of other
+configurations stay in the store.
+
+What a write keeps (:meth:`Store.runs`): for every key, the stored run or the run
+being trained now, whichever is further along — a finished run beats an unfinished
+one, then more epochs beat fewer.  So an interrupted (or ``--fresh``) invocation never
+replaces a finished run with a partial one, and a new run with no finished epoch is
+not written at all.  Runs found with status ``running`` or ``pending`` (a process
+that was killed) are read as ``interrupted``.
+
+A training configuration is every field of :class:`actviz.bench.train.TrainConfig`
+except where it runs (``device``, ``threads``); :func:`config_label` names it by the
+fields that differ from the defaults (``depth=2, lr=0.05``; ``defaults`` for d2l's
+setup).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from actviz.core.errors import ActvizError, UsageError
+from actviz.core.files import write_atomic
+
+__all__ = [
+    "FINISHED",
+    "PLOTS",
+    "RESULTS",
+    "SCHEMA_VERSION",
+    "Store",
+    "config_label",
+    "run_key",
+    "training_config",
+]
+
+RESULTS = "results.json"
+PLOTS = ("curves.png", "diagnostics.png")
+SCHEMA_VERSION = 2
+#: statuses of a run that is done (reused by a later invocation)
+FINISHED = ("completed", "diverged")
+#: TrainConfig fields that say where a run ran, not what it trained
+_WHERE = ("device", "threads")
+
+
+def training_config(config: Any) -> dict[str, Any]:
+    """The fields of a TrainConfig (or its dict) that define what is trained."""
+    d = config.to_json() if hasattr(config, "to_json") else dict(config)
+    return {k: v for k, v in d.items() if k not in _WHERE}
+
+
+def _defaults() -> dict[str, Any]:
+    from actviz.bench.train import TrainConfig
+
+    return training_config(TrainConfig())
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def config_label(cfg: Mapping[str, Any], defaults: Mapping[str, Any] | None = None) -> str:
+    """``depth=2, lr=0.05``: the fields that differ from the defaults, or ``defaults``."""
+    defaults = _defaults() if defaults is None else defaults
+    parts = [f"{k}={_fmt(v)}" for k, v in cfg.items() if k not in _WHERE and defaults.get(k, object()) != v]
+    return ", ".join(parts) or "defaults"
+
+
+def run_key(activation: str, params: Mapping[str, Any], cfg: Mapping[str, Any], seed: int) -> str:
+    """A unique, stable string for activation-with-parameters × configuration × seed."""
+    return json.dumps([activation, dict(params), training_config(cfg), int(seed)], sort_keys=True,
+                      separators=(",", ":"))
+
+
+def _rank(run: Mapping[str, Any]) -> tuple[int, int]:
+    return (run.get("status") in FINISHED, int(run.get("epochs_completed") or 0))
+
+
+def _upgrade(run: dict[str, Any], top_config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A stored run in today's form: ``config``, ``config_label``, ``key``; dead statuses read as interrupted."""
+    if "config" not in run:  # a schema-1 file: one configuration, at the top level
+        run["config"] = training_config({k: v for k, v in (top_config or {}).items()
+                                         if k not in ("activations", "seeds", "target_accuracy", "data_source",
+                                                      "configurations")})
+    if "config_label" not in run:
+        run["config_label"] = config_label(run["config"])
+    if "key" not in run:
+        run["key"] = run_key(run["activation"], run.get("params", {}), run["config"], run["seed"])
+    if run.get("status") in ("running", "pending"):
+        run["status"] = "interrupted"
+    return run
+
+
+class Store:
+    """The runs of one ``--out`` folder; see the module's docstring."""
+
+    def __init__(self, folder: str | os.PathLike[str] | None):
+        self.folder = Path(folder) if folder is not None else None
+        self.stored: dict[str, dict[str, Any]] = {}
+        self.live: dict[str, dict[str, Any]] = {}
+        self.previous: dict[str, Any] = {}
+        self._text: dict[int, tuple[str, str]] = {}  # id(run) -> (its status and epochs, its JSON)
+
+    @property
+    def file(self) -> Path | None:
+        return self.folder / RESULTS if self.folder is not None else None
+
+    @classmethod
+    def open(cls, folder: str | os.PathLike[str] | None) -> Store:
+        """Read the store in ``folder`` (nothing is created); an unreadable file is an error."""
+        store = cls(folder)
+        path = store.file
+        if path is None or not path.exists():
+            return store
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(doc, dict) or not isinstance(doc.get("runs"), list):
+                raise ValueError("not a results file of actviz compare (no list of runs)")
+            for run in doc["runs"]:
+                run = _upgrade(run, doc.get("config"))
+                old = store.stored.get(run["key"])
+                if old is None or _rank(run) > _rank(old):
+                    store.stored[run["key"]] = run
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise ActvizError(f"cannot read the results store {str(path)!r}: {reason} "
+                              "(choose another --out, or move the file away)") from None
+        store.previous = doc
+        return store
+
+    # -- planning
+    def finished(self, key: str) -> dict[str, Any] | None:
+        """The stored run of ``key`` if it is finished (and so can be reused)."""
+        run = self.stored.get(key)
+        return run if run is not None and run.get("status") in FINISHED else None
+
+    # -- training
+    def add_live(self, runs: Iterable[dict[str, Any]], cfg: Mapping[str, Any], label: str) -> None:
+        """Runs being trained (the dicts that training fills in): tag them and keep references."""
+        for run in runs:
+            run["config"] = dict(cfg)
+            run["config_label"] = label
+            run["key"] = run_key(run["activation"], run["params"], cfg, run["seed"])
+            self.live[run["key"]] = run
+
+    def runs(self) -> list[dict[str, Any]]:
+        """What a write keeps: stored runs, and live ones where they are further along."""
+        out: list[dict[str, Any]] = []
+        for key, run in self.stored.items():
+            live = self.live.get(key)
+            out.append(live if live is not None and _rank(live) >= _rank(run) else run)
+        for key, run in self.live.items():
+            if key not in self.stored and (run.get("status") in FINISHED or run.get("epochs_completed")):
+                out.append(run)
+        return out
+
+    # -- writing
+    def _run_text(self, run: dict[str, Any]) -> str:
+        state = json.dumps([run.get("status"), run.get("epochs_completed"), len(run.get("history", ()))])
+        cached = self._text.get(id(run))
+        if cached is not None and cached[0] == state and run["key"] not in self.live:
+            return cached[1]
+        text = json.dumps(_clean(run), allow_nan=False, separators=(",", ":"), default=_json_default)
+        self._text[id(run)] = (state, text)
+        return text
+
+    def write(self, doc: dict[str, Any], runs: Sequence[dict[str, Any]]) -> Path:
+        """Write ``doc`` with ``runs`` as its ``runs`` atomically; ActvizError names the path on failure.
+
+        Each run is one line (runs not being trained are serialised once and kept).
+        """
+        if self.file is None:
+            raise UsageError("no --out folder to write to")
+        head = json.dumps({k: v for k, v in doc.items() if k != "runs"}, indent=1, allow_nan=False,
+                          default=_json_default)
+        body = ",\n".join(self._run_text(r) for r in runs)
+        text = head[:-2] + ',\n "runs": [\n' + body + "\n ]\n}\n" if head != "{}" else '{"runs": [' + body + "]}\n"
+        from actviz.bench.signals import shielded
+
+        with shielded():  # a signal waits until the file is in place
+            return write_atomic(self.file, text.encode())
+
+
+def _clean(run: Mapping[str, Any]) -> dict[str, Any]:
+    """A run without the values that JSON cannot hold (NaN → null)."""
+    return _denan(dict(run))
+
+
+def _denan(v: Any) -> Any:
+    if isinstance(v, float):
+        return v if v == v and v not in (float("inf"), float("-inf")) else None
+    if isinstance(v, dict):
+        return {k: _denan(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_denan(x) for x in v]
+    return v
+
+
+def _json_default(v: Any) -> Any:
+    if isinstance(v, Path):
+        return str(v)
+    if isinstance(v, tuple):
+        return list(v)
+    raise TypeError(f"not JSON serialisable: {type(v).__name__}")
+
+
+def remove_plots(folder: Path, names: Sequence[str] = PLOTS) -> list[Path]:
+    """Delete the store's pictures (they no longer match its results); return those removed."""
+    removed = []
+    for name in names:
+        p = folder / name
+        try:
+            p.unlink()
+            removed.append(p)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise ActvizError(f"cannot remove the stale picture {str(p)!r}: {exc.strerror or exc}") from None
+    return removed
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def by_config(runs: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    """Runs grouped by configuration label, in order of first appearance."""
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for r in runs:
+        out.setdefault(r.get("config_label", "defaults"), []).append(r)
+    return out
+
+
+def load(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """The document of the store in ``folder`` (for ``actviz results``), runs upgraded; error if none."""
+    path = Path(folder)
+    if str(folder) == "":
+        raise UsageError("name the folder of a compare store, e.g. actviz-results")
+    if not path.is_dir():
+        raise UsageError(f"{str(path)!r} is not a folder (name the --out folder of an 'actviz compare')")
+    if not (path / RESULTS).exists():
+        raise ActvizError(f"no {RESULTS} in {str(path)!r}: not a compare store (run 'actviz compare ... --out {path}')")
+    store = Store.open(path)
+    doc = dict(store.previous)
+    doc["runs"] = list(store.stored.values())
+    return doc
+
+
+Callback = Callable[[dict[str, Any]], None]
