@@ -192,9 +192,10 @@ def check_cmd(
 def _register_subcommands() -> None:
     from actviz.cli import compare as cli_compare
     from actviz.cli import data as cli_data
+    from actviz.cli import lesson as cli_lesson
     from actviz.cli import plot as cli_plot
 
-    for module in (cli_plot, cli_compare, cli_data):
+    for module in (cli_plot, cli_compare, cli_data, cli_lesson):
         module.register(app)
 
 
