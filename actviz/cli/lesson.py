@@ -44,7 +44,7 @@ def render(result: Any) -> None:
     table = Table(title=result.title, title_justify="left", box=box.SIMPLE_HEAD, caption=result.caption or None,
                   caption_justify="left")
     for i, col in enumerate(result.columns):
-        table.add_column(col, justify="left" if i == 0 else "right")
+        table.add_column(col, justify="left" if i == 0 else "right", no_wrap=i == 0)
     for row in result.rows:
         table.add_row(*row)
     console.print(table)

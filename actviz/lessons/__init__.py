@@ -55,7 +55,7 @@ LESSONS: dict[str, Lesson] = {
         _entry("xor", "one threshold unit gets at most 3 of 4 XOR points; a 2-2-1 MLP learns XOR "
                "(success rate per activation)", "random initialisations per activation", 100, 10000),
         _entry("collapse", "without a nonlinearity a deep MLP is softmax regression (one matrix); "
-               "ReLU does better (Fashion-MNIST)", "training seeds", 2, 10),
+               "ReLU does better (Fashion-MNIST)", "training seeds", 3, 10),
         _entry("approx", "one hidden layer of k units approximates sin(3x), |x| and a step better "
                "as k grows (k = 1 … 64)", "random restarts per fit (the best is kept)", 1, 10),
         _entry("symmetry", "all-equal initial weights keep every hidden unit identical through "

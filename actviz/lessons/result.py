@@ -40,6 +40,8 @@ class LessonResult:
     seconds: float = 0.0
     pictures: list[str] = field(default_factory=list)
     caption: str = ""
+    #: what the pictures need beyond ``data`` (arrays too big for lesson.json); not serialised
+    extras: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
