@@ -42,7 +42,7 @@ def render(result: Any) -> None:
 
     console = Console()
     table = Table(title=result.title, title_justify="left", box=box.SIMPLE_HEAD, caption=result.caption or None,
-                  caption_justify="left")
+                  caption_justify="left", padding=(0, 1), pad_edge=False)
     for i, col in enumerate(result.columns):
         table.add_column(col, justify="left" if i == 0 else "right", no_wrap=i == 0)
     for row in result.rows:
