@@ -159,8 +159,9 @@ def _notes(d: dict[str, Any], n: int) -> list[str]:
         + ("within a point, as the argument says — its depth adds nothing a single linear layer cannot do."
            if within else
            "more than a point apart, which the argument does not predict: both are linear classifiers, so the "
-           "gap comes from training (a different parametrisation trains at a different speed in the same "
-           f"{d['config']['epochs']} epochs), not from what the models can represent."))
+           "gap comes from training, not from what the models can represent — a product of matrices trains at a "
+           f"different speed than the one matrix it equals (in {d['config']['epochs']} epochs; deep linear networks "
+           "can even train faster, Arora, Cohen & Hazan 2018)."))
     p = d["product"]
     worst = max(q["max_logit_difference"] for q in p)
     agree = min(q["same_predictions"] for q in p)

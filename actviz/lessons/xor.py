@@ -11,7 +11,9 @@ Two measurements:
 * **The 2-2-1 MLP** ``σ(W₂ f(W₁x + b₁) + b₂)`` trained with full-batch Adam on the
   binary cross-entropy from ``seeds`` random initialisations (weights and biases
   N(0, 1), the same starts for every activation).  A run succeeds when all four
-  points are right after training; its epochs are the first epoch from which it
+  points are right after training (the predicted probability on the point's side
+  of ½ by at least 0.01, so that a network stuck at ½ does not count by the sign
+  of a rounding error); its epochs are the first epoch from which it
   stays right.  With ``step`` autograd's gradient through the hidden layer is 0,
   so the hidden weights never move; only the output unit learns, and a run can
   succeed only when its *random* hidden features already make XOR separable — the
@@ -34,6 +36,9 @@ DEFAULT_ACTIVATIONS = ("identity", "step", "relu", "tanh", "sigmoid")
 X = ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0))
 Y = (0, 1, 1, 0)
 HALF_LN2 = math.log(2) / 2
+#: a point is right when its predicted probability is on its side of ½ by at least 0.01: a network
+#: stuck at p = ½ everywhere (the linear network's optimum) must not count by the sign of a rounding error
+MARGIN = math.log(0.51 / 0.49)
 
 
 # --------------------------------------------------------------------------- one threshold unit
@@ -117,13 +122,13 @@ def _train(act: Any, starts: dict[str, Any], epochs: int, lr: float) -> dict[str
         loss.mean(1).sum().backward()
         opt.step()
         with torch.no_grad():
-            wrong = ((logits() > 0).double() != y).any(1)
+            wrong = ~_right(logits(), y).all(1)
             last_wrong[wrong] = epoch
             if not torch.isfinite(z).all():
                 break
     with torch.no_grad():
         z = logits()
-        correct = ((z > 0).double() == y).sum(1)
+        correct = _right(z, y).sum(1)
         final_loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y.expand_as(z), reduction="none").mean(1)
         pre = torch.einsum("pi,sij->spj", x, w1) + b1[:, None, :]
         dead = (act.derivative(pre) == 0).all(1).any(1)  # a hidden unit with f′ = 0 on all four points
@@ -138,6 +143,11 @@ def _train(act: Any, starts: dict[str, Any], epochs: int, lr: float) -> dict[str
         "dead_unit": dead.tolist(),
         "final": {k: v.detach() for k, v in params.items()},
     }
+
+
+def _right(z: Any, y: Any) -> Any:
+    """Which points are right with the margin: z ≥ MARGIN for label 1, z ≤ −MARGIN for label 0."""
+    return ((z >= MARGIN) & (y == 1)) | ((z <= -MARGIN) & (y == 0))
 
 
 def _hidden_features_separable(act: Any, starts: dict[str, Any]) -> list[bool]:
@@ -229,7 +239,7 @@ def run(*, activations: Sequence[Any] | None = None, seeds: int | None = None, e
         notes=_notes(data),
         data=data,
         seconds=time.perf_counter() - t0,
-        caption=f"success: all 4 points right after {epochs} epochs of full-batch Adam (lr {lr:g}); epochs: first "
+        caption=f"success: all 4 points right (p on the right side of ½ by ≥ 0.01) after {epochs} epochs of full-batch Adam (lr {lr:g}); epochs: first "
         "epoch from which the run stays right; |ΔW₁|: how far the hidden weights moved; separable at start: the "
         "random hidden features already separate XOR",
     )
