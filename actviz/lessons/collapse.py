@@ -65,7 +65,7 @@ def run(*, activations: Sequence[Any] | None = None, seeds: int | None = None, e
     ds = data if data is not None else data_layer.load(data_dir)
     seed_list = list(range(n))
     base = dict(epochs=epochs, hidden=hidden, lr=lr, optimizer=optimizer, init=init)
-    softmax = train_runs([identity], ds, TrainConfig(depth=0, **base), seeds=seed_list)
+    softmax = train_runs([identity], ds, TrainConfig(depth=0, **base), seeds=seed_list, keep_weights=True)
     mlps = train_runs(acts, ds, TrainConfig(depth=depth, **base), seeds=seed_list, keep_weights=True)
     for run in [*softmax.runs, *mlps.runs]:
         if run["status"] != "completed":
@@ -117,7 +117,7 @@ def run(*, activations: Sequence[Any] | None = None, seeds: int | None = None, e
             "accuracy_engine": final(r),
         })
     extras = {"identity_matrix": _collapse(id_runs[0]["weights"], id_runs[0]["biases"])[0].float().numpy(),
-              "softmax_matrix": None}
+              "softmax_matrix": softmax.runs[0]["weights"][0].numpy()}
     data = {
         "models": models,
         "product": product,
@@ -128,20 +128,23 @@ def run(*, activations: Sequence[Any] | None = None, seeds: int | None = None, e
     rows = []
     for m in models:
         vs = m["vs_softmax"]
-        delta = "—" if m is models[0] else f"{100 * vs['mean']:+.2f} [{100 * vs['low']:+.2f},{100 * vs['high']:+.2f}]"
-        rows.append([m["model"], m["layers"], f"{100 * m['mean']:.2f}%",
-                     f"[{100 * m['low']:.2f}, {100 * m['high']:.2f}]" if n > 1 else "—", delta])
+        acc = f"{100 * m['mean']:.2f}" + (f" [{100 * m['low']:.2f}, {100 * m['high']:.2f}]" if n > 1 else "")
+        if m is models[0]:
+            delta = "—"
+        else:
+            delta = f"{100 * vs['mean']:+.2f}" + (f" [{100 * vs['low']:+.2f}, {100 * vs['high']:+.2f}]" if n > 1 else "")
+        rows.append([m["model"], m["layers"], acc, delta])
     return LessonResult(
         name=NAME,
         title=f"collapse — Fashion-MNIST, {epochs} epochs, {optimizer} lr {lr:g}, {n} seed{'s' * (n > 1)}",
         options={"activations": [a.label for a in nonlinear], "seeds": n, **base, "depth": depth},
-        columns=["model", "layers", "test acc", "95% interval", "Δ vs softmax, points [95%]"],
+        columns=["model", "layers", "test acc % [95%]", "Δ vs softmax [95%]"],
         rows=rows,
         notes=_notes(data, n),
         data=data,
         seconds=time.perf_counter() - t0,
-        caption="test accuracy after the last epoch, mean over seeds; differences paired by seed, in percentage "
-        "points, with the 95% Student-t interval",
+        caption="test accuracy after the last epoch, mean over seeds with the 95% Student-t interval; Δ: in "
+        "percentage points, paired by seed",
         extras=extras,
     )
 
@@ -209,19 +212,22 @@ def figures(result: LessonResult) -> dict[str, Any]:
     ax.legend(loc="lower right")
     ax.set_title("test accuracy (band: min–max over seeds)")
     w = result.extras.get("identity_matrix")
-    if w is not None:
-        fig.text(0.545, 0.84, "the identity MLP's W₁W₂…W_out: one 784×10 matrix,\n"
-                 "shown as a 28×28 template per class (red +, blue −)", fontsize=10.5, va="bottom")
+    soft = result.extras.get("softmax_matrix")
+    if w is not None and soft is not None:
         from actviz.bench.data import CLASS_NAMES
 
-        lim = float(np.percentile(np.abs(w), 99))
-        for c in range(10):
-            r, k = divmod(c, 5)
-            a = fig.add_axes((0.545 + k * 0.09, 0.43 - r * 0.38, 0.085, 0.32))
-            a.imshow(w[:, c].reshape(28, 28), cmap="RdBu_r", vmin=-lim, vmax=lim)
-            a.set_xticks([])
-            a.set_yticks([])
-            a.grid(False)
-            a.set_title(CLASS_NAMES[c], fontsize=8)
+        fig.text(0.545, 0.80, "the weights as 28×28 templates (red +, blue −), seed 0", fontsize=10.5)
+        classes = (0, 1, 5, 7, 9)
+        for r, (mat, label) in enumerate(((w, "identity MLP:\nW₁W₂⋯W_out"), (soft, "softmax\nregression: W"))):
+            lim = float(np.percentile(np.abs(mat), 99))
+            fig.text(0.545, 0.60 - r * 0.36, label, fontsize=9, ha="left", va="center")
+            for k, c in enumerate(classes):
+                a = fig.add_axes((0.655 + k * 0.067, 0.45 - r * 0.36, 0.064, 0.30))
+                a.imshow(mat[:, c].reshape(28, 28), cmap="RdBu_r", vmin=-lim, vmax=lim)
+                a.set_xticks([])
+                a.set_yticks([])
+                a.grid(False)
+                if r == 0:
+                    a.set_title(CLASS_NAMES[c], fontsize=8)
     fig.suptitle("collapse: without a nonlinearity an MLP is softmax regression", fontsize=12, y=0.98)
     return {"accuracy.png": fig}
