@@ -128,11 +128,11 @@ def run(*, activations: Sequence[Any] | None = None, seeds: int | None = None, e
     rows = []
     for m in models:
         vs = m["vs_softmax"]
-        acc = f"{100 * m['mean']:.2f}" + (f" [{100 * m['low']:.2f}, {100 * m['high']:.2f}]" if n > 1 else "")
+        acc = f"{100 * m['mean']:.2f}" + (f" [{100 * m['low']:.2f}–{100 * m['high']:.2f}]" if n > 1 else "")
         if m is models[0]:
             delta = "—"
         else:
-            delta = f"{100 * vs['mean']:+.2f}" + (f" [{100 * vs['low']:+.2f}, {100 * vs['high']:+.2f}]" if n > 1 else "")
+            delta = f"{100 * vs['mean']:+.2f}" + (f" [{100 * vs['low']:+.2f},{100 * vs['high']:+.2f}]" if n > 1 else "")
         rows.append([m["model"], m["layers"], acc, delta])
     return LessonResult(
         name=NAME,
@@ -179,7 +179,7 @@ def _notes(d: dict[str, Any], n: int) -> list[str]:
         lo, hi = 100 * vs["low"], 100 * vs["high"]
         interval = f" (95% interval over {n} seeds [{lo:+.2f}, {hi:+.2f}])" if n > 1 else " (one seed: no interval)"
         if n > 1 and lo > 0:
-            verdict = "clearly better: the nonlinearity lets depth build features a linear model cannot"
+            verdict = "clearly better — the nonlinearity lets depth build features a linear model cannot"
         elif 100 * vs["mean"] > 0:
             verdict = "better on average, but the interval does not exclude no difference at these settings"
         else:

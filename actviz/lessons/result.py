@@ -151,6 +151,22 @@ def _t_quantile(df: int, level: float) -> float:
     return 1.960
 
 
+class one_thread:
+    """Run torch on one thread inside the block (tiny tensors: threads only add waiting), then restore."""
+
+    def __enter__(self) -> "one_thread":
+        import torch
+
+        self.before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        import torch
+
+        torch.set_num_threads(self.before)
+
+
 def new_figure(width: float, height: float) -> Any:
     """An Agg Figure (no pyplot) in the plotting module's style."""
     from matplotlib.figure import Figure

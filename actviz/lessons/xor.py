@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from actviz.core.registry import params_json
-from actviz.lessons.result import LessonResult, check_seeds, colors, g, new_figure, rebind, resolve_activations
+from actviz.lessons.result import LessonResult, check_seeds, one_thread, colors, g, new_figure, rebind, resolve_activations
 
 NAME = "xor"
 DEFAULT_ACTIVATIONS = ("identity", "step", "relu", "tanh", "sigmoid")
@@ -194,7 +194,8 @@ def run(*, activations: Sequence[Any] | None = None, seeds: int | None = None, e
     }
     per_act: list[dict[str, Any]] = []
     for act in acts:
-        r = _train(act, starts, epochs, lr)
+        with one_thread():  # tiny tensors: threads only add waiting on a busy machine
+            r = _train(act, starts, epochs, lr)
         sep = _hidden_features_separable(act, starts)
         succ = r["success"]
         eps = sorted(e for e in r["epochs"] if e is not None)
