@@ -272,3 +272,11 @@ def test_run_lesson_writes(tmp_path):
     result = run_lesson("derivatives", activations=["sigmoid"], out=tmp_path)
     assert result.pictures == ["finite-differences.png"]
     assert (tmp_path / "lesson.json").exists()
+
+
+def test_cli_bad_out_fails_before_the_work(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    r = invoke("collapse", "--out", str(blocker / "sub"))
+    assert r.exit_code == 1
+    assert "cannot create the output directory" in error_line(r)

@@ -31,7 +31,9 @@ def print_index(fmt: str) -> None:
     width = max(len(n) for n in LESSONS)
     for lesson in LESSONS.values():
         typer.echo(f"{lesson.name:<{width}}  {lesson.summary}")
-    typer.echo("\nactviz lesson NAME runs one (--help for the options).")
+    typer.echo("\n--seeds counts: " + "; ".join(
+        f"{l.name}: {l.seeds}" + (f" ({l.default_seeds})" if l.default_seeds else "") for l in LESSONS.values()))
+    typer.echo("actviz lesson NAME runs one (--help for the options).")
 
 
 def render(result: Any) -> None:
@@ -57,7 +59,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("lesson")
     def lesson_cmd(
-        name: Optional[str] = typer.Argument(None, metavar="[NAME]",
+        name: Optional[str] = typer.Argument(None, metavar="NAME",
                                              help="The lesson to run; without one, the lessons are listed."),
         activations: Optional[str] = typer.Option(None, "--activations", "-a", metavar="NAME,...",
                                                   help="Activations to study, comma-separated (any registered "

@@ -93,9 +93,11 @@ def get_lesson(name: str) -> Lesson:
 def run_lesson(name: str, *, activations: Sequence[Any] | None = None, seeds: int | None = None,
                out: str | Path | None = None, **options: Any) -> Any:
     """Run a lesson; with ``out``, write its pictures and ``lesson.json`` into ``out``."""
-    from actviz.lessons.result import write_lesson
+    from actviz.lessons.result import make_directory, write_lesson
 
     lesson = get_lesson(name)
+    if out is not None:  # before the work: a bad --out fails at once
+        make_directory(out)
     module = lesson.load()
     kwargs: dict[str, Any] = dict(options)
     if activations is not None:

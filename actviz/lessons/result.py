@@ -189,17 +189,23 @@ def colors() -> tuple[str, ...]:
     return PALETTE
 
 
-def write_lesson(result: LessonResult, figures: Callable[[LessonResult], dict[str, Any]], out: str | Path) -> list[Path]:
-    """Write the pictures and ``lesson.json`` of ``result`` into ``out`` (created); atomic files."""
-    from actviz.render.plotting import save_figure
-
+def make_directory(out: str | Path) -> Path:
+    """``out`` created (with its parents) if missing; an ActvizError naming it when that fails."""
     directory = Path(out)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         from actviz.core.errors import ActvizError
 
-        raise ActvizError(f"cannot create {str(directory)!r}: {exc.strerror or exc}") from None
+        raise ActvizError(f"cannot create the output directory {str(directory)!r}: {exc.strerror or exc}") from None
+    return directory
+
+
+def write_lesson(result: LessonResult, figures: Callable[[LessonResult], dict[str, Any]], out: str | Path) -> list[Path]:
+    """Write the pictures and ``lesson.json`` of ``result`` into ``out`` (created); atomic files."""
+    from actviz.render.plotting import save_figure
+
+    directory = make_directory(out)
     written: list[Path] = []
     with style():
         figs = figures(result)
