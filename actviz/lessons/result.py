@@ -138,8 +138,11 @@ def mean_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, 
 
 
 def _t_quantile(df: int, level: float) -> float:
-    """Two-sided Student-t quantile (bisection on the regularised incomplete beta via math only)."""
-    # small table for 95% (the only level used), exact to 3 decimals; large df → normal
+    """The two-sided 95% Student-t quantile for ``df`` degrees of freedom (tabulated to 3 decimals).
+
+    Between tabulated values the next larger df's quantile is used (slightly too small an
+    interval only past df = 20); beyond 120, the normal 1.960.
+    """
     table = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
              10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110,
              18: 2.101, 19: 2.093, 20: 2.086, 25: 2.060, 30: 2.042, 40: 2.021, 60: 2.000, 120: 1.980}
