@@ -80,7 +80,9 @@ __all__ = [
 
 OPTIMIZERS = ("sgd", "adam")
 #: weight initialisations: ``normal`` is d2l's N(0, 0.01²) with zero biases
-INITS = ("normal", "xavier", "xavier_normal", "kaiming", "kaiming_uniform", "torch")
+INITS = ("normal", "xavier", "xavier_normal", "kaiming", "kaiming_uniform", "torch", "constant")
+#: the value of every weight under ``init="constant"`` (biases 0): all hidden units start equal
+CONSTANT_INIT = 0.01
 #: a unit is saturated on an example when |f′| ≤ SATURATION_EPS · sup|f′|
 SATURATION_EPS = 0.01
 #: ... and saturated when that holds on more than this fraction of the probe batch
@@ -112,7 +114,7 @@ class TrainConfig:
 
         need(isinstance(self.epochs, int) and self.epochs >= 1, f"--epochs must be >= 1, got {self.epochs}")
         need(self.hidden >= 1, f"--hidden must be >= 1, got {self.hidden}")
-        need(self.depth >= 1, f"--depth must be >= 1, got {self.depth}")
+        need(self.depth >= 0, f"--depth must be >= 0 (0: softmax regression), got {self.depth}")
         need(math.isfinite(self.lr) and self.lr > 0, f"--lr must be a positive number, got {self.lr}")
         need(self.batch_size >= 1, f"--batch-size must be >= 1, got {self.batch_size}")
         need(self.optimizer in OPTIMIZERS, f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
@@ -183,6 +185,8 @@ def _init_weight(shape: tuple[int, int], init: str, gen: torch.Generator) -> tup
     elif init == "kaiming_uniform":
         a = math.sqrt(6.0 / fan_in)
         w.uniform_(-a, a, generator=gen)
+    elif init == "constant":  # every weight equal: the symmetric start that never breaks
+        w.fill_(CONSTANT_INIT)
     elif init == "torch":  # nn.Linear's default
         a = 1.0 / math.sqrt(fan_in)
         w.uniform_(-a, a, generator=gen)
@@ -279,6 +283,8 @@ class _Model:
         h, k = config.hidden, self.k
         gen = torch.Generator().manual_seed(seed)
         shapes = [(inputs, h * k)] + [(h, h * k)] * (config.depth - 1) + [(h, N_CLASSES)]
+        if config.depth == 0:  # softmax regression: the first layer is the output layer
+            shapes = [(inputs, N_CLASSES)]
         layers = [_init_weight(s, config.init, gen) for s in shapes]
         w1, b1 = layers[0]
         self.first = torch.cat([w1, b1.unsqueeze(0)]).to(device)  # (inputs + 1, h·k)
@@ -298,13 +304,21 @@ class _Model:
         self.sup = _sup_abs_derivative(act)
         self.active = True
         self.cols = h * k
+        if config.depth == 0:  # no output layer of its own (zero-size, so Adam skips it)
+            self.cols = N_CLASSES
+            self.w_out = torch.zeros(N_CLASSES, 0, device=device)
+            self.b_out = torch.zeros(N_CLASSES, 1, device=device)
         self.reset_stats()
 
     def weight_matrices(self) -> list[torch.Tensor]:
         """The weight matrices, input layer first, each as (in, out) without bias."""
+        if self.config.depth == 0:
+            return [self.first[:-1]]
         return [self.first[:-1], *self.weights, self.w_out.t()]
 
     def bias_vectors(self) -> list[torch.Tensor]:
+        if self.config.depth == 0:
+            return [self.first[-1]]
         return [self.first[-1], *self.biases, self.b_out.squeeze(1)]
 
     # -- statistics of the epoch: the logits of every batch, reduced once at the end of the epoch
@@ -416,12 +430,22 @@ class _Model:
         is given, handed to ``upd`` directly.  ``onehot_t`` is the (10, B) one-hot
         (``y``, the labels, is kept for the callers' convenience).
         """
+        if self.config.depth == 0:  # softmax regression: z1 are the logits
+            self.preds.append(z1.t().clone())  # z1 is a reused buffer
+            g = torch.log_softmax(z1, 1).exp_().sub_(onehot_t.t())
+            if dz1_out is not None:
+                dz1_out.copy_(g)
+            elif x is not None:
+                upd.linear(0, self.first, None, x.t(), g, None)
+            return
         acts, ctxs = self.forward_hidden(z1)
         dh = self.output_step(acts[-1], onehot_t, upd)
         self.backward_hidden(dh, acts, ctxs, upd, dz1_out, x)
 
     def logits(self, z1: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         """(10, B) logits from the first pre-activation (no gradients); ``out`` takes the last hidden output."""
+        if self.config.depth == 0:
+            return z1.t()
         acts, _ = self.forward_hidden(z1, out)
         return torch.addmm(self.b_out, self.w_out, acts[-1].t())
 
@@ -571,6 +595,7 @@ def train_runs(
     seeds: Sequence[int] = (0,),
     callback: Callable[[dict[str, Any]], None] | None = None,
     only: Collection[tuple[str, int]] | None = None,
+    keep_weights: bool = False,
 ) -> TrainResult:
     """Train the MLP once per activation and seed; return every run's history.
 
@@ -599,6 +624,10 @@ def train_runs(
     activation parameters) and ``diverged_epoch``.  ``time`` is the run's share of the
     epoch's wall time (the runs of one seed train together, so the epoch's wall time
     divided by their number).
+
+    With ``keep_weights`` each run also holds its final parameters (CPU tensors, not
+    JSON): ``weights`` (input layer first, each (in, out)) and ``biases``.  ``depth=0``
+    trains softmax regression (one (784, 10) layer; the activation is not used).
     """
     config = (config or TrainConfig()).validate()
     if not acts:
@@ -615,7 +644,7 @@ def train_runs(
     if config.threads is not None:
         torch.set_num_threads(config.threads)
     try:
-        return _train(acts, data, config, seeds, callback, device, flush, only)
+        return _train(acts, data, config, seeds, callback, device, flush, only, keep_weights)
     finally:  # leave the process as it was (set_flush_denormal is global)
         if flush and not was_flushing:
             torch.set_flush_denormal(False)
@@ -630,7 +659,7 @@ def _flushing_denormals() -> bool:
 
 def _train(acts: Sequence[Activation], data: Any, config: TrainConfig, seeds: list[int],
            callback: Callable[[dict[str, Any]], None] | None, device: torch.device, flush: bool,
-           only: Collection[tuple[str, int]] | None = None) -> TrainResult:
+           only: Collection[tuple[str, int]] | None = None, keep_weights: bool = False) -> TrainResult:
     t_start = time.perf_counter()
 
     train_y = data.train_labels.to(device=device, dtype=torch.int64)
@@ -771,6 +800,10 @@ def _train(acts: Sequence[Activation], data: Any, config: TrainConfig, seeds: li
             for i in idx:
                 if runs[i]["status"] == "running":
                     runs[i]["status"] = "completed"
+            if keep_weights:
+                for i, m in zip(idx, group.models):
+                    runs[i]["weights"] = [w.detach().cpu().clone() for w in m.weight_matrices()]
+                    runs[i]["biases"] = [b.detach().cpu().clone() for b in m.bias_vectors()]
     except KeyboardInterrupt:
         result.interrupted = True
         for run in runs:

@@ -192,10 +192,11 @@ def check_cmd(
 def _register_subcommands() -> None:
     from actviz.cli import compare as cli_compare
     from actviz.cli import data as cli_data
+    from actviz.cli import lesson as cli_lesson
     from actviz.cli import plot as cli_plot
     from actviz.cli import results as cli_results
 
-    for module in (cli_plot, cli_compare, cli_data, cli_results):
+    for module in (cli_plot, cli_compare, cli_data, cli_results, cli_lesson):
         module.register(app)
 
 
