@@ -193,8 +193,9 @@ def _register_subcommands() -> None:
     from actviz.cli import compare as cli_compare
     from actviz.cli import data as cli_data
     from actviz.cli import plot as cli_plot
+    from actviz.cli import report as cli_report
 
-    for module in (cli_plot, cli_compare, cli_data):
+    for module in (cli_plot, cli_compare, cli_data, cli_report):
         module.register(app)
 
 
