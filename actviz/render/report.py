@@ -682,7 +682,7 @@ _STYLE = """
 :root{--fg:#222;--muted:#666;--line:#ddd;--accent:#4C72B0;--bad:#C44E52}
 *{box-sizing:border-box}
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);margin:0;background:#fafafa}
-header{background:#fff;border-bottom:1px solid var(--line);padding:.8rem 1.2rem;position:sticky;top:0;z-index:10}
+header{background:#fff;border-bottom:1px solid var(--line);padding:.8rem 1.2rem}
 header h1{font-size:1.25rem;margin:0 0 .2rem}
 header nav a{margin-right:1rem;color:var(--accent);text-decoration:none}
 main{padding:0 1.2rem 2rem;max-width:1600px;margin:0 auto}
@@ -724,7 +724,7 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 .config .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,480px),1fr));gap:.6rem}
 .config .plots>div{height:340px}
 .verdicts li{margin:.2rem 0}
-@media (max-width:600px){main{padding:0 .5rem 2rem}header{position:static}.plot{height:520px}.control input[type=range]{width:8rem}}
+@media (max-width:600px){main{padding:0 .5rem 2rem}.plot{height:520px}.control input[type=range]{width:8rem}}
 """
 
 _PAGE = """<!DOCTYPE html>
@@ -1030,7 +1030,7 @@ function curveFigure(cfg, metric, title){
     if (!s.epochs.length) return;
     if (s.seeds > 1){
       traces.push({x: s.epochs.concat(s.epochs.slice().reverse()), y: m.high.concat(m.low.slice().reverse()),
-        fill: "toself", fillcolor: color + "33", line: {width: 0}, hoverinfo: "skip", showlegend: false, name: label + " band"});
+        mode: "lines", fill: "toself", fillcolor: color + "33", line: {width: 0}, hoverinfo: "skip", showlegend: false, name: label + " band"});
     }
     traces.push({x: s.epochs, y: m.mean, name: label + (s.seeds > 1 ? " (" + s.seeds + " seeds)" : ""), mode: "lines+markers",
       line: {color: color, width: 2}, marker: {size: 5}});
@@ -1045,11 +1045,12 @@ function diagFigure(cfg, key, title, logy){
   Object.keys(cfg.diagnostics).forEach((label, i) => {
     const v = cfg.diagnostics[label][key];
     if (!v || !v.length) return;
-    const x = v.map((_, j) => key === "grad_norm" ? (j === 0 ? "input" : "layer " + (j + 1)) : "hidden " + (j + 1));
+    const x = v.map((_, j) => key === "grad_norm" ?
+      "W" + (j + 1) + (j === 0 ? " (input)" : j === v.length - 1 ? " (output)" : "") : "hidden layer " + (j + 1));
     traces.push({type: "bar", x: x, y: v, name: label, marker: {color: COLORS[i % COLORS.length]}});
   });
   return {traces: traces, layout: {title: {text: title, font: {size: 13}}, barmode: "group", margin: {l: 50, r: 10, t: 34, b: 40},
-    yaxis: {type: logy ? "log" : "linear", gridcolor: "#eee", tickformat: logy ? "" : ".0%"},
+    yaxis: {type: logy ? "log" : "linear", gridcolor: "#eee", tickformat: logy ? "" : ".1~%", rangemode: "tozero"},
     legend: {orientation: "h", y: -0.25}, paper_bgcolor: "#fff", plot_bgcolor: "#fff"}};
 }
 
