@@ -110,7 +110,7 @@ def test_kinks_dead_and_saturated_regions(elu_relu):
     relu = _act(elu_relu, "relu")["combos"][""]["curves"]
     assert relu["kinks"] == [{"x": 0.0, "f": 0.0, "df": 0.0}]
     (dead,) = relu["dead"]
-    assert dead[0] == -6.0 and -0.05 < dead[1] < 0 and relu["saturated"] == []
+    assert dead[0] == -6.0 and -0.05 < dead[1] <= 0 and relu["saturated"] == []
     x = _act(elu_relu, "relu")["x"][relu["xi"]]
     assert relu["df"][x.index(0.0)] is None  # f′ jumps at 0: the line breaks, the marker shows 0
     sig = _act(elu_relu, "sigmoid")["combos"][""]["curves"]
