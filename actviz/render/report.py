@@ -535,11 +535,12 @@ def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
+_SHY = "\u00ad"  # a soft hyphen: narrow columns may break the header there
 _SHORT = {
-    "range": "range", "derivative_range": "f′ range", "monotonic": "monotonic", "continuity": "Cᵏ",
-    "derivative_monotonic": "f′ monotonic", "identity_at_origin": "identity at 0", "symmetry": "symmetry",
-    "zero_centered": "zero-centred", "saturation": "saturation", "vanishing_gradient": "vanishing ∇",
-    "exploding_gradient": "exploding ∇", "dead_neurons": "dead units",
+    "range": "range", "derivative_range": "f′ range", "monotonic": f"mono{_SHY}tonic", "continuity": "Cᵏ",
+    "derivative_monotonic": f"f′ mono{_SHY}tonic", "identity_at_origin": "identity at 0",
+    "symmetry": f"sym{_SHY}metry", "zero_centered": "zero-centred", "saturation": f"satu{_SHY}ration",
+    "vanishing_gradient": f"vanish{_SHY}ing ∇", "exploding_gradient": f"explod{_SHY}ing ∇", "dead_neurons": "dead units",
 }
 
 
@@ -550,7 +551,7 @@ def _table_html(data: Mapping[str, Any]) -> str:
         head.append(f'<th data-col="{key}" data-type="{_col_type(key)}" title="{_e(key)}: '
                     f'{_e(DEFINITIONS[key])}">{_e(_SHORT[key])}</th>')
     head.append('<th data-col="agreement" data-type="text" title="does the numerical measurement agree '
-                'with every declared property?">declared = measured</th>')
+                'with every declared property? (measured only: the entry declares none)">declared = measured</th>')
     head.append('<th data-col="autograd" data-type="number" title="largest |analytic f′ − autograd f′| '
                 'in float64 over thousands of points, kinks included">autograd error</th>')
     rows = []
@@ -573,9 +574,9 @@ def _row_cells(name: str, row: Mapping[str, Any]) -> str:
         c = row["cells"][key]
         cls = "" if c["agrees"] else ' class="disagree"'
         cells.append(f'<td data-col="{key}"{cls} data-sort="{_e(json.dumps(c["sort"]))}">{_e(c["text"])}</td>')
-    agree = "✓ all agree" if not row["disagree"] else "✗ " + ", ".join(row["disagree"])
+    agree = "✓ agree" if not row["disagree"] else "✗ " + ", ".join(row["disagree"])
     if not row["declared"]:
-        agree = "measured (none declared)"
+        agree = "measured only"
     cells.append(f'<td data-col="agreement" data-sort="{_e(agree)}">{_e(agree)}</td>')
     err = row["autograd_max_error"]
     cells.append(f'<td data-col="autograd" data-sort="{err}">{_e(_err_text(err))}</td>')
@@ -692,15 +693,15 @@ h3{font-size:1.05rem;margin:0 0 .3rem}
 .aliases{font-weight:normal;margin-left:.4rem}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem;background:#f1f1f1;padding:0 .25rem;border-radius:3px;word-break:break-word}
 .tablewrap{overflow-x:auto;background:#fff;border:1px solid var(--line);border-radius:6px}
-#properties{border-collapse:collapse;font-size:.82rem;width:100%}
-#properties th,#properties td{padding:.3rem .45rem;border-bottom:1px solid #eee;text-align:left;white-space:nowrap}
-#properties th{cursor:pointer;user-select:none;background:#f4f6fa;position:sticky;top:0}
+#properties{border-collapse:collapse;font-size:.8rem;width:100%}
+#properties th,#properties td{padding:.28rem .35rem;border-bottom:1px solid #eee;text-align:left;white-space:nowrap}
+#properties th{cursor:pointer;user-select:none;background:#f4f6fa;position:sticky;top:0;white-space:normal;vertical-align:bottom;min-width:2.4rem;max-width:6rem;line-height:1.2}
 #properties th[aria-sort=ascending]::after{content:" ▲"}
 #properties th[aria-sort=descending]::after{content:" ▼"}
 #properties td.disagree{color:var(--bad);font-weight:bold}
 #properties tr:hover td{background:#f6f9ff}
 #properties td[data-col=activation]{position:sticky;left:0;background:#fff;font-weight:600}
-#properties td[data-col=params]{white-space:normal;min-width:9rem;max-width:14rem}
+#properties td[data-col=params]{white-space:normal;min-width:7rem;max-width:12rem}
 #properties td a{color:var(--accent);text-decoration:none}
 .filterbar{display:flex;flex-wrap:wrap;gap:.6rem;align-items:center;margin:.4rem 0}
 #filter{flex:1 1 16rem;max-width:34rem;padding:.35rem .5rem;font-size:.95rem;border:1px solid #bbb;border-radius:4px}
@@ -808,7 +809,7 @@ function panelFigure(name){
       hovertemplate: "kink at x = %{x:.4g}: f = %{y:.6g}<extra></extra>", showlegend: false});
     traces.push({x: v.kinks.map(k => k.x), y: v.kinks.map(k => k.df), name: "f" + PRIME + " used at kink",
       mode: "markers+text", text: v.kinks.map(k => "f" + PRIME + "(" + fmt(k.x) + ") = " + fmt(k.df)),
-      textposition: "top right", textfont: {size: 11, color: "#a0522d"},
+      textposition: "top right", textfont: {size: 11, color: "#a0522d"}, cliponaxis: false,
       marker: {symbol: "diamond", size: 9, color: "#DD8452", line: {color: "#fff", width: 1}}, xaxis: "x", yaxis: "y2",
       hovertemplate: "value used at the kink: f" + PRIME + "(%{x:.4g}) = %{y:.6g}<extra></extra>", showlegend: false});
   }
@@ -848,8 +849,8 @@ function rowCells(name, row){
   cells.activation = null;  // the name and its link do not change
   cells.params = {text: row.params_text || "—", sort: row.params_text};
   DATA.keys.forEach(k => { const c = row.cells[k]; cells[k] = {text: c.text, sort: JSON.stringify(c.sort), bad: !c.agrees}; });
-  let agree = row.disagree.length ? "\u2717 " + row.disagree.join(", ") : "\u2713 all agree";
-  if (!row.declared) agree = "measured (none declared)";
+  let agree = row.disagree.length ? "\u2717 " + row.disagree.join(", ") : "\u2713 agree";
+  if (!row.declared) agree = "measured only";
   cells.agreement = {text: agree, sort: agree};
   const e = row.autograd_max_error;
   cells.autograd = {text: e === null ? "\u221e" : (e === 0 ? "0" : e.toExponential(1)), sort: String(e)};
@@ -906,7 +907,7 @@ function setupTable(){
   }));
   const input = document.getElementById("filter");
   const names = ths.map(th => th.dataset.col);
-  const labels = ths.map(th => th.textContent.toLowerCase());
+  const labels = ths.map(th => th.textContent.replace(/\u00ad/g, "").toLowerCase());
   function colIndex(word){
     word = word.toLowerCase().replace(/ /g, "_");
     let i = names.indexOf(word);
