@@ -725,6 +725,7 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 .config .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,480px),1fr));gap:.6rem}
 .config .plots>div{height:340px}
 .verdicts li{margin:.2rem 0}
+.scrollx{overflow-x:auto;max-width:100%}
 @media (max-width:600px){main{padding:0 .5rem 2rem}.plot{height:520px}.control input[type=range]{width:8rem}}
 """
 
@@ -1048,7 +1049,9 @@ function diagFigure(cfg, key, title, logy){
     if (!v || !v.length) return;
     const x = v.map((_, j) => key === "grad_norm" ?
       "W" + (j + 1) + (j === 0 ? " (input)" : j === v.length - 1 ? " (output)" : "") : "hidden layer " + (j + 1));
-    traces.push({type: "bar", x: x, y: v, name: label, marker: {color: COLORS[i % COLORS.length]}});
+    const color = COLORS[i % COLORS.length];
+    traces.push(logy ? {type: "scatter", mode: "lines+markers", x: x, y: v, name: label, line: {color: color, width: 2}}
+                     : {type: "bar", x: x, y: v, name: label, marker: {color: color}});
   });
   return {traces: traces, layout: {title: {text: title, font: {size: 13}}, barmode: "group", margin: {l: 50, r: 10, t: 34, b: 40},
     yaxis: {type: logy ? "log" : "linear", gridcolor: "#eee", tickformat: logy ? "" : ".1~%", rangemode: "tozero"},
@@ -1064,8 +1067,9 @@ function setupTraining(){
       box.appendChild(el("h3", {}, cfg.label));
       box.appendChild(el("p", {class: "note"}, "store " + store.source + (store.created ? ", " + store.created : "") +
         (store.target !== null && store.target !== undefined ? "; target test accuracy " + store.target : "")));
-      box.appendChild(statsTable(cfg));
-      if (cfg.pairs.length) box.appendChild(pairsTable(cfg));
+      const scroll = t => { const w = el("div", {class: "scrollx"}); w.appendChild(t); return w; };
+      box.appendChild(scroll(statsTable(cfg)));
+      if (cfg.pairs.length) box.appendChild(scroll(pairsTable(cfg)));
       if (cfg.verdicts.length){
         const ul = el("ul", {class: "verdicts"}); cfg.verdicts.forEach(v => ul.appendChild(el("li", {}, v))); box.appendChild(ul);
       }
