@@ -6,9 +6,7 @@ The browser tests are in test_report_browser.py.
 from __future__ import annotations
 
 import json
-import math
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest

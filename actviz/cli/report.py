@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("report")
     def report_cmd(
-        names: Optional[List[str]] = typer.Argument(None, metavar="[NAME...]",
+        names: Optional[List[str]] = typer.Argument(None, metavar="NAME",
                                                     help="Activations to include (default: all)."),
         param: List[str] = typer.Option(
             [], "--param", "-p", metavar="NAME.KEY=VALUE",

@@ -270,8 +270,8 @@ def activation_data(act: Activation, *, progress: Callable[[str], None] | None =
     grid = param_grid(act)
     combos: dict[str, Any] = {}
     xs: list[list[Any]] = []
-    for values in itertools.product(*(v for _, v in grid)):
-        params = {p.name: v for (p, _), v in zip(grid, values)}
+    for indices in itertools.product(*(range(len(v)) for _, v in grid)):
+        params = {p.name: offered[i] for (p, offered), i in zip(grid, indices)}
         try:
             bound = _Activation(act.spec, params)
         except UsageError:  # a combination the record's cross-check rejects
@@ -286,7 +286,7 @@ def activation_data(act: Activation, *, progress: Callable[[str], None] | None =
         except ValueError:
             xs.append(x)
             c["xi"] = len(xs) - 1
-        key = "|".join(str(values.index(v)) for (p, values), v in zip(grid, values))
+        key = "|".join(map(str, indices))  # the page's controls hold these indices
         combos[key] = {
             "label": bound.label,
             "formula": bound.formula,
@@ -294,6 +294,15 @@ def activation_data(act: Activation, *, progress: Callable[[str], None] | None =
             "row": row,
             "curves": c,
         }
+    controls = []
+    for p, offered in grid:
+        keys = [_key(v) for v in offered]
+        controls.append({
+            "key": p.name, "kind": p.kind, "doc": p.doc, "symbol": p.symbol,
+            "values": [jsonable(v) for v in offered], "labels": [_fmt(v) for v in offered],
+            "default": keys.index(_key(p.default)) if _key(p.default) in keys else None,
+            "initial": keys.index(_key(act.params[p.name])),  # the value asked for (-p), else the default
+        })
     spec = act.spec
     return {
         "name": act.name,
@@ -302,17 +311,8 @@ def activation_data(act: Activation, *, progress: Callable[[str], None] | None =
         "reference": spec.reference,
         "latex": spec.latex,
         "kind": spec.kind,
-        "params": [
-            {"key": p.name, "kind": p.kind, "doc": p.doc, "symbol": p.symbol,
-             "values": [jsonable(v) for v in values], "labels": [_fmt(v) for v in values],
-             "default": [_key(v) for v in values].index(_key(p.default)) if _key(p.default) in
-             [_key(v) for v in values] else None,
-             "initial": [_key(v) for v in values].index(_key(act.params[p.name]))}
-            for p, values in grid
-        ],
-        "initial": "|".join(
-            str([_key(v) for v in values].index(_key(act.params[p.name]))) for p, values in grid
-        ),
+        "params": controls,
+        "initial": "|".join(str(c["initial"]) for c in controls),
         "x": xs,
         "combos": combos,
     }
