@@ -205,10 +205,10 @@ def curves(act: Activation, *, saturation: str, xmin: float = XMIN, xmax: float 
     dead = d_np == 0.0
     small = (np.abs(d_np) < SATURATED) & ~dead
     sat = np.zeros_like(small)
-    if saturation in ("left", "both"):
-        sat |= _tail(small | dead, True) & small
+    if saturation in ("left", "both"):  # the run reaching the left end, on the negative side
+        sat |= _tail(small | dead, True) & small & (x < 0)
     if saturation in ("right", "both"):
-        sat |= _tail(small | dead, False) & small
+        sat |= _tail(small | dead, False) & small & (x > 0)
     return {
         "x": _nums(x, 7),
         "f": _nums(f_line),
@@ -620,7 +620,8 @@ def _panel_html(act: Mapping[str, Any]) -> str:
         f'<article class="panel" id="act-{_e(name)}" data-panel="{_e(name)}">'
         f"<h3>{_e(name)}{aliases}</h3>{summary}"
         f'<p class="formula"><span>f:</span> <code class="js-formula">{_e(combo["formula"])}</code></p>'
-        f'<p class="formula"><span>f{_PRIME}:</span> <code class="js-dformula">{_e(combo["derivative_formula"])}</code></p>'
+        f'<p class="formula"{"" if combo["derivative_formula"] else " hidden"}><span>f{_PRIME}:</span> '
+        f'<code class="js-dformula">{_e(combo["derivative_formula"])}</code></p>'
         f'<div class="controls">{"".join(controls)}</div>'
         f'<div class="plot" id="plot-{_e(name)}"></div>{ref}</article>'
     )
@@ -956,6 +957,7 @@ function setupControls(){
       const c = combo(name);
       panel.querySelector(".js-formula").textContent = c.formula;
       panel.querySelector(".js-dformula").textContent = c.derivative_formula;
+      panel.querySelector(".js-dformula").parentNode.hidden = !c.derivative_formula;
       drawPanel(name);
       updateRow(name);
       if (overlayChosen().indexOf(name) >= 0) drawOverlay();
