@@ -125,6 +125,21 @@ def _legend(acts: Sequence[Activation], color: bool) -> str:
     return "   ".join(items)
 
 
+#: tick steps that read well (times a power of ten)
+_NICE = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.5)
+
+
+def _plot_width(available: int, span: float) -> int:
+    """The widest plotting area, a multiple of 10 columns (plotille's tick spacing), whose
+    ticks fall on round numbers, giving up at most a quarter of the room; else all of it."""
+    for w in range(available - available % 10, max(int(available * 0.75), 10) - 1, -10):
+        step = span / (w // 10)
+        mantissa = step / 10 ** math.floor(math.log10(step))
+        if any(math.isclose(mantissa, n, rel_tol=1e-9) for n in _NICE):
+            return w
+    return available
+
+
 def terminal_plot(
     acts: Sequence[Activation],
     *,
@@ -137,7 +152,7 @@ def terminal_plot(
 ) -> str:
     """f (and with ``derivative`` the analytic f′) of ``acts`` as text at most ``width`` columns wide."""
     width = max(int(width), MIN_WIDTH)
-    plot_width = width - _LEFT - _RIGHT
+    plot_width = _plot_width(width - _LEFT - _RIGHT, xmax - xmin)
     if height is None:
         height = max(8, min(24, plot_width // 4)) if not derivative else max(8, min(18, plot_width // 5))
     parts = [_panel(acts, derivative=False, xmin=xmin, xmax=xmax, width=plot_width, height=height,
