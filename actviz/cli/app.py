@@ -194,9 +194,10 @@ def _register_subcommands() -> None:
     from actviz.cli import data as cli_data
     from actviz.cli import lesson as cli_lesson
     from actviz.cli import plot as cli_plot
+    from actviz.cli import report as cli_report
     from actviz.cli import results as cli_results
 
-    for module in (cli_plot, cli_compare, cli_data, cli_results, cli_lesson):
+    for module in (cli_plot, cli_compare, cli_data, cli_results, cli_lesson, cli_report):
         module.register(app)
 
 

@@ -21,6 +21,20 @@ def default_output(names: list[str], derivative: bool) -> Path:
     return Path(stem + ("_derivative" if derivative else "") + ".png")
 
 
+def _plot_terminal(acts: list, *, derivative: bool, xmin: float, xmax: float) -> None:
+    """Print the curves as text, sized to the terminal (COLUMNS and LINES are honoured)."""
+    import os
+    import shutil
+    import sys
+
+    from actviz.render.terminal import terminal_plot
+
+    columns = shutil.get_terminal_size(fallback=(80, 24)).columns
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    typer.echo(terminal_plot(acts, derivative=derivative, xmin=xmin, xmax=xmax, width=columns, color=color),
+               nl=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``plot`` and ``gallery`` to the ``actviz`` app."""
 
@@ -42,13 +56,25 @@ def register(app: typer.Typer) -> None:
             help="Output file; the type follows the extension (.png, .svg, .pdf). "
             "Default: NAME[-NAME...][_derivative].png in the current directory.",
         ),
+        terminal: bool = typer.Option(
+            False, "--terminal", "-t",
+            help="Draw the curves in the terminal with text characters, as wide as the terminal "
+            "(COLUMNS); writes no file.",
+        ),
     ) -> None:
-        """Plot f (and with --derivative f′) of one or more activations into a file."""
+        """Plot f (and with --derivative f′) of one or more activations into a file, or the terminal."""
+        from actviz.core.errors import UsageError
         from actviz.render import plotting
         from actviz.core import registry
 
+        if terminal and output is not None:
+            raise UsageError("--terminal draws in the terminal and writes no file; leave out -o/--output "
+                             "(or --terminal to write FILE)")
         acts = registry.bind_all(names, param, role="being plotted")
         xmin, xmax = plotting._check_range(xmin, xmax)
+        if terminal:
+            _plot_terminal(acts, derivative=derivative, xmin=xmin, xmax=xmax)
+            return
         path = output if output is not None else default_output([a.name for a in acts], derivative)
         plotting.check_output_path(path)
         fig = plotting.plot_activations(acts, derivative=derivative, xmin=xmin, xmax=xmax)

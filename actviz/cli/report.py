@@ -1,0 +1,65 @@
+"""``actviz report``: the interactive HTML page of the registry (and of ``compare`` stores).
+
+Importing this module is cheap: torch and plotly are imported inside the command,
+after the arguments have been checked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``report`` to the ``actviz`` app."""
+
+    @app.command("report")
+    def report_cmd(
+        names: Optional[List[str]] = typer.Argument(None, metavar="NAME",
+                                                    help="Activations to include (default: all)."),
+        param: List[str] = typer.Option(
+            [], "--param", "-p", metavar="NAME.KEY=VALUE",
+            help="The value a parameter starts at in the page, e.g. elu.alpha=2 (repeatable); "
+            "the page's slider also offers a grid of other values.",
+        ),
+        results: List[Path] = typer.Option(
+            [], "--results", "-r", metavar="DIR",
+            help="A results store of 'actviz compare --out DIR': adds its statistics, training curves "
+            "and diagnostics (repeatable).",
+        ),
+        output: Path = typer.Option(Path("actviz-report.html"), "--output", "-o", metavar="FILE",
+                                    help="The page to write."),
+    ) -> None:
+        """Write one self-contained, interactive HTML page: property table, curves, sliders, overlay."""
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from actviz.core import registry
+        from actviz.render import report
+
+        acts = registry.bind_all(names or registry.names(), param, role="in the report")
+        report.check_output_path(output)
+        for r in results:  # a missing or unreadable store fails before any work
+            report.load_results(r)
+        console = Console(stderr=True)
+        with Progress(
+            TextColumn("[bold]report[/]"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.description}"), TimeElapsedColumn(),
+            console=console, transient=True,
+        ) as bar:
+            task = bar.add_task("starting", total=None)
+
+            def progress(done: int, total: int, what: str) -> None:
+                bar.update(task, completed=done, total=total, description=what)
+
+            data = report.build_report(acts, results=results, progress=progress)
+            written = report.write_report(data, output)
+        size = written.stat().st_size
+        combos = sum(len(a["combos"]) for a in data["activations"])
+        typer.echo(f"{len(acts)} activations, {combos} parameter settings, {size / 1e6:.1f} MB", err=True)
+        typer.echo(str(written))
+
+
+__all__ = ["register"]
