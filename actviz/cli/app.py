@@ -263,6 +263,14 @@ def _root(
     from actviz.core.registry import load_plugins
 
     load_plugins()
+    if ctx.invoked_subcommand not in _NEVER_DOWNLOAD:  # any download shows a progress bar
+        from actviz.cli.data import install_download_progress
+
+        install_download_progress()
+
+
+#: commands that never fetch the data set (the others get the download progress bar)
+_NEVER_DOWNLOAD = frozenset({"list", "show", "table", "check", "plot", "gallery"})
 
 
 class Format(str, enum.Enum):
