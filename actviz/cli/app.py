@@ -339,6 +339,9 @@ def table_cmd(
 
     rows = tables.property_rows(resolve(names, param))
     tables.print_table(rows, format.value)
+    broken = [row for row in rows if row.get("broken")]
+    if broken:  # listed in the table; the exit code and one line say so too
+        raise ActvizError("; ".join(f"activation {row['label']!r} is broken: {row['broken']}" for row in broken))
 
 
 @app.command("check")
@@ -349,9 +352,9 @@ def check_cmd(
 ) -> None:
     """Re-derive every property numerically and compare f′ with autograd; exit 1 on any disagreement."""
     from actviz.render import tables
-    from actviz.facts.audit import audit
+    from actviz.facts.audit import audit_all
 
-    audits = [audit(act) for act in resolve(names, param)]
+    audits = audit_all(resolve(names, param))  # a broken plugin is listed as broken; the others still checked
     tables.print_check(audits, format.value)
     if any(not a.ok for a in audits):
         raise typer.Exit(1)

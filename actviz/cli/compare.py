@@ -124,6 +124,10 @@ def register(app: typer.Typer) -> None:
         if seeds < 1:
             raise UsageError(f"--seeds must be >= 1, got {seeds}")
         acts = bind_all(names, param or [], role="being compared")
+        from actviz.facts.audit import check_contract  # issue 11 item 13: a broken plugin named in one line
+
+        for act in acts:
+            check_contract(act)
 
         from actviz.bench.train import TrainConfig
 
