@@ -183,6 +183,12 @@ def _interrupt_code(exc: BaseException) -> int:
 class _Group(TyperGroup):
     """The root group: turns every error into one line on stderr and an exit code."""
 
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt as exc:  # while the arguments are parsed
+            raise _Interrupted(_interrupt_code(exc)) from None
+
     def invoke(self, ctx: Any) -> Any:
         # Typer's own handlers would turn Ctrl-C into a silent 130 and a broken pipe into exit 1.
         try:
@@ -385,6 +391,7 @@ def main() -> None:
     _guard_stdout()
     code: Any = 0
     try:
+        interrupts.running()
         app()
     except SystemExit as exc:
         code = exc.code

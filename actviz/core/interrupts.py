@@ -6,8 +6,9 @@ more than once per process"), and some imports swallow the exception so that the
 program carries on as if nothing happened.  :func:`install` replaces the SIGINT
 handler with one that raises ``KeyboardInterrupt`` at once, *unless* the main
 thread is inside an import; then the interrupt is held back and delivered as
-soon as the import is over.  A second Ctrl-C while one is held back is delivered
-at once (an import that hangs can still be interrupted).
+soon as the outermost import in progress returns (a trace function on that one
+frame; nothing else is traced).  A second Ctrl-C while one is held back is delivered at once (an
+import that hangs can still be interrupted).
 
 SIGTERM raises :class:`Terminated` (a ``KeyboardInterrupt``), so ``finally``
 blocks run (temporary files are removed) when the program is killed politely.
@@ -21,12 +22,17 @@ from __future__ import annotations
 
 import signal
 import sys
-import threading
-import time
-from types import FrameType
-from typing import Any
 
-__all__ = ["Terminated", "install", "installed"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # not at run time: importing typing costs milliseconds
+    from collections.abc import Callable
+    from types import FrameType
+    from typing import Any
+
+# nothing else is imported: this runs before anything else of actviz (an interrupt that comes
+# earlier meets Python's own handler), so every millisecond here is a window less
+
+__all__ = ["Terminated", "install", "installed", "running"]
 
 _BOOTSTRAP = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
 _POLL = 0.01  # seconds between looks at whether the held-back import is over
@@ -36,7 +42,19 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM arrived (exit code 143)."""
 
 
-_state: dict[str, Any] = {"installed": False, "pending": False, "watcher": None}
+_state: dict[str, bool] = {"installed": False, "pending": False, "running": False}
+
+
+def _interrupt() -> None:
+    """Raise KeyboardInterrupt for the command's handlers; before they run, exit 130 with one line."""
+    if _state["running"]:
+        raise KeyboardInterrupt
+    try:
+        sys.stderr.write("aborted\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    raise SystemExit(130)
 
 
 def _importing(frame: FrameType | None) -> bool:
@@ -47,35 +65,56 @@ def _importing(frame: FrameType | None) -> bool:
     return False
 
 
-def _main_frame() -> FrameType | None:
-    return sys._current_frames().get(threading.main_thread().ident or -1)
+def _outermost_import(frame: FrameType | None) -> FrameType | None:
+    """The outermost ``_find_and_load`` (or other importlib) frame in ``frame``'s stack."""
+    found = None
+    while frame is not None:
+        if frame.f_code.co_filename in _BOOTSTRAP:
+            found = frame
+        frame = frame.f_back
+    return found
 
 
-def _watch() -> None:
-    """Wait until the main thread has left every import, then interrupt it."""
-    import _thread
+def _deliver_after(outer: FrameType) -> Callable[..., Any]:
+    def local(frame: FrameType, event: str, arg: Any) -> Any:
+        if event == "return" and frame is outer and _state["pending"]:
+            sys.settrace(None)
+            _state["pending"] = False
+            _interrupt()  # from the import statement, the module now complete
+        return local
 
-    while _state["pending"]:
-        if not _importing(_main_frame()):
-            _thread.interrupt_main(signal.SIGINT)
-            return
-        time.sleep(_POLL)
+    return local
+
+
+def _hold_back(frame: FrameType | None) -> bool:
+    """Have the interrupt raised when the outermost import in progress returns."""
+    outer = _outermost_import(frame)
+    if outer is None:
+        return False
+    _state["pending"] = True
+    outer.f_trace = _deliver_after(outer)
+    sys.settrace(lambda f, e, a: None)  # tracing must be on for f_trace to be called (new frames: untraced)
+    return True
 
 
 def _on_sigint(signum: int, frame: FrameType | None) -> None:
-    # when one is held back already, this is the watcher's delivery or a second Ctrl-C: raise now
-    if not _state["pending"] and _importing(frame):
-        _state["pending"] = True
-        watcher = threading.Thread(target=_watch, name="actviz-interrupt", daemon=True)
-        _state["watcher"] = watcher
-        watcher.start()
+    # when one is held back already, this is a second Ctrl-C: raise now
+    if not _state["pending"] and _hold_back(frame):
         return
     _state["pending"] = False
-    raise KeyboardInterrupt
+    sys.settrace(None)
+    _interrupt()
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    if not _state["running"]:
+        raise SystemExit(143)
     raise Terminated
+
+
+def running() -> None:
+    """Say that the command's own handlers now turn KeyboardInterrupt into exit 130."""
+    _state["running"] = True
 
 
 def installed() -> bool:
@@ -85,9 +124,9 @@ def installed() -> bool:
 
 def install() -> None:
     """Install the SIGINT and SIGTERM handlers (main thread only; idempotent)."""
-    if _state["installed"] or threading.current_thread() is not threading.main_thread():
+    if _state["installed"]:
         return
-    try:
+    try:  # signal.signal raises ValueError outside the main thread
         if signal.getsignal(signal.SIGINT) in (signal.default_int_handler, signal.SIG_DFL):
             signal.signal(signal.SIGINT, _on_sigint)
         if hasattr(signal, "SIGTERM") and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
