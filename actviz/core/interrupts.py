@@ -7,8 +7,9 @@ program carries on as if nothing happened.  :func:`install` replaces the SIGINT
 handler with one that raises ``KeyboardInterrupt`` at once, *unless* the main
 thread is inside an import; then the interrupt is held back and delivered as
 soon as the outermost import in progress returns (a trace function on that one
-frame; nothing else is traced).  A second Ctrl-C while one is held back is delivered at once (an
-import that hangs can still be interrupted).
+frame; nothing else is traced).  A second Ctrl-C while one is held back is
+delivered at once (an import that hangs can still be interrupted).  Before the
+command's own handlers run (``running()``), an interrupt is ``aborted`` and exit 130.
 
 SIGTERM raises :class:`Terminated` (a ``KeyboardInterrupt``), so ``finally``
 blocks run (temporary files are removed) when the program is killed politely.
@@ -35,7 +36,6 @@ if TYPE_CHECKING:  # not at run time: importing typing costs milliseconds
 __all__ = ["Terminated", "install", "installed", "running"]
 
 _BOOTSTRAP = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
-_POLL = 0.01  # seconds between looks at whether the held-back import is over
 
 
 class Terminated(KeyboardInterrupt):
@@ -55,14 +55,6 @@ def _interrupt() -> None:
     except (OSError, ValueError):
         pass
     raise SystemExit(130)
-
-
-def _importing(frame: FrameType | None) -> bool:
-    while frame is not None:
-        if frame.f_code.co_filename in _BOOTSTRAP:
-            return True
-        frame = frame.f_back
-    return False
 
 
 def _outermost_import(frame: FrameType | None) -> FrameType | None:
