@@ -10,6 +10,24 @@ Interval(low=-0.17004075057125405, high=inf, low_closed=True, high_closed=False)
 
 from __future__ import annotations
 
+import os as _os
+import sys as _sys
+
+
+def _started_as_cli() -> bool:
+    """Whether this process is the ``actviz`` command (console script or ``python -m actviz``)."""
+    argv = getattr(_sys, "orig_argv", None) or []
+    if "-m" in argv[:-1] and argv[argv.index("-m") + 1] in ("actviz", "actviz.cli.app"):
+        return True
+    script = _os.path.basename(_sys.argv[0]) if _sys.argv else ""
+    return script in ("actviz", "actviz.exe", "actviz-script.py")
+
+
+if _started_as_cli():  # Ctrl-C must not land inside an import, from the very start (issue 11 item 3)
+    from actviz.core import interrupts as _interrupts
+
+    _interrupts.install()
+
 from actviz.core.errors import ActvizError, DataError, UnknownActivationError, UsageError
 from actviz.core.properties import KEYS, Interval, Properties
 from actviz.core.registry import (

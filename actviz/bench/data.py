@@ -26,9 +26,12 @@ a comma-separated list of base URLs (``http``, ``https`` or ``file``) that
 replaces the built-in :data:`MIRRORS`.
 
 Downloads use only the standard library (:mod:`urllib`), time out quickly
-(:data:`TIMEOUT` seconds per connect or read), are verified before they are
-moved into place and are written atomically: an interrupted or corrupt download
-leaves nothing behind.
+(:data:`TIMEOUT` seconds per connect or read), must be over within an overall
+deadline (:data:`DEADLINE` seconds, or ``ACTVIZ_DOWNLOAD_DEADLINE``) however slowly
+the bytes trickle in, are verified before they are moved into place and are
+written atomically: an interrupted or corrupt download leaves nothing behind (no
+``.part`` file, no directory it created).  Special files (a FIFO, a device) where
+a data file should be are an error, never a read that waits forever.
 
 This module imports neither torch nor numpy at import time.
 """
@@ -40,10 +43,12 @@ import hashlib
 import mmap
 import os
 import queue
+import stat
 import struct
 import sys
 import tempfile
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -59,7 +64,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CLASS_NAMES",
+    "DEADLINE",
     "DEBIAN_DIR",
+    "ENV_DEADLINE",
     "ENV_DATA_DIR",
     "ENV_MIRRORS",
     "FILES",
@@ -81,6 +88,7 @@ __all__ = [
     "load_arrays",
     "mirrors_in_use",
     "read_idx",
+    "set_default_progress",
     "status",
     "verify",
     "write_idx",
@@ -120,6 +128,11 @@ ENV_MIRRORS = "ACTVIZ_MIRRORS"
 
 #: Seconds to wait for a connection or for the next bytes of a download.
 TIMEOUT = 10.0
+
+#: Seconds a whole download (all the files it fetches) may take, however the bytes trickle in.
+DEADLINE = 900.0
+#: Environment variable overriding :data:`DEADLINE` (seconds).
+ENV_DEADLINE = "ACTVIZ_DOWNLOAD_DEADLINE"
 
 #: Label ``i`` is ``CLASS_NAMES[i]``.
 CLASS_NAMES: tuple[str, ...] = (
@@ -242,7 +255,12 @@ def _scan(directory: Path) -> tuple[FileStatus, ...]:
 
 
 def _explicit_dir(data_dir: str | os.PathLike[str] | None) -> tuple[Path, str] | None:
-    if data_dir is not None and str(data_dir) != "":
+    if data_dir is not None:
+        if os.fspath(data_dir) == "":
+            raise UsageError(
+                "--data-dir: the directory is an empty string; name a directory, "
+                "or leave the option out to use the default places"
+            )
         return Path(os.path.abspath(os.path.expanduser(os.fspath(data_dir)))), "argument"
     env = os.environ.get(ENV_DATA_DIR, "")
     if env:
@@ -406,10 +424,52 @@ def _inflate(src: bytes | mmap.mmap, path: Path) -> _Contents:
     return _Contents(sink.buf, sink.length, digest)
 
 
+_KINDS = {
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFDIR: "a directory",
+}
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a file of this mode is, when it is not a regular file (reading it could block forever)."""
+    if stat.S_ISREG(mode):
+        return None
+    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def _open_regular(path: Path) -> Any:
+    """Open ``path`` for reading, refusing FIFOs, devices and sockets without blocking on them."""
+    try:
+        kind = _not_regular(os.stat(path).st_mode)
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if kind is not None:
+        raise DataError(f"cannot read {path}: it is {kind}, not a regular file")
+    try:
+        # O_NONBLOCK: should a FIFO be put there after the check, open() does not wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        kind = _not_regular(os.fstat(fd).st_mode)
+        if kind is not None:
+            raise DataError(f"cannot read {path}: it is {kind}, not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _read_contents(path: Path, compressed: bool) -> _Contents:
     """Read a file, decompress it if gzipped, and hash the decompressed contents."""
+    f = _open_regular(path)
     try:
-        with open(path, "rb") as f:
+        with f:
             size = os.fstat(f.fileno()).st_size
             if compressed:
                 src = _map_file(f, size)
@@ -646,42 +706,168 @@ class _LocalWriteError(Exception):
     pass
 
 
-def _fetch(
-    url: str, tmp: Path, name: str, timeout: float, progress: ProgressCallback | None
-) -> None:
-    """Stream ``url`` into ``tmp``; network errors propagate, local ones are wrapped."""
+class _DeadlinePassed(Exception):
+    def __init__(self, done: int):
+        super().__init__(done)
+        self.done = done
+
+
+class _Deadline:
+    """When a download must be over; at that moment the sockets it watches are shut down.
+
+    Per-read timeouts alone do not bound a download: a server that sends one byte
+    every few seconds never trips them.  Shutting the socket down wakes a read that
+    is waiting for such a byte (or for a header line) at once.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+        self.expired = False
+        self._sockets: list[Any] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def remaining(self) -> float:
+        return self.end - time.monotonic()
+
+    def passed(self) -> bool:
+        return self.expired or self.remaining() <= 0
+
+    def watch(self, sock: Any) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            late = self.expired
+        if late:
+            self._shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: Any) -> None:
+        import socket
+
+        with contextlib.suppress(OSError, ValueError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def deadline_seconds(deadline: float | None = None) -> float:
+    """The overall download deadline: ``deadline``, else ``ACTVIZ_DOWNLOAD_DEADLINE``, else :data:`DEADLINE`."""
+    if deadline is None:
+        text = os.environ.get(ENV_DEADLINE, "").strip()
+        if not text:
+            return DEADLINE
+        try:
+            deadline = float(text)
+        except ValueError:
+            raise UsageError(f"{ENV_DEADLINE}: {text!r} is not a number of seconds") from None
+        source = ENV_DEADLINE
+    else:
+        source = "deadline"
+    if not (deadline > 0 and deadline < float("inf")):
+        raise UsageError(f"{source}: the download deadline must be a positive number of seconds, not {deadline!r}")
+    return float(deadline)
+
+
+def _opener(deadline: _Deadline) -> Any:
+    """A urllib opener whose HTTP(S) connections are handed to ``deadline`` once connected."""
     import urllib.request
 
+    def watched(http_class: Any) -> Any:
+        class Watched(http_class):  # type: ignore[misc,valid-type]
+            def connect(self) -> None:
+                super().connect()
+                deadline.watch(self.sock)
+
+        return Watched
+
+    class HTTPHandler(urllib.request.HTTPHandler):
+        def do_open(self, http_class: Any, req: Any, **kw: Any) -> Any:
+            return super().do_open(watched(http_class), req, **kw)
+
+    class HTTPSHandler(urllib.request.HTTPSHandler):
+        def do_open(self, http_class: Any, req: Any, **kw: Any) -> Any:
+            return super().do_open(watched(http_class), req, **kw)
+
+    return urllib.request.build_opener(HTTPHandler, HTTPSHandler)
+
+
+def _fetch(
+    url: str,
+    part: Callable[[], Path],
+    name: str,
+    timeout: float,
+    deadline: _Deadline,
+    progress: ProgressCallback | None,
+) -> Path | None:
+    """Stream ``url`` into the file ``part()`` creates (on the first bytes); return it, or None if empty.
+
+    Network errors propagate, local ones are wrapped in :class:`_LocalWriteError`;
+    running past the deadline raises :class:`_DeadlinePassed`.
+    """
+    import urllib.request
+
+    if deadline.passed():
+        raise _DeadlinePassed(0)
     request = urllib.request.Request(url, headers={"User-Agent": "actviz"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        length = response.headers.get("Content-Length")
-        total = int(length) if length and length.isdigit() else None
-        done = 0
-        if progress is not None:
-            progress(name, 0, total)
-        try:
-            out = open(tmp, "wb")
-        except OSError as exc:
-            raise _LocalWriteError(exc) from exc
-        with out:
+    done = 0
+    tmp: Path | None = None
+    out: Any = None
+    try:
+        wait = max(0.1, min(timeout, deadline.remaining()))
+        with _opener(deadline).open(request, timeout=wait) as response:
+            length = response.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            if progress is not None:
+                progress(name, 0, total)
+            read = getattr(response, "read1", response.read)  # what has arrived, not a full block
             while True:
-                block = response.read(1 << 16)
+                if deadline.passed():
+                    raise _DeadlinePassed(done)
+                block = read(1 << 16)
                 if not block:
                     break
                 try:
+                    if out is None:
+                        tmp = part()
+                        out = open(tmp, "wb")
                     out.write(block)
                 except OSError as exc:
                     raise _LocalWriteError(exc) from exc
                 done += len(block)
                 if progress is not None:
                     progress(name, done, total)
-            try:
-                out.flush()
-                os.fsync(out.fileno())
-            except OSError as exc:
-                raise _LocalWriteError(exc) from exc
-        if total is not None and done != total:
-            raise ConnectionError(f"transfer cut short ({done} of {total} bytes)")
+            if deadline.passed():  # the socket was shut down under the read
+                raise _DeadlinePassed(done)
+            if out is not None:
+                try:
+                    out.flush()
+                    os.fsync(out.fileno())
+                except OSError as exc:
+                    raise _LocalWriteError(exc) from exc
+            if total is not None and done != total:
+                raise ConnectionError(f"transfer cut short ({done} of {total} bytes)")
+    except (_DeadlinePassed, _LocalWriteError):
+        raise
+    except Exception:
+        if deadline.expired:
+            raise _DeadlinePassed(done) from None
+        raise
+    finally:
+        if out is not None:
+            with contextlib.suppress(OSError):
+                out.close()
+    return tmp
 
 
 def _download_file(
@@ -690,6 +876,7 @@ def _download_file(
     mirrors: Sequence[str],
     dead: set[str],
     timeout: float,
+    deadline: _Deadline,
     progress: ProgressCallback | None,
     explicit: bool,
 ) -> Path:
@@ -704,18 +891,27 @@ def _download_file(
         if base in dead:
             tried.append(f"{url} (skipped: mirror unreachable)")
             continue
-        try:
+        parts: list[Path] = []
+
+        def part() -> Path:  # created when the first bytes arrive: no empty .part is ever left
             fd, tmp_name = tempfile.mkstemp(prefix=f".{filename}.", suffix=".part", dir=dest)
             os.close(fd)
-        except OSError as exc:
-            raise DataError(f"cannot write into {dest}: {_reason(exc)}") from None
-        tmp = Path(tmp_name)
+            parts.append(Path(tmp_name))
+            return parts[-1]
+
         try:
             try:
-                _fetch(url, tmp, name, timeout, progress)
+                tmp = _fetch(url, part, name, timeout, deadline, progress)
             except _LocalWriteError as exc:
                 cause = exc.__cause__ or exc
                 raise DataError(f"cannot write {target}: {_reason(cause)}") from None
+            except _DeadlinePassed as exc:
+                raise DataError(
+                    f"downloading {filename} from {url} did not finish within the deadline of "
+                    f"{deadline.seconds:g} s ({exc.done} bytes received); the mirror is too slow. "
+                    f"To fix: set {ENV_DEADLINE}=SECONDS to allow longer, try another --mirror, "
+                    f"or {_fix_hint(dest, explicit)}"
+                ) from None
             except urllib.error.HTTPError as exc:  # the mirror answered: try the next
                 tried.append(f"{url} ({_reason(exc)})")
                 continue
@@ -723,6 +919,9 @@ def _download_file(
                 tried.append(f"{url} ({_reason(exc)})")
                 if isinstance(exc, OSError):  # unreachable: don't ask it for other files
                     dead.add(base)
+                continue
+            if tmp is None:
+                tried.append(f"{url} (empty reply)")
                 continue
             try:
                 contents = _read_contents(tmp, compressed=True)
@@ -745,13 +944,49 @@ def _download_file(
             _fsync_dir(dest)
             return target
         finally:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+            for leftover in parts:
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
     raise DataError(
         f"could not download {filename} into {dest}: tried "
         + "; ".join(tried)
         + f". To fix: {_fix_hint(dest, explicit)}"
     )
+
+
+#: ``factory()`` gives a context manager yielding a :data:`ProgressCallback`; used by every
+#: download that is given no ``progress`` (the command line installs its progress bar here).
+_default_progress: Callable[[], Any] | None = None
+
+
+def set_default_progress(factory: Callable[[], Any] | None) -> None:
+    """Show ``factory()``'s progress (a context manager yielding a callback) for downloads given none.
+
+    The command line installs its Rich progress bar here, so that a download shows one
+    whichever command starts it (``data download``, ``compare``, ...).  ``None`` removes it.
+    """
+    global _default_progress
+    _default_progress = factory
+
+
+def _missing_dirs(dest: Path) -> list[Path]:
+    """``dest`` and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    d = dest
+    while not os.path.lexists(d) and d.parent != d:
+        missing.append(d)
+        d = d.parent
+    return missing
+
+
+def _remove_stale_parts(dest: Path, names: Sequence[str], older_than: float) -> None:
+    """Remove ``.NAME.gz.*.part`` files left by a download that was killed (SIGKILL) long ago."""
+    now = time.time()
+    for name in names:
+        for leftover in dest.glob(f".{name}.gz.*.part"):
+            with contextlib.suppress(OSError):
+                if now - leftover.lstat().st_mtime > older_than:
+                    leftover.unlink()
 
 
 def _download_missing(
@@ -762,22 +997,38 @@ def _download_missing(
     progress: ProgressCallback | None,
     timeout: float,
     explicit: bool,
+    deadline: float | None = None,
 ) -> None:
     urls = mirrors_in_use(mirrors)
-    created = not dest.exists()
+    seconds = deadline_seconds(deadline)
+    created = _missing_dirs(dest)
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        _remove_dirs(created)
         raise DataError(f"cannot create {dest}: {_reason(exc)}") from None
+    _remove_stale_parts(dest, names, older_than=max(seconds, DEADLINE))
     dead: set[str] = set()
+    clock = _Deadline(seconds)
     try:
-        for name in names:
-            _download_file(name, dest, urls, dead, timeout, progress, explicit)
+        with contextlib.ExitStack() as stack:
+            if progress is None and _default_progress is not None:
+                progress = stack.enter_context(_default_progress())
+            for name in names:
+                _download_file(name, dest, urls, dead, timeout, clock, progress, explicit)
     except BaseException:
-        if created:  # leave no empty directory behind
-            with contextlib.suppress(OSError):
-                dest.rmdir()
+        _remove_dirs(created)  # leave no directory behind that this call created and left empty
         raise
+    finally:
+        clock.cancel()
+
+
+def _remove_dirs(dirs: Sequence[Path]) -> None:
+    for d in dirs:  # deepest first; stops at the first that is not empty
+        try:
+            d.rmdir()
+        except OSError:
+            break
 
 
 def download(
@@ -787,6 +1038,7 @@ def download(
     progress: ProgressCallback | None = None,
     force: bool = False,
     timeout: float | None = None,
+    deadline: float | None = None,
 ) -> Path:
     """Download the four files into ``dest`` and return the directory holding the set.
 
@@ -799,11 +1051,14 @@ def download(
     (SHA-256 of the decompressed contents) before it is atomically moved into place,
     so a failed or corrupt download leaves nothing behind.  A mirror that cannot be
     reached is not asked again.  ``progress(name, done, total)`` is called as bytes
-    arrive.  Raises :class:`~actviz.core.errors.DataError` naming what was tried and how
-    to fix it when a file cannot be had, :class:`~actviz.core.errors.UsageError` for a
-    malformed mirror URL.
+    arrive (without it, the default set by :func:`set_default_progress`).  The whole
+    download must be over within ``deadline`` seconds (default ``ACTVIZ_DOWNLOAD_DEADLINE``,
+    else :data:`DEADLINE`), however slowly the bytes come.  Raises
+    :class:`~actviz.core.errors.DataError` naming what was tried and how to fix it when a
+    file cannot be had, :class:`~actviz.core.errors.UsageError` for a malformed mirror URL.
     """
     urls = mirrors_in_use(mirrors)
+    deadline_seconds(deadline)  # a bad value is a usage error before anything happens
     explicit = _explicit_dir(dest)
     directory = explicit[0] if explicit else cache_dir()
     if directory.exists() and not directory.is_dir():
@@ -827,6 +1082,7 @@ def download(
             progress=progress,
             timeout=TIMEOUT if timeout is None else timeout,
             explicit=explicit is not None,
+            deadline=deadline,
         )
     return directory
 

@@ -13,8 +13,11 @@ failure while running, 130 for Ctrl-C).  ``ACTVIZ_DEBUG=1`` shows tracebacks.
 from __future__ import annotations
 
 import enum
+import errno
+import io
 import os
 import sys
+import warnings
 from typing import Any, List, Optional
 
 import typer
@@ -33,16 +36,175 @@ _ClickUsageError = typer.BadParameter.__mro__[1]
 _ClickException = typer.BadParameter.__mro__[2]
 
 
+def _say(line: str) -> None:
+    """One line on stderr; a stderr that cannot be written is not a reason for a traceback."""
+    try:
+        typer.echo(line, err=True)
+    except (OSError, ValueError):
+        pass
+
+
 def _fail(message: str, code: int) -> None:
-    typer.echo(f"error: {message}", err=True)
+    _say(f"error: {message}")
     sys.exit(code)
+
+
+# --------------------------------------------------------------------------- standard output
+
+
+class _StdoutError(Exception):
+    """Writing to standard output failed: a closed pipe (``| head``), a full disk (``> /dev/full``)."""
+
+    def __init__(self, exc: OSError):
+        super().__init__(exc.strerror or str(exc))
+        self.errno = exc.errno
+
+
+class _GuardedStdout(io.TextIOWrapper):
+    """Standard output whose write failures say that they are standard output's."""
+
+    def write(self, s: str) -> int:
+        try:
+            return super().write(s)
+        except OSError as exc:
+            raise _StdoutError(exc) from None
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError as exc:
+            raise _StdoutError(exc) from None
+
+
+#: ASCII stand-ins for the symbols actviz prints, used when standard output cannot encode them
+_ASCII = {
+    "′": "'", "″": "''", "−": "-", "·": ".", "±": "+/-", "≤": "<=", "≥": ">=", "≠": "!=", "≈": "~",
+    "→": "->", "←": "<-", "∞": "inf", "—": "-", "–": "-", "…": "...", "×": "x", "²": "^2", "³": "^3",
+    "‖": "||", "✓": "y", "✗": "x", "§": "S", "√": "sqrt", "∂": "d", "∇": "grad", "∈": " in ",
+    "ℝ": "R", "Σ": "sum", "π": "pi", "α": "alpha", "β": "beta", "γ": "gamma", "λ": "lambda",
+    "σ": "sigma", "φ": "phi", "Φ": "Phi", "Δ": "Delta", "ᵀ": "^T", "₁": "1", "━": "-", "│": "|",
+}
+
+
+def _ascii_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: an ASCII stand-in for each character the encoding lacks, else '?'."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    text = exc.object[exc.start:exc.end]
+    return "".join(_ASCII.get(ch, "?") for ch in text), exc.end
+
+
+def _guard_stdout() -> None:
+    """Wrap sys.stdout: write errors become :class:`_StdoutError`, unencodable characters ASCII stand-ins.
+
+    ``PYTHONIOENCODING=ascii`` (or a Latin-1 terminal) then degrades instead of failing:
+    Rich draws ASCII boxes for such encodings, and any other character is replaced.
+    """
+    out = sys.stdout
+    if isinstance(out, _GuardedStdout) or type(out) is not io.TextIOWrapper:
+        return
+    try:
+        out.flush()
+        buffer = out.buffer
+    except (OSError, ValueError, AttributeError):
+        return
+    errors = out.errors
+    if errors == "strict":
+        import codecs
+
+        codecs.register_error("actviz-ascii", _ascii_fallback)
+        errors = "actviz-ascii"
+    sys.stdout = _GuardedStdout(buffer, encoding=out.encoding, errors=errors,
+                                line_buffering=out.line_buffering, write_through=out.write_through)
+
+
+def _silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null, so that the flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _stdout_failed(exc: _StdoutError | OSError) -> int:
+    """The exit code after standard output failed: 0 for a closed pipe (quietly), else 1 and one line."""
+    _silence_stdout()
+    if exc.errno == errno.EPIPE:  # `actviz check | head -1`: the reader has what it wanted
+        return 0
+    reason = str(exc) if isinstance(exc, _StdoutError) else (exc.strerror or str(exc))
+    _say(f"error: cannot write to standard output: {reason}")
+    return 1
+
+
+# --------------------------------------------------------------------------- warnings
+
+
+def _warning_policy() -> None:
+    """Inside ``warnings.catch_warnings()``: numerical RuntimeWarnings are dropped, others are one line.
+
+    NaN and inf are handled where they arise (plots leave gaps, measurements and training
+    report them), so numpy's and torch's overflow/invalid-value warnings are noise here.
+    Any other warning becomes ``warning: <first line>`` on stderr, once per text.
+    ``ACTVIZ_DEBUG=1`` keeps Python's own warnings (with source lines).
+    """
+    if _debug():
+        return
+    warnings.simplefilter("ignore", RuntimeWarning)
+    seen: set[str] = set()
+
+    def show(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        text = (str(message).strip().splitlines() or [category.__name__])[0]
+        if text not in seen:
+            seen.add(text)
+            _say(f"warning: {text}")
+
+    warnings.showwarning = show
+
+
+# --------------------------------------------------------------------------- the root group
+
+
+class _Interrupted(Exception):
+    """Ctrl-C (exit 130) or SIGTERM (exit 143) during a command."""
+
+    def __init__(self, code: int):
+        super().__init__("aborted" if code == 130 else "terminated")
+        self.code = code
+
+
+def _interrupt_code(exc: BaseException) -> int:
+    from actviz.core.interrupts import Terminated
+
+    return 143 if isinstance(exc, Terminated) else 130
 
 
 class _Group(TyperGroup):
     """The root group: turns every error into one line on stderr and an exit code."""
 
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt as exc:  # while the arguments are parsed
+            raise _Interrupted(_interrupt_code(exc)) from None
+
+    def invoke(self, ctx: Any) -> Any:
+        # Typer's own handlers would turn Ctrl-C into a silent 130 and a broken pipe into exit 1.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            raise _Interrupted(_interrupt_code(exc)) from None
+        except BrokenPipeError as exc:
+            raise _StdoutError(exc) from None
+
     def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
+        with warnings.catch_warnings():
+            _warning_policy()
+            self._main(args, prog_name, complete_var, **extra)
+
+    def _main(self, args: Any, prog_name: Any, complete_var: Any, **extra: Any) -> None:
         try:
             rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
                               standalone_mode=False, **extra)
@@ -51,16 +213,20 @@ class _Group(TyperGroup):
             _fail(exc.format_message().strip().rstrip(".") + hint, 2)
         except _ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)
-        except (typer.Abort, KeyboardInterrupt):
-            typer.echo("aborted", err=True)
-            sys.exit(130)
+        except _Interrupted as exc:
+            _say(str(exc))
+            sys.exit(exc.code)
+        except (typer.Abort, KeyboardInterrupt) as exc:
+            _say("aborted")
+            sys.exit(_interrupt_code(exc))
+        except _StdoutError as exc:
+            sys.exit(_stdout_failed(exc))
         except ActvizError as exc:
             if _debug():
                 raise
             _fail(str(exc), exc.exit_code)
-        except BrokenPipeError:  # `actviz table | head`
-            sys.stderr.close()
-            sys.exit(0)
+        except BrokenPipeError as exc:  # `actviz table | head`
+            sys.exit(_stdout_failed(exc))
         except Exception as exc:
             if _debug():
                 raise
@@ -73,7 +239,7 @@ app = typer.Typer(
     name="actviz",
     help="Analyse neural-network activation functions: formulas, verified derivatives and "
     "properties, plots, and a Fashion-MNIST training benchmark.",
-    no_args_is_help=True,
+    no_args_is_help=False,  # `actviz` alone: the help and exit 0, from _root below
     invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -103,6 +269,14 @@ def _root(
     from actviz.core.registry import load_plugins
 
     load_plugins()
+    if ctx.invoked_subcommand not in _NEVER_DOWNLOAD:  # any download shows a progress bar
+        from actviz.cli.data import install_download_progress
+
+        install_download_progress()
+
+
+#: commands that never fetch the data set (the others get the download progress bar)
+_NEVER_DOWNLOAD = frozenset({"list", "show", "table", "check", "plot", "gallery"})
 
 
 class Format(str, enum.Enum):
@@ -171,6 +345,9 @@ def table_cmd(
 
     rows = tables.property_rows(resolve(names, param))
     tables.print_table(rows, format.value)
+    broken = [row for row in rows if row.get("broken")]
+    if broken:  # listed in the table; the exit code and one line say so too
+        raise ActvizError("; ".join(f"activation {row['label']!r} is broken: {row['broken']}" for row in broken))
 
 
 @app.command("check")
@@ -181,9 +358,9 @@ def check_cmd(
 ) -> None:
     """Re-derive every property numerically and compare f′ with autograd; exit 1 on any disagreement."""
     from actviz.render import tables
-    from actviz.facts.audit import audit
+    from actviz.facts.audit import audit_all
 
-    audits = [audit(act) for act in resolve(names, param)]
+    audits = audit_all(resolve(names, param))  # a broken plugin is listed as broken; the others still checked
     tables.print_check(audits, format.value)
     if any(not a.ok for a in audits):
         raise typer.Exit(1)
@@ -205,8 +382,32 @@ _register_subcommands()
 
 
 def main() -> None:
-    """The console-script entry point."""
-    app()
+    """The console-script entry point (``python -m actviz`` too).
+
+    Ctrl-C is held back while a module is being imported (see :mod:`actviz.core.interrupts`);
+    standard output that fails (closed pipe, full disk) or cannot encode a character is
+    dealt with here, after the command, when buffered output is flushed.
+    """
+    from actviz.core import interrupts
+
+    interrupts.install()
+    _guard_stdout()
+    code: Any = 0
+    try:
+        interrupts.running()
+        app()
+    except SystemExit as exc:
+        code = exc.code
+    except KeyboardInterrupt as exc:  # arrived outside the command (e.g. right after it)
+        _say("aborted")
+        code = _interrupt_code(exc)
+    try:
+        sys.stdout.flush()
+    except (_StdoutError, OSError) as exc:
+        code = _stdout_failed(exc)
+    except ValueError:  # stdout closed
+        pass
+    sys.exit(code)
 
 
 __all__ = ["app", "main", "resolve"]

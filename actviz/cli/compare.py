@@ -154,6 +154,10 @@ def register(app: typer.Typer) -> None:
         if not out.strip():
             raise UsageError("--out is empty: name the folder for the results (default actviz-results)")
         acts = variants(names, param or [])
+        from actviz.facts.audit import check_contract  # a broken plugin is named in one line
+
+        for act in acts:
+            check_contract(act)
 
         from actviz.bench.train import TrainConfig
 

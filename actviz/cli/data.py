@@ -12,7 +12,6 @@ import enum
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, List, Optional
 
 import typer
@@ -62,12 +61,16 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=True)  # paths are never broken across lines
 
 
-def _dir(ctx: typer.Context, data_dir: Optional[Path]) -> Optional[Path]:
-    """The command's --data-dir, else the one given to the group (``actviz data --data-dir X``)."""
+def _dir(ctx: typer.Context, data_dir: Optional[str]) -> Optional[str]:
+    """The command's --data-dir, else the one given to the group (``actviz data --data-dir X``).
+
+    Kept as the text given: ``--data-dir ''`` must reach the data layer (an error there),
+    whereas ``Path('')`` would silently be the current directory.
+    """
     if data_dir is not None:
         return data_dir
     value = ctx.meta.get(_META_KEY)
-    return Path(value) if value is not None else None
+    return value if value is not None else None
 
 
 def _size(n: int | None) -> str:
@@ -134,7 +137,7 @@ def _print_status(st: DataStatus, console: Console) -> None:
         )
 
 
-def _show_status(data_dir: Optional[Path], fmt: OutputFormat) -> None:
+def _show_status(data_dir: Optional[str], fmt: OutputFormat) -> None:
     from actviz.bench import data
 
     st = data.status(data_dir)
@@ -172,12 +175,28 @@ def download_progress(console: Console | None = None) -> Iterator[ProgressCallba
     tasks: dict[str, Any] = {}
 
     def callback(name: str, done: int, total: int | None) -> None:
+        if not tasks:  # shown from the first file on: a download that fails at once prints no empty bar
+            progress.start()
         if name not in tasks:
             tasks[name] = progress.add_task(f"{name}.gz", total=total)
         progress.update(tasks[name], completed=done, total=total)
 
-    with progress:
+    try:
         yield callback
+    finally:
+        if tasks:
+            progress.stop()
+
+
+def install_download_progress() -> None:
+    """Show :func:`download_progress` for every download that brings no progress display of its own.
+
+    The root command calls this, so that ``compare`` (or any command) that has to fetch
+    the data set shows the same bars as ``actviz data download``.
+    """
+    from actviz.bench import data
+
+    data.set_default_progress(download_progress)
 
 
 # --------------------------------------------------------------------------- commands
@@ -186,7 +205,7 @@ def download_progress(console: Console | None = None) -> Iterator[ProgressCallba
 @data_app.callback()
 def data_main(
     ctx: typer.Context,
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", metavar="DIR", help=_DATA_DIR_HELP),
     format: OutputFormat = typer.Option(
         OutputFormat.rich, "--format", "-f", help="Output of the default status: rich or json."
     ),
@@ -205,7 +224,7 @@ def data_main(
 @data_app.command("status")
 def status_cmd(
     ctx: typer.Context,
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", metavar="DIR", help=_DATA_DIR_HELP),
     format: OutputFormat = typer.Option(OutputFormat.rich, "--format", "-f", help="rich or json."),
 ) -> None:
     """Which directory would be used and which files it holds (gzip or plain).
@@ -218,9 +237,10 @@ def status_cmd(
 @data_app.command("download")
 def download_cmd(
     ctx: typer.Context,
-    data_dir: Optional[Path] = typer.Option(
+    data_dir: Optional[str] = typer.Option(
         None,
         "--data-dir",
+        metavar="DIR",
         help="Download into this directory. Default: $ACTVIZ_DATA_DIR, else the user cache.",
     ),
     force: bool = typer.Option(
@@ -277,7 +297,7 @@ def _verify_json(checks: list[FileCheck]) -> list[dict[str, Any]]:
 @data_app.command("verify")
 def verify_cmd(
     ctx: typer.Context,
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", metavar="DIR", help=_DATA_DIR_HELP),
     format: OutputFormat = typer.Option(OutputFormat.rich, "--format", "-f", help="rich or json."),
 ) -> None:
     """Check the SHA-256 of each file's decompressed contents; exit 1 if any fails."""

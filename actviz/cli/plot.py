@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
             [], "--param", "-p", metavar="NAME.KEY=VALUE",
             help="A parameter of one of the activations, e.g. leaky_relu.negative_slope=0.2 (repeatable).",
         ),
-        output: Optional[Path] = typer.Option(
+        output: Optional[str] = typer.Option(
             None, "--output", "-o", metavar="FILE",
             help="Output file; the type follows the extension (.png, .svg, .pdf). "
             "Default: NAME[-NAME...][_derivative].png in the current directory.",
@@ -67,14 +67,19 @@ def register(app: typer.Typer) -> None:
         from actviz.render import plotting
         from actviz.core import registry
 
+        from actviz.facts.audit import check_contract
+
         if terminal and output is not None:
             raise UsageError("--terminal draws in the terminal and writes no file; leave out -o/--output "
                              "(or --terminal to write FILE)")
         acts = registry.bind_all(names, param, role="being plotted")
         xmin, xmax = plotting._check_range(xmin, xmax)
+        for act in acts:  # a broken plugin is named in one line
+            check_contract(act)
         if terminal:
             _plot_terminal(acts, derivative=derivative, xmin=xmin, xmax=xmax)
             return
+        # kept as text: Path("dir.png/") would drop the '/' that makes it a directory
         path = output if output is not None else default_output([a.name for a in acts], derivative)
         plotting.check_output_path(path)
         fig = plotting.plot_activations(acts, derivative=derivative, xmin=xmin, xmax=xmax)
@@ -93,19 +98,26 @@ def register(app: typer.Typer) -> None:
         from actviz.render.gallery import build_gallery
 
         console = Console(stderr=True)
-        with Progress(
+        bar = Progress(
             TextColumn("[bold]gallery[/]"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.description}"), TimeElapsedColumn(),
             console=console, transient=True,
-        ) as bar:
-            task = bar.add_task("starting", total=None)
+        )
+        task: list = []
 
-            def report(done: int, total: int, what: str) -> None:
-                bar.update(task, completed=done, total=total, description=what)
+        def report(done: int, total: int, what: str) -> None:
+            if not task:  # started with the first picture: an early error is one line, no blank one
+                bar.start()
+                task.append(bar.add_task("starting", total=None))
+            bar.update(task[0], completed=done, total=total, description=what)
 
+        try:
             written = build_gallery(out, progress=report)
-        pictures = sum(1 for p in written if p.suffix == ".png" and p.name != "overview.png")
-        typer.echo(f"wrote {pictures} pictures, overview.png and index.md to {out}")
+        finally:
+            if task:
+                bar.stop()
+        # written: one picture per activation, then the overview grid, then index.md
+        typer.echo(f"wrote {len(written) - 2} pictures, {written[-2].name} and {written[-1].name} to {out}")
         typer.echo(str(written[-1]))
 
 

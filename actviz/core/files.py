@@ -25,7 +25,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | Callable[[IO[bytes]
     """Write ``data`` (bytes, or a function writing to a binary file) to ``path`` atomically."""
     path = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".tmp", dir=path.parent)  # fits wherever path does
     except OSError as exc:
         raise ActvizError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
     try:

@@ -387,7 +387,14 @@ def _load_plugins() -> None:
     import importlib.util
     import os
 
-    for item in filter(None, (s.strip() for s in os.environ.get("ACTVIZ_PLUGINS", "").split(","))):
+    import sys
+
+    items = [s.strip() for s in os.environ.get("ACTVIZ_PLUGINS", "").split(",") if s.strip()]
+    if items and "" not in sys.path and os.getcwd() not in sys.path:
+        # `python -m actviz` finds modules in the current directory; the `actviz` script must too.
+        # Appended, so that a file in the current directory never shadows an installed module.
+        sys.path.append(os.getcwd())
+    for item in items:
         try:
             if item.endswith(".py"):
                 mod_name = "actviz_plugin_" + os.path.splitext(os.path.basename(item))[0]

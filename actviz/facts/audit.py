@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from actviz.core.errors import ActvizError
 from actviz.core.properties import KEYS, Interval, Properties
 from actviz.core.registry import Activation
 
@@ -41,17 +42,91 @@ class Finding:
 
 @dataclass
 class Audit:
-    """The result of auditing one activation."""
+    """The result of auditing one activation.
+
+    ``broken`` is the problem of an activation that could not be audited at all (see
+    :func:`check_contract`); its ``declared`` and ``measured`` are then None, its
+    ``autograd_max_error`` NaN, and its one finding says what is wrong.
+    """
 
     act: Activation
-    declared: Properties
-    measured: Properties
+    declared: Properties | None
+    measured: Properties | None
     autograd_max_error: float
     findings: list[Finding] = field(default_factory=list)
+    broken: str | None = None
 
     @property
     def ok(self) -> bool:
         return not self.findings
+
+
+class BrokenActivation(ActvizError):
+    """An activation's forward or derivative breaks the contract on ordinary input (exit code 1).
+
+    The message names the activation and what is wrong; ``label`` and ``problem`` hold them apart.
+    """
+
+    def __init__(self, label: str, problem: str):
+        super().__init__(f"activation {label!r} is broken: {problem}")
+        self.label = label
+        self.problem = problem
+
+
+#: the probe of :func:`check_contract`: ordinary inputs, as a 2-D tensor (shape handling is checked too)
+_PROBE = ((-10.0, -3.0, -1.0, -0.5, -1e-3, 0.0), (1e-3, 0.5, 1.0, 2.5, 3.0, 10.0))
+
+
+def _type_name(value: Any) -> str:
+    cls = type(value)
+    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _contract_problem(act: Activation) -> str | None:
+    import torch
+
+    for dtype in (torch.float64, torch.float32):  # float64 first: its message is the clearer
+        x = torch.tensor(_PROBE, dtype=dtype)
+        for what, fn in (("forward", act.forward), ("derivative", act.derivative)):
+            try:
+                with torch.no_grad():
+                    y = fn(x.clone())
+            except Exception as exc:  # the user's function failed: name it, not our caller
+                return f"{what} raised {type(exc).__name__}: {exc}".rstrip(": ")
+            where = f"{what}({str(dtype)[6:]} tensor of shape {tuple(x.shape)})"
+            if not isinstance(y, torch.Tensor):
+                return f"{where} returned a {_type_name(y)}, not a torch.Tensor"
+            if y.shape != x.shape:
+                return f"{where} returned shape {tuple(y.shape)}; it must keep the input's shape"
+            if y.dtype != dtype:
+                return f"{where} returned {str(y.dtype)[6:]}; it must keep the input's dtype"
+            # NaN at ordinary float64 input is a bug; ±inf may be a true overflow (huge parameters),
+            # and float32 trouble with parameters beyond its range is the audit's finding
+            bad = torch.isnan(y)
+            if dtype == torch.float64 and bool(bad.any()):
+                i = int(bad.reshape(-1).nonzero()[0])
+                return f"{where} gave NaN at x = {float(x.reshape(-1)[i]):g}"
+    try:
+        grad = autograd_derivative(act, torch.tensor(_PROBE, dtype=torch.float64))
+    except Exception as exc:
+        return f"autograd through forward failed: {type(exc).__name__}: {exc}".rstrip(": ")
+    if grad.shape != (len(_PROBE), len(_PROBE[0])):
+        return "autograd through forward does not give one derivative per input"
+    return None
+
+
+def check_contract(act: Activation) -> None:
+    """Raise :class:`BrokenActivation` if ``act`` cannot be measured, plotted or trained with.
+
+    ``forward`` and ``derivative`` are called on ordinary float64 and float32 inputs
+    (|x| ≤ 10, a 2-D tensor): each must return a ``torch.Tensor`` of the input's shape
+    and dtype without raising, with no NaN in float64; autograd must go through
+    ``forward``.  The finer contract (extreme inputs, NaN in, the kinks) is the
+    audit's, reported as findings.  Cheap: a dozen points.
+    """
+    problem = _contract_problem(act)
+    if problem is not None:
+        raise BrokenActivation(act.label, problem)
 
 
 def derivative_points(act: Activation) -> Any:
@@ -209,11 +284,31 @@ def properties_of(act: Activation) -> Properties:
 
 
 def audit(act: Activation) -> Audit:
-    """Measure ``act``, compare with its declaration, and check its derivative and contract."""
+    """Measure ``act``, compare with its declaration, and check its derivative and contract.
+
+    Raises :class:`BrokenActivation` when ``act`` breaks the contract on ordinary input
+    (see :func:`check_contract`).
+    """
     from actviz.facts.measure import measure
 
+    check_contract(act)
     measured = measure(act)
     declared = act.properties or measured
     err, findings = _check_autograd(act)
     findings = [*compare(declared, measured, act.label), *findings, *_check_kinks(act), *_check_contract(act)]
     return Audit(act, declared, measured, err, findings)
+
+
+def audit_all(acts: Any) -> list[Audit]:
+    """:func:`audit` of each activation; a broken one is an :class:`Audit` with ``broken`` set.
+
+    One broken (plugin) activation does not stop the others from being audited.
+    """
+    audits = []
+    for act in acts:
+        try:
+            audits.append(audit(act))
+        except BrokenActivation as exc:
+            finding = Finding(act.label, "contract", "a working activation", exc.problem, exc.problem)
+            audits.append(Audit(act, None, None, math.nan, [finding], broken=exc.problem))
+    return audits

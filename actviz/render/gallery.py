@@ -5,7 +5,7 @@
 
 Writes into ``out_dir``: ``<name>.png`` (f and f′ with the autograd overlay,
 kinks marked) for every activation, ``overview.png`` (small multiples of f
-and f′) and ``index.md`` (the pictures, each entry's formula, derivative,
+and f′; ``overview-grid.png`` should an activation be called ``overview``) and ``index.md`` (the pictures, each entry's formula, derivative,
 parameters, kinks, summary and reference, and the property table of
 :func:`actviz.render.tables.table_markdown`).  Every link in ``index.md`` points to a
 file written by the same call.  PNGs are written without a timestamp or version,
@@ -89,6 +89,7 @@ def build_gallery(
     import matplotlib
 
     from actviz.core import registry
+    from actviz.facts.audit import check_contract
     from actviz.render.plotting import STYLE, _resolve, plot_activations, plot_overview, save_figure
 
     acts = [_resolve(a) for a in (registry.names() if acts is None else acts)]
@@ -102,6 +103,9 @@ def build_gallery(
     if not os.access(out, os.W_OK | os.X_OK):
         raise ActvizError(f"cannot write into {str(out)!r}: the directory is not writable")
 
+    for act in acts:  # a broken (plugin) activation is named before anything is written
+        check_contract(act)
+    names = _file_names(acts)
     total = len(acts) + 2
     written: list[Path] = []
     pictures: dict[str, str] = {}
@@ -111,17 +115,16 @@ def build_gallery(
             if progress:
                 progress(i, total, act.label)
             fig = plot_activations([act], derivative=True, xmin=xmin, xmax=xmax, fig=fig)
-            name = _file_stem(act)
-            written.append(save_figure(fig, out / f"{name}.png"))
-            pictures[act.label] = f"{name}.png"
+            written.append(save_figure(fig, out / names[i]))
+            pictures[act.label] = names[i]
         if progress:
             progress(len(acts), total, "overview")
         overview = plot_overview(acts, xmin=xmin, xmax=xmax)
-        written.append(save_figure(overview, out / "overview.png"))
+        written.append(save_figure(overview, out / names[-1]))
     if progress:
         progress(len(acts) + 1, total, "index")
     index = out / "index.md"
-    write_atomic(index, index_markdown(acts, pictures, overview="overview.png").encode("utf-8"))
+    write_atomic(index, index_markdown(acts, pictures, overview=names[-1]).encode("utf-8"))
     written.append(index)
     if progress:
         progress(total, total, "done")
@@ -129,11 +132,35 @@ def build_gallery(
 
 
 def _file_stem(act: Any) -> str:
-    """``gelu``; with non-default parameters a file-name-safe form of the label."""
-    if act.label == act.name:
-        return act.name
-    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in act.label)
-    return safe.strip("_")
+    """``gelu``; with non-default parameters (or odd characters) a file-name-safe form of the label."""
+    safe = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "._-" else "_" for ch in act.label)
+    return safe.strip("_.") or "activation"
+
+
+def _file_names(acts: list[Any]) -> list[str]:
+    """A distinct ``.png`` name per activation, then one for the overview grid (last).
+
+    Activations keep ``<name>.png``; the grid is ``overview.png`` unless an activation
+    took that name (a plugin called ``overview``), then ``overview-grid.png`` and so on.
+    Names are compared case-insensitively (macOS and Windows file systems).
+    """
+    taken: set[str] = {"index.md"}
+    names = []
+
+    def claim(stem: str) -> str:
+        candidate, n = f"{stem}.png", 1
+        while candidate.lower() in taken:
+            n += 1
+            candidate = f"{stem}-{n}.png"
+        taken.add(candidate.lower())
+        return candidate
+
+    for act in acts:
+        names.append(claim(_file_stem(act)[:120]))
+    grid = "overview.png" if "overview.png" not in taken else claim("overview-grid")
+    taken.add(grid)
+    names.append(grid)
+    return names
 
 
 def index_markdown(acts: list[Any], pictures: dict[str, str], *, overview: str = "overview.png") -> str:

@@ -26,8 +26,10 @@ heavy import.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
+import stat
 import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -109,6 +111,10 @@ def _resolve(act: Any) -> Activation:
     return act if isinstance(act, Activation) else get(act)
 
 
+#: the largest |x| a plot range may reach (matplotlib computes margins and tick steps beyond it)
+MAX_ABS_X = 1e300
+
+
 def _check_range(xmin: float, xmax: float) -> tuple[float, float]:
     try:
         xmin, xmax = float(xmin), float(xmax)
@@ -120,6 +126,10 @@ def _check_range(xmin: float, xmax: float) -> tuple[float, float]:
         raise UsageError(f"--xmax must be a finite number, got {xmax:g}")
     if not xmin < xmax:
         raise UsageError(f"--xmin ({xmin:g}) must be below --xmax ({xmax:g})")
+    for flag, v in (("--xmin", xmin), ("--xmax", xmax)):
+        if abs(v) > MAX_ABS_X:  # matplotlib's margins and ticks overflow near the float maximum
+            raise UsageError(f"{flag} {v:g} is too large to plot: the range must lie within "
+                             f"-{MAX_ABS_X:g} to {MAX_ABS_X:g}")
     return xmin, xmax
 
 
@@ -211,7 +221,7 @@ def _curve(act: Activation, derivative: bool, xmin: float, xmax: float, n: int) 
                 xs.append(b)
     x_arr = np.asarray(xs, dtype=np.float64)
     y_arr = _eval(fn, x_arr)
-    y_arr = np.where(np.isfinite(y_arr), y_arr, np.nan)
+    y_arr = np.where(np.isfinite(y_arr) & (np.abs(y_arr) <= MAX_ABS_X), y_arr, np.nan)  # unplottable: a gap
     if breaks:
         x_arr = np.insert(x_arr, breaks, np.nan)
         y_arr = np.insert(y_arr, breaks, np.nan)
@@ -351,7 +361,7 @@ def _draw(ax: Axes, act: Activation, *, derivative: bool, autograd: bool, xmin: 
         diff = np.abs(ya - analytic)
         err = float(np.nanmax(diff)) if diff.size else 0.0
         meta["errors"].append(err)
-        ax.plot(xa, np.where(np.isfinite(ya), ya, np.nan), ls="none", marker="x", ms=5.5, mew=1.3,
+        ax.plot(xa, np.where(np.isfinite(ya) & (np.abs(ya) <= MAX_ABS_X), ya, np.nan), ls="none", marker="x", ms=5.5, mew=1.3,
                 color=_darker(color), gid=f"autograd:{label}", zorder=4,
                 label=f"autograd f{_PRIME} ({label})")
 
@@ -381,12 +391,13 @@ def _finish(ax: Axes, *, derivative: bool, xmin: float, xmax: float) -> None:
         old.remove()
     ys = [np.asarray(ln.get_ydata(), dtype=float) for ln in _limit_lines(ax)]
     ys = np.concatenate(ys) if ys else np.array([0.0])
-    ys = ys[np.isfinite(ys)]
+    ys = ys[np.isfinite(ys) & (np.abs(ys) <= MAX_ABS_X)]  # beyond, matplotlib's limits overflow
     lo, hi = (float(ys.min()), float(ys.max())) if ys.size else (0.0, 1.0)
     span = hi - lo
     if span < 1e-9 * max(1.0, abs(lo), abs(hi)):
-        lo, hi = lo - 0.5, hi + 0.5
-        span = 1.0
+        pad = max(0.5, 1e-3 * max(abs(lo), abs(hi)))  # relative: lo ± 0.5 is lo itself near 1e300
+        lo, hi = lo - pad, hi + pad
+        span = hi - lo
     # keep y = 0 in view when it is not far from the data: the zero line is a reference
     if lo > 0 and lo < span:
         lo = 0.0
@@ -497,6 +508,8 @@ def _inset_side(ax: Axes, lo: float, hi: float, xmin: float, xmax: float) -> str
     if not xmin < 0 < xmax:
         return None
     full = hi - lo
+    if not (math.isfinite(full) and full > 0):
+        return None
     best: tuple[float, str] | None = None
     for side in ("left", "right"):
         for ln in _curve_lines(ax):
@@ -699,15 +712,30 @@ def check_output_path(path: str | os.PathLike[str]) -> tuple[Path, str]:
     An unknown extension is a :class:`UsageError` (exit 2); a directory that
     does not exist or cannot be written is an :class:`ActvizError` (exit 1).
     """
+    text = os.fspath(path)
+    if text.endswith(("/", os.sep)) or (os.altsep and text.endswith(os.altsep)):
+        raise UsageError(f"cannot write {text!r}: a trailing '/' names a directory; give a file name "
+                         f"such as {text.rstrip('/' + os.sep)}/plot.png")
     p = Path(path)
     fmt = FORMATS.get(p.suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(FORMATS))
         got = f"{p.suffix!r}" if p.suffix else "no extension"
         raise UsageError(f"cannot tell the file type of {str(p)!r} ({got}); use one of {known}")
-    if p.is_dir():
-        raise ActvizError(f"cannot write {str(p)!r}: it is a directory")
     parent = p.parent if str(p.parent) else Path(".")
+    try:
+        if stat.S_ISDIR(os.stat(p).st_mode):
+            raise ActvizError(f"cannot write {str(p)!r}: it is a directory")
+    except OSError as exc:  # a name too long, a parent that is a file, ...: one line, never a traceback
+        if exc.errno not in (errno.ENOENT,):
+            raise ActvizError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from None
+    try:
+        name_max = os.pathconf(parent, "PC_NAME_MAX") if parent.is_dir() else 255
+    except (OSError, ValueError, AttributeError):
+        name_max = 255
+    if len(os.fsencode(p.name)) > name_max:
+        raise ActvizError(f"cannot write {str(p)!r}: File name too long "
+                          f"({len(os.fsencode(p.name))} bytes; at most {name_max} here)")
     if not parent.is_dir():
         raise ActvizError(f"cannot write {str(p)!r}: directory {str(parent)!r} does not exist (create it first)")
     if not os.access(parent, os.W_OK | os.X_OK):

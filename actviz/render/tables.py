@@ -39,19 +39,26 @@ def property_rows(acts: Sequence[Activation]) -> list[dict[str, Any]]:
     """One dict per activation: name, aliases, params, the twelve properties, autograd_max_error.
 
     Property values are Python objects (:class:`Interval`, bool, str, int).
+    A broken (plugin) activation gets a row too, with ``broken`` saying what is wrong, its
+    properties None and its autograd error NaN; the other rows are unaffected.
     """
-    from actviz.facts.audit import autograd_max_error, properties_of
+    from actviz.facts.audit import BrokenActivation, autograd_max_error, check_contract, properties_of
 
     rows = []
     for act in acts:
-        props = properties_of(act)
         row: dict[str, Any] = {
             "name": act.name,
             "label": act.label,
             "aliases": list(act.spec.aliases),
             "params": params_json(act),
         }
-        row.update(props.as_dict())
+        try:
+            check_contract(act)
+        except BrokenActivation as exc:
+            row.update({key: None for key in KEYS}, autograd_max_error=math.nan, broken=exc.problem)
+            rows.append(row)
+            continue
+        row.update(properties_of(act).as_dict())
         row["autograd_max_error"] = autograd_max_error(act)
         rows.append(row)
     return rows
@@ -94,7 +101,10 @@ def rows_markdown(rows: list[dict[str, Any]]) -> str:
     header = ["activation", *KEYS, "autograd max error"]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for row in rows:
-        cells = [f"`{row['label']}`", *(format_value(row[k]) for k in KEYS), _err(row["autograd_max_error"])]
+        if row.get("broken"):
+            cells = [f"`{row['label']}`", f"broken: {row['broken']}", *("—" for _ in KEYS[1:]), "—"]
+        else:
+            cells = [f"`{row['label']}`", *(format_value(row[k]) for k in KEYS), _err(row["autograd_max_error"])]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -127,6 +137,9 @@ def rows_rich(rows: list[dict[str, Any]]) -> Any:
                          no_wrap=not wide)
     table.add_column("AD err", justify="right", no_wrap=True)
     for row in rows:
+        if row.get("broken"):
+            table.add_row(row["label"], "[red]broken[/red]", *("—" for _ in KEYS[1:]), "—")
+            continue
         err = row["autograd_max_error"]
         table.add_row(row["label"], *(_cell(row[k]) for k in KEYS), f"{err:.0e}" if err > 0 else "0")
     return table
@@ -141,6 +154,9 @@ def rows_rich_narrow(rows: list[dict[str, Any]]) -> Any:
     table.add_column("activation", style="bold cyan", overflow="fold")
     table.add_column("properties", overflow="fold")
     for row in rows:
+        if row.get("broken"):
+            table.add_row(row["label"], f"[red]broken[/red]: {row['broken']}")
+            continue
         parts = [f"{SHORT[k]} {_cell(row[k])}" for k in KEYS]
         parts.append(f"autograd {row['autograd_max_error']:.0e}")
         table.add_row(row["label"], "  ".join(parts))
@@ -319,7 +335,8 @@ def print_check(audits: Sequence[Any], fmt: str) -> None:
             "ok": not findings,
             "checked": [
                 {"name": a.act.name, "label": a.act.label, "params": params_json(a.act),
-                 "autograd_max_error": a.autograd_max_error, "ok": a.ok}
+                 "autograd_max_error": jsonable(a.autograd_max_error), "ok": a.ok,
+                 **({"broken": a.broken} if getattr(a, "broken", None) else {})}
                 for a in audits
             ],
             "disagreements": [f.to_json() for f in findings],
@@ -336,6 +353,9 @@ def print_check(audits: Sequence[Any], fmt: str) -> None:
     table.add_column("autograd max err", justify="right")
     table.add_column("status")
     for a in audits:
+        if getattr(a, "broken", None):
+            table.add_row(a.act.label, "—", "—", "[red]broken[/red]")
+            continue
         n_prop = sum(1 for f in a.findings if f.key in KEYS)
         props = "12/12" if a.act.declares_properties else "measured"
         if n_prop:
@@ -344,10 +364,18 @@ def print_check(audits: Sequence[Any], fmt: str) -> None:
         table.add_row(a.act.label, props, f"{a.autograd_max_error:.1e}", status)
     console.print(table)
     for f in findings:
-        console.print(f"[red]✗[/red] {f.name}: {f.message}")
+        what = "broken" if f.key == "contract" else ""
+        console.print(f"[red]✗[/red] {f.name}: {what + ': ' if what else ''}{f.message}")
+    n_broken = sum(1 for a in audits if getattr(a, "broken", None))
+    findings = [f for f in findings if f.key != "contract"]
+    if n_broken:
+        console.print(f"[bold red]{n_broken} of {len(audits)} activation(s) broken[/bold red] "
+                      "(they could not be checked)")
     if findings:
         n = len({f.name for f in findings})
         console.print(f"[bold red]{len(findings)} disagreement(s) in {n} of {len(audits)} activation(s)[/bold red]")
+    elif n_broken:
+        pass
     else:
         who = f"all {len(audits)} activations agree" if len(audits) > 1 else f"{audits[0].act.label} agrees"
         console.print(
