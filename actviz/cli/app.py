@@ -276,7 +276,7 @@ def _root(
 
 
 #: commands that never fetch the data set (the others get the download progress bar)
-_NEVER_DOWNLOAD = frozenset({"list", "show", "table", "check", "plot", "gallery"})
+_NEVER_DOWNLOAD = frozenset({"list", "show", "table", "check", "plot", "gallery", "report", "results"})
 
 
 class Format(str, enum.Enum):
