@@ -433,10 +433,10 @@ def plot_diagnostics(results: Mapping[str, Any]) -> Any:
         b.set_title("input-layer gradient norm", fontsize="medium")
         _line_band(c, _series(group, lambda h: _layer_mean(h["diagnostics"]["dead"])), colors)
         c.set(xlabel="epoch", ylabel="fraction of hidden units")
-        c.set_title("dead units (f′ = 0 on every probe example)", fontsize="medium")
+        c.set_title("dead units (f′ = 0 on all probes)", fontsize="medium")
         _line_band(d, _series(group, lambda h: _layer_mean(h["diagnostics"]["saturated"])), colors)
         d.set(xlabel="epoch", ylabel="fraction of hidden units")
-        d.set_title("saturated units (|f′| ≤ 1% sup|f′|, most examples)", fontsize="medium")
+        d.set_title("saturated units (|f′| ≤ 1% sup|f′|)", fontsize="medium")
         for ax in (a, b, c, d):
             ax.grid(alpha=0.3)
         if a.get_legend_handles_labels()[0]:
