@@ -127,12 +127,17 @@ def environment(device: str = "cpu", threads: int | None = None, flush_denormal:
 
 def _layer_mean(values: Sequence[float | None] | None) -> float | None:
     vals = [v for v in (values or []) if v is not None]
-    return sum(vals) / len(vals) if vals else None
+    return stats.mean(vals) if vals else None
+
+
+def _total(values: Sequence[float | None]) -> float | None:
+    """The sum, or None when a value is missing (plain sum: an overflow gives inf, not OverflowError)."""
+    return None if any(v is None for v in values) else sum(values)  # type: ignore[arg-type]
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
     vals = [v for v in values if v is not None]
-    return math.fsum(vals) / len(vals) if vals else None
+    return stats.mean(vals) if vals else None
 
 
 def summarize(runs: Sequence[Mapping[str, Any]], target: float = DEFAULT_TARGET) -> list[dict[str, Any]]:
@@ -154,15 +159,16 @@ def summarize(runs: Sequence[Mapping[str, Any]], target: float = DEFAULT_TARGET)
         done = sorted((r for r in group if r["status"] == "completed" and r["history"]), key=lambda r: r["seed"])
         finals = [r["history"][-1] for r in done]
         acc = stats.describe([h["test_acc"] for h in finals])
-        loss = stats.describe([h["train_loss"] for h in finals])
+        loss = stats.describe([h.get("train_loss") for h in finals])
         reach = []
         for r in done:
             hit = next((h["epoch"] for h in r["history"] if h["test_acc"] >= target), None)
             if hit is not None:
                 reach.append(hit)
-        grad = [h["diagnostics"]["grad_norm"] for h in finals]
+        diags = [h.get("diagnostics") or {} for h in finals]  # absent in hand-made or damaged stores
+        grad = [d.get("grad_norm") or [] for d in diags]
         depth_plus = max((len(g) for g in grad), default=0)
-        grad_mean = [sum(g[i] for g in grad) / len(grad) for i in range(depth_plus)] if grad else []
+        grad_mean = [_mean([g[i] for g in grad if len(g) > i]) for i in range(depth_plus)]
         rows.append(
             {
                 "label": label,
@@ -184,9 +190,9 @@ def summarize(runs: Sequence[Mapping[str, Any]], target: float = DEFAULT_TARGET)
                 "target": target,
                 "epochs_to_target": sum(reach) / len(reach) if reach else None,
                 "reached_target": len(reach),
-                "time_mean": _mean([math.fsum(h["time"] for h in r["history"]) for r in done]),
-                "dead": _mean([_layer_mean(h["diagnostics"]["dead"]) for h in finals]),
-                "saturated": _mean([_layer_mean(h["diagnostics"]["saturated"]) for h in finals]),
+                "time_mean": _mean([_total([h.get("time") for h in r["history"]]) for r in done]),
+                "dead": _mean([_layer_mean(d.get("dead")) for d in diags]),
+                "saturated": _mean([_layer_mean(d.get("saturated")) for d in diags]),
                 "grad_norm": grad_mean,
                 "learned": _mean_learned([r.get("learned") or {} for r in done]),
             }
