@@ -322,3 +322,24 @@ def test_a_signal_after_the_last_epoch_keeps_the_runs_completed():
                         TrainConfig(epochs=2, hidden=8, batch_size=100), seeds=[0], callback=cb)
     assert result.interrupted
     assert [(r["status"], r["epochs_completed"]) for r in result.runs] == [("completed", 2)]
+
+
+# --------------------------------------------------------------------------- extreme values, long names
+
+
+def test_terminal_plot_of_a_curve_far_from_zero():
+    # softplus with beta = 1e-300 is ln 2 / beta ≈ 6.9e299: a margin of 0.5 rounded away (min == max)
+    result = invoke("plot", "softplus", "-p", "softplus.beta=1e-300", "--terminal")
+    assert result.exit_code == 0, result.output
+    assert "e+299" in result.stdout and result.stderr == ""
+
+
+def test_a_store_folder_name_too_long_is_no_internal_error(tmp_path, monkeypatch):
+    from actviz.bench.store import Store
+
+    monkeypatch.chdir(tmp_path)
+    long = "c" * 300
+    assert Store.open(long).stored == {}  # nothing there: compare's --out check then names the problem
+    result = invoke("results", long)
+    assert result.exit_code == 2
+    assert "is not a folder" in one_line(result.stderr)

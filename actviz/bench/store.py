@@ -199,7 +199,7 @@ class Store:
         """Read the store in ``folder`` (nothing is created); an unreadable file is an error."""
         store = cls(folder)
         path = store.file
-        if path is None or not path.exists():
+        if path is None or not os.path.lexists(path):  # lexists: False for a name too long, never OSError
             return store
         raw = read_regular(path)  # a FIFO or device is refused, never waited on
         try:
@@ -331,9 +331,9 @@ def load(folder: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(folder)
     if str(folder) == "":
         raise UsageError("name the folder of a compare store, e.g. actviz-results")
-    if not path.is_dir():
+    if not os.path.isdir(path):  # os.path: False (not OSError) for a name too long
         raise UsageError(f"{str(path)!r} is not a folder (name the --out folder of an 'actviz compare')")
-    if not (path / RESULTS).exists():
+    if not os.path.lexists(path / RESULTS):
         raise ActvizError(f"no {RESULTS} in {str(path)!r}: not a compare store (run 'actviz compare ... --out {path}')")
     store = Store.open(path)
     doc = dict(store.previous)
