@@ -343,3 +343,12 @@ def test_a_store_folder_name_too_long_is_no_internal_error(tmp_path, monkeypatch
     result = invoke("results", long)
     assert result.exit_code == 2
     assert "is not a folder" in one_line(result.stderr)
+
+
+@posix_only
+def test_compare_out_that_is_a_fifo_says_what_it_is(tmp_path):
+    from actviz.bench.compare import prepare_out
+
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(ActvizError, match=r"'.*pipe': it is a FIFO \(named pipe\), not a directory"):
+        prepare_out(tmp_path / "pipe")  # was: "File exists"

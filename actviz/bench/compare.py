@@ -24,6 +24,7 @@ apart, diverged runs are counted as such.  The diagnostics are defined in
 
 from __future__ import annotations
 
+import errno
 import itertools
 import math
 import os
@@ -38,7 +39,7 @@ from actviz.bench import stats
 from actviz.bench.store import (FINISHED, PLOTS, RESULTS, SCHEMA_VERSION, Store, by_config, config_label, now,
                                 remove_plots, run_key, training_config)
 from actviz.core.errors import ActvizError, UsageError
-from actviz.core.files import write_atomic
+from actviz.core.files import not_regular, write_atomic
 from actviz.core.registry import Activation, get, params_json
 
 __all__ = [
@@ -79,6 +80,11 @@ def prepare_out(out: str | os.PathLike[str]) -> Path:
         os.unlink(tmp)
     except OSError as exc:
         reason = exc.strerror or str(exc)
+        if exc.errno == errno.EEXIST:  # something else of that name: say what
+            try:
+                reason = f"it is {not_regular(os.stat(path).st_mode) or 'a regular file'}, not a directory"
+            except OSError:
+                pass
         raise ActvizError(f"cannot write to the output directory {str(path)!r}: {reason} (choose another with --out)") from None
     return path
 
