@@ -352,3 +352,11 @@ def test_compare_out_that_is_a_fifo_says_what_it_is(tmp_path):
     os.mkfifo(tmp_path / "pipe")
     with pytest.raises(ActvizError, match=r"'.*pipe': it is a FIFO \(named pipe\), not a directory"):
         prepare_out(tmp_path / "pipe")  # was: "File exists"
+
+
+def test_lesson_out_empty_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("lesson", "derivatives", "--out", "")
+    assert result.exit_code == 2
+    assert "--out is empty" in one_line(result.stderr)
+    assert list(tmp_path.iterdir()) == []  # was: derivatives/ written into the current directory

@@ -80,6 +80,8 @@ def register(app: typer.Typer) -> None:
             print_index(format.value)
             return
         lesson = lessons.get_lesson(name)
+        if out == "":  # like compare's --out: not silently the current directory
+            raise UsageError("--out is empty: name the folder for the lesson's files (default actviz-lessons)")
         n_seeds = _parse_seeds(seeds, lesson)
         acts = None
         if activations is not None:
