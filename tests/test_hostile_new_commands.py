@@ -360,3 +360,14 @@ def test_lesson_out_empty_is_a_usage_error(tmp_path, monkeypatch):
     assert result.exit_code == 2
     assert "--out is empty" in one_line(result.stderr)
     assert list(tmp_path.iterdir()) == []  # was: derivatives/ written into the current directory
+
+
+def test_results_reads_runs_without_label_or_params(tmp_path):
+    def strip(doc):
+        for run in doc["runs"]:
+            del run["label"], run["params"]
+
+    store = write_store(tmp_path / "s", damaged(strip))
+    result = invoke("results", str(store), "--format", "json")
+    assert result.exit_code == 0, result.output  # was: internal error: KeyError: 'label'
+    assert [r["label"] for r in json.loads(result.stdout)[0]["activations"]] == ["relu", "tanh"]

@@ -87,7 +87,12 @@ def _rank(run: Mapping[str, Any]) -> tuple[int, int]:
 
 
 def _upgrade(run: dict[str, Any], top_config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A stored run in today's form: ``config``, ``config_label``, ``key``; dead statuses read as interrupted."""
+    """A stored run in today's form: ``label``, ``params``, ``config``, ``config_label``, ``key``; dead statuses
+    read as interrupted."""
+    if run.get("label") is None:  # written by hand, or by an older version: the activation names it
+        run["label"] = run["activation"]
+    if run.get("params") is None:
+        run["params"] = {}
     if "config" not in run:  # a schema-1 file: one configuration, at the top level
         run["config"] = training_config({k: v for k, v in (top_config or {}).items()
                                          if k not in ("activations", "seeds", "target_accuracy", "data_source",
