@@ -24,6 +24,7 @@ apart, diverged runs are counted as such.  The diagnostics are defined in
 
 from __future__ import annotations
 
+import errno
 import itertools
 import math
 import os
@@ -38,7 +39,7 @@ from actviz.bench import stats
 from actviz.bench.store import (FINISHED, PLOTS, RESULTS, SCHEMA_VERSION, Store, by_config, config_label, now,
                                 remove_plots, run_key, training_config)
 from actviz.core.errors import ActvizError, UsageError
-from actviz.core.files import write_atomic
+from actviz.core.files import not_regular, write_atomic
 from actviz.core.registry import Activation, get, params_json
 
 __all__ = [
@@ -79,6 +80,11 @@ def prepare_out(out: str | os.PathLike[str]) -> Path:
         os.unlink(tmp)
     except OSError as exc:
         reason = exc.strerror or str(exc)
+        if exc.errno == errno.EEXIST:  # something else of that name: say what
+            try:
+                reason = f"it is {not_regular(os.stat(path).st_mode) or 'a regular file'}, not a directory"
+            except OSError:
+                pass
         raise ActvizError(f"cannot write to the output directory {str(path)!r}: {reason} (choose another with --out)") from None
     return path
 
@@ -127,12 +133,17 @@ def environment(device: str = "cpu", threads: int | None = None, flush_denormal:
 
 def _layer_mean(values: Sequence[float | None] | None) -> float | None:
     vals = [v for v in (values or []) if v is not None]
-    return sum(vals) / len(vals) if vals else None
+    return stats.mean(vals) if vals else None
+
+
+def _total(values: Sequence[float | None]) -> float | None:
+    """The sum, or None when a value is missing (plain sum: an overflow gives inf, not OverflowError)."""
+    return None if any(v is None for v in values) else sum(values)  # type: ignore[arg-type]
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
     vals = [v for v in values if v is not None]
-    return math.fsum(vals) / len(vals) if vals else None
+    return stats.mean(vals) if vals else None
 
 
 def summarize(runs: Sequence[Mapping[str, Any]], target: float = DEFAULT_TARGET) -> list[dict[str, Any]]:
@@ -154,15 +165,16 @@ def summarize(runs: Sequence[Mapping[str, Any]], target: float = DEFAULT_TARGET)
         done = sorted((r for r in group if r["status"] == "completed" and r["history"]), key=lambda r: r["seed"])
         finals = [r["history"][-1] for r in done]
         acc = stats.describe([h["test_acc"] for h in finals])
-        loss = stats.describe([h["train_loss"] for h in finals])
+        loss = stats.describe([h.get("train_loss") for h in finals])
         reach = []
         for r in done:
             hit = next((h["epoch"] for h in r["history"] if h["test_acc"] >= target), None)
             if hit is not None:
                 reach.append(hit)
-        grad = [h["diagnostics"]["grad_norm"] for h in finals]
+        diags = [h.get("diagnostics") or {} for h in finals]  # absent in hand-made or damaged stores
+        grad = [d.get("grad_norm") or [] for d in diags]
         depth_plus = max((len(g) for g in grad), default=0)
-        grad_mean = [sum(g[i] for g in grad) / len(grad) for i in range(depth_plus)] if grad else []
+        grad_mean = [_mean([g[i] for g in grad if len(g) > i]) for i in range(depth_plus)]
         rows.append(
             {
                 "label": label,
@@ -184,9 +196,9 @@ def summarize(runs: Sequence[Mapping[str, Any]], target: float = DEFAULT_TARGET)
                 "target": target,
                 "epochs_to_target": sum(reach) / len(reach) if reach else None,
                 "reached_target": len(reach),
-                "time_mean": _mean([math.fsum(h["time"] for h in r["history"]) for r in done]),
-                "dead": _mean([_layer_mean(h["diagnostics"]["dead"]) for h in finals]),
-                "saturated": _mean([_layer_mean(h["diagnostics"]["saturated"]) for h in finals]),
+                "time_mean": _mean([_total([h.get("time") for h in r["history"]]) for r in done]),
+                "dead": _mean([_layer_mean(d.get("dead")) for d in diags]),
+                "saturated": _mean([_layer_mean(d.get("saturated")) for d in diags]),
                 "grad_norm": grad_mean,
                 "learned": _mean_learned([r.get("learned") or {} for r in done]),
             }

@@ -22,7 +22,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["ALPHA", "CONFIDENCE", "compare_groups", "describe", "holm", "paired", "verdict_text"]
+__all__ = ["ALPHA", "CONFIDENCE", "compare_groups", "describe", "holm", "mean", "paired", "verdict_text"]
 
 #: the confidence level of every interval
 CONFIDENCE = 0.95
@@ -43,6 +43,23 @@ def _t_interval(mean: float, sem: float, df: int) -> list[float]:
     return [float(low), float(high)]
 
 
+def mean(values: Sequence[float]) -> float:
+    """The mean of finite ``values`` (at least one), without overflow even near the largest float."""
+    n = len(values)
+    try:
+        return math.fsum(values) / n
+    except OverflowError:  # an intermediate sum past 1.8e308: the terms divided first stay finite
+        return math.fsum(v / n for v in values)
+
+
+def _std(vals: Sequence[float], centre: float) -> float:
+    """The sample standard deviation around ``centre``, scaled so that squaring cannot overflow."""
+    scale = max(abs(v - centre) for v in vals)
+    if scale == 0.0 or not math.isfinite(scale):
+        return scale if math.isfinite(scale) else math.inf
+    return scale * math.sqrt(math.fsum(((v - centre) / scale) ** 2 for v in vals) / (len(vals) - 1))
+
+
 def describe(values: Sequence[float]) -> dict[str, Any]:
     """``{"n", "mean", "std", "ci"}`` of ``values`` (the finite ones).
 
@@ -54,11 +71,11 @@ def describe(values: Sequence[float]) -> dict[str, Any]:
     n = len(vals)
     if n == 0:
         return {"n": 0, "mean": None, "std": None, "ci": None}
-    mean = math.fsum(vals) / n
+    centre = mean(vals)
     if n < 2:
-        return {"n": 1, "mean": mean, "std": None, "ci": None}
-    std = math.sqrt(math.fsum((v - mean) ** 2 for v in vals) / (n - 1))
-    return {"n": n, "mean": mean, "std": std, "ci": _t_interval(mean, std / math.sqrt(n), n - 1)}
+        return {"n": 1, "mean": centre, "std": None, "ci": None}
+    std = _std(vals, centre)
+    return {"n": n, "mean": centre, "std": std, "ci": _t_interval(centre, std / math.sqrt(n), n - 1)}
 
 
 def paired(a: Sequence[float], b: Sequence[float]) -> dict[str, Any]:

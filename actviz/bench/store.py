@@ -22,6 +22,7 @@ setup).
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from actviz.core.errors import ActvizError, UsageError
-from actviz.core.files import write_atomic
+from actviz.core.files import read_regular, write_atomic
 
 __all__ = [
     "FINISHED",
@@ -37,6 +38,7 @@ __all__ = [
     "RESULTS",
     "SCHEMA_VERSION",
     "Store",
+    "check_run",
     "config_label",
     "run_key",
     "training_config",
@@ -85,7 +87,12 @@ def _rank(run: Mapping[str, Any]) -> tuple[int, int]:
 
 
 def _upgrade(run: dict[str, Any], top_config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A stored run in today's form: ``config``, ``config_label``, ``key``; dead statuses read as interrupted."""
+    """A stored run in today's form: ``label``, ``params``, ``config``, ``config_label``, ``key``; dead statuses
+    read as interrupted."""
+    if run.get("label") is None:  # written by hand, or by an older version: the activation names it
+        run["label"] = run["activation"]
+    if run.get("params") is None:
+        run["params"] = {}
     if "config" not in run:  # a schema-1 file: one configuration, at the top level
         run["config"] = training_config({k: v for k, v in (top_config or {}).items()
                                          if k not in ("activations", "seeds", "target_accuracy", "data_source",
@@ -97,6 +104,85 @@ def _upgrade(run: dict[str, Any], top_config: Mapping[str, Any] | None) -> dict[
     if run.get("status") in ("running", "pending"):
         run["status"] = "interrupted"
     return run
+
+
+def _finite_or_none(text: str) -> float | None:
+    v = float(text)
+    return v if math.isfinite(v) else None
+
+
+def _parse(raw: bytes) -> Any:
+    """JSON of a store; NaN, Infinity and numbers too large for a float read as null (as the writer writes them)."""
+    return json.loads(raw.decode("utf-8"), parse_constant=lambda name: None, parse_float=_finite_or_none)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v: Any) -> bool:
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)) and math.isfinite(v)
+
+
+#: per epoch, the number a completed run must have (its final one is what the statistics compare)
+_EPOCH_NUMBERS = ("test_acc",)
+#: per epoch, the other numbers (null where training gave NaN; the summary copes without them)
+_EPOCH_OPTIONAL = ("train_loss", "train_acc", "test_loss", "time")
+_ACCURACIES = ("test_acc", "train_acc")
+_DIAGNOSTICS = ("dead", "saturated", "grad_norm")
+#: the largest depth a stored configuration may name (a hand-edited 10**30 would be drawn as a string that long)
+_MAX_DEPTH = 10**6
+
+
+def check_run(run: Any, index: int) -> None:
+    """Raise ValueError (saying which run and what) unless ``run`` has the shape that compare writes.
+
+    A store is read from disk and may have been edited or damaged: every field the
+    summary, the renderings and the pictures read is checked here, once, so that
+    they can trust it (and a bad file is one clear error, not a crash later).
+    """
+    where = f"run {index + 1}"
+
+    def need(ok: bool, what: str) -> None:
+        if not ok:
+            raise ValueError(f"{where}: {what}")
+
+    need(isinstance(run, dict), "is not an object")
+    need(isinstance(run.get("activation"), str) and run["activation"] != "", "no activation name")
+    where = f"run {index + 1} ({run['activation']})"
+    need(_is_int(run.get("seed")), "the seed is not a whole number")
+    need(isinstance(run.get("status"), str), "no status")
+    for key, kind, name in (("label", str, "a string"), ("config_label", str, "a string"), ("key", str, "a string"),
+                            ("params", dict, "an object"), ("config", dict, "an object"),
+                            ("learned", dict, "an object")):
+        need(run.get(key) is None or isinstance(run[key], kind), f"{key!r} is not {name}")
+    need(run.get("epochs_completed") is None or (_is_int(run["epochs_completed"]) and run["epochs_completed"] >= 0),
+         "'epochs_completed' is not a whole number >= 0")
+    depth = (run.get("config") or {}).get("depth")
+    need(depth is None or (_is_int(depth) and 0 <= depth <= _MAX_DEPTH), f"depth {depth!r} is not a depth")
+    for k, v in (run.get("learned") or {}).items():
+        need(isinstance(v, list) and all(_is_num(x) for x in v), f"learned {k!r} is not a list of numbers")
+    history = run.get("history")
+    need(isinstance(history, list), "no list 'history' of epochs")
+    finished = run["status"] == "completed"
+    for e, h in enumerate(history):
+        where = f"run {index + 1} ({run['activation']}), epoch {e + 1}"
+        need(isinstance(h, dict), "is not an object")
+        need(_is_int(h.get("epoch")), "no epoch number")
+        for key in (*_EPOCH_NUMBERS, *_EPOCH_OPTIONAL):
+            v = h.get(key)
+            if v is None:
+                need(not (finished and key in _EPOCH_NUMBERS),
+                     f"{key!r} is missing, NaN or infinite (the run is marked completed)")
+                continue
+            need(_is_num(v), f"{key!r} is not a number: {v!r}")
+            need(key not in _ACCURACIES or 0 <= v <= 1, f"{key!r} is not an accuracy between 0 and 1: {v!r}")
+        diag = h.get("diagnostics")
+        need(diag is None or isinstance(diag, dict), "'diagnostics' is not an object")
+        for key in _DIAGNOSTICS:
+            v = (diag or {}).get(key)
+            need(v is None or (isinstance(v, list) and all(x is None or _is_num(x) for x in v)),
+                 f"diagnostics {key!r} is not a list of numbers")
 
 
 class Store:
@@ -118,19 +204,25 @@ class Store:
         """Read the store in ``folder`` (nothing is created); an unreadable file is an error."""
         store = cls(folder)
         path = store.file
-        if path is None or not path.exists():
+        if path is None or not os.path.lexists(path):  # lexists: False for a name too long, never OSError
             return store
+        raw = read_regular(path)  # a FIFO or device is refused, never waited on
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            doc = _parse(raw)
             if not isinstance(doc, dict) or not isinstance(doc.get("runs"), list):
                 raise ValueError("not a results file of actviz compare (no list of runs)")
-            for run in doc["runs"]:
+            if not isinstance(doc.get("config") or {}, dict):
+                raise ValueError("'config' is not an object")
+            for i, run in enumerate(doc["runs"]):
+                check_run(run, i)
                 run = _upgrade(run, doc.get("config"))
                 old = store.stored.get(run["key"])
                 if old is None or _rank(run) > _rank(old):
                     store.stored[run["key"]] = run
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            if isinstance(exc, RecursionError):
+                reason = "nested too deeply"
             raise ActvizError(f"cannot read the results store {str(path)!r}: {reason} "
                               "(choose another --out, or move the file away)") from None
         store.previous = doc
@@ -244,9 +336,9 @@ def load(folder: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(folder)
     if str(folder) == "":
         raise UsageError("name the folder of a compare store, e.g. actviz-results")
-    if not path.is_dir():
+    if not os.path.isdir(path):  # os.path: False (not OSError) for a name too long
         raise UsageError(f"{str(path)!r} is not a folder (name the --out folder of an 'actviz compare')")
-    if not (path / RESULTS).exists():
+    if not os.path.lexists(path / RESULTS):
         raise ActvizError(f"no {RESULTS} in {str(path)!r}: not a compare store (run 'actviz compare ... --out {path}')")
     store = Store.open(path)
     doc = dict(store.previous)

@@ -807,8 +807,8 @@ def _train(acts: Sequence[Activation], data: Any, config: TrainConfig, seeds: li
     except KeyboardInterrupt:
         result.interrupted = True
         for run in runs:
-            if run["status"] in ("running", "pending"):
-                run["status"] = "interrupted"
+            if run["status"] in ("running", "pending"):  # every epoch recorded (a signal while the last was saved): done
+                run["status"] = "completed" if run["epochs_completed"] >= config.epochs else "interrupted"
     result.seconds = time.perf_counter() - t_start
     return result
 

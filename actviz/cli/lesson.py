@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 import typer
 
-from actviz.core.errors import UsageError
+from actviz.core.errors import ActvizError, UsageError
 
 
 class LessonFormat(str, enum.Enum):
@@ -80,6 +80,8 @@ def register(app: typer.Typer) -> None:
             print_index(format.value)
             return
         lesson = lessons.get_lesson(name)
+        if out == "":  # like compare's --out: not silently the current directory
+            raise UsageError("--out is empty: name the folder for the lesson's files (default actviz-lessons)")
         n_seeds = _parse_seeds(seeds, lesson)
         acts = None
         if activations is not None:
@@ -88,14 +90,34 @@ def register(app: typer.Typer) -> None:
             names = [a.strip() for a in activations.split(",") if a.strip()]
             if not names:
                 raise UsageError("--activations: name at least one activation, e.g. --activations relu,tanh")
-            acts = bind_all(names, [], role="studied")
+            acts, broken = _usable(bind_all(names, [], role="studied"))
+        else:
+            broken = []
         result = lessons.run_lesson(lesson.name, activations=acts, seeds=n_seeds, out=Path(out) / lesson.name)
         if format is LessonFormat.json:
             print(result.json_text(), end="")
-            return
-        render(result)
-        files = ", ".join(str(Path(out) / lesson.name / p) for p in [*result.pictures, "lesson.json"])
-        typer.echo(f"wrote {files} ({result.seconds:.1f} s)")
+        else:
+            render(result)
+            files = ", ".join(str(Path(out) / lesson.name / p) for p in [*result.pictures, "lesson.json"])
+            typer.echo(f"wrote {files} ({result.seconds:.1f} s)")
+        if broken:  # the lesson ran with the others; the exit code and one line name the broken ones
+            raise ActvizError("; ".join(broken) + " (left out of the lesson)")
+
+
+def _usable(acts: list) -> tuple[list, list[str]]:
+    """The activations that keep the contract, and the problems of the others; error if none is left."""
+    from actviz.facts.audit import BrokenActivation, check_contract
+
+    usable, broken = [], []
+    for act in acts:
+        try:
+            check_contract(act)
+            usable.append(act)
+        except BrokenActivation as exc:
+            broken.append(str(exc))
+    if not usable:
+        raise ActvizError("; ".join(broken))
+    return usable, broken
 
 
 def _parse_seeds(text: Optional[str], lesson: Any) -> Optional[int]:

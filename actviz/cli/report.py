@@ -29,7 +29,8 @@ def register(app: typer.Typer) -> None:
             help="A results store of 'actviz compare --out DIR': adds its statistics, training curves "
             "and diagnostics (repeatable).",
         ),
-        output: Path = typer.Option(Path("actviz-report.html"), "--output", "-o", metavar="FILE",
+        # kept as text: Path("dir/") would drop the '/' that makes it a directory
+        output: str = typer.Option("actviz-report.html", "--output", "-o", metavar="FILE",
                                     help="The page to write."),
     ) -> None:
         """Write one self-contained, interactive HTML page: property table, curves, sliders, overlay."""
@@ -37,6 +38,7 @@ def register(app: typer.Typer) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         from actviz.core import registry
+        from actviz.core.errors import ActvizError
         from actviz.render import report
 
         acts = registry.bind_all(names or registry.names(), param, role="in the report")
@@ -48,6 +50,7 @@ def register(app: typer.Typer) -> None:
             TextColumn("[bold]report[/]"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.description}"), TimeElapsedColumn(),
             console=console, transient=True,
+            disable=not console.is_terminal,  # elsewhere it would leave a blank line (before an error too)
         ) as bar:
             task = bar.add_task("starting", total=None)
 
@@ -55,11 +58,16 @@ def register(app: typer.Typer) -> None:
                 bar.update(task, completed=done, total=total, description=what)
 
             data = report.build_report(acts, results=results, progress=progress)
+            if not data["activations"]:  # every one asked for is broken
+                raise ActvizError("; ".join(b["problem"] for b in data["broken"]))
             written = report.write_report(data, output)
+        typer.echo(str(written))
+        if data["broken"]:  # the page has the others; the exit code and one line name the broken ones
+            raise ActvizError("; ".join(b["problem"] for b in data["broken"]) + " (left out of the page)")
         size = written.stat().st_size
         combos = sum(len(a["combos"]) for a in data["activations"])
-        typer.echo(f"{len(acts)} activations, {combos} parameter settings, {size / 1e6:.1f} MB", err=True)
-        typer.echo(str(written))
+        typer.echo(f"{len(data['activations'])} activations, {combos} parameter settings, {size / 1e6:.1f} MB",
+                   err=True)
 
 
 __all__ = ["register"]

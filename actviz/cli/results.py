@@ -33,12 +33,14 @@ def register(app: typer.Typer) -> None:
         """
         from actviz.bench import store
         from actviz.bench.compare import DEFAULT_TARGET, redraw, summarize_configs
-        from actviz.core.errors import UsageError
+        from actviz.core.errors import ActvizError, UsageError
         from actviz.render import summary as render
 
         doc = store.load(folder)
-        if target is None:
-            target = float((doc.get("config") or {}).get("target_accuracy") or DEFAULT_TARGET)
+        if target is None:  # the stored one, when it is an accuracy
+            stored = (doc.get("config") or {}).get("target_accuracy")
+            ok = isinstance(stored, (int, float)) and not isinstance(stored, bool) and 0 < stored <= 1
+            target = float(stored) if ok else DEFAULT_TARGET
         elif not 0 < target <= 1:
             raise UsageError(f"--target must be in (0, 1], got {target}")
         summary = summarize_configs(doc["runs"], target)
@@ -56,10 +58,8 @@ def register(app: typer.Typer) -> None:
             paths, errors = redraw(doc, folder)
             for p in paths.values():
                 typer.echo(f"wrote {p}", err=True)
-            for e in errors:
-                typer.echo(f"error: {e}", err=True)
-            if errors:
-                raise typer.Exit(1)
+            if errors:  # one line for all of them
+                raise ActvizError("; ".join(errors))
 
 
 __all__ = ["register"]

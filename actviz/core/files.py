@@ -1,12 +1,24 @@
-"""Atomic file writes: a temporary file in the same directory, then ``os.replace``.
+"""Files that users name: atomic writes, output paths checked early, reads that never block.
 
-A failure leaves any previous file untouched and no temporary file behind; an
-operating-system error becomes an :class:`~actviz.core.errors.ActvizError` naming the path.
+* :func:`write_atomic` — a temporary file in the same directory, then ``os.replace``.
+  A failure leaves any previous file untouched and no temporary file behind.  A
+  special file where the output goes (``-o /dev/full``, a FIFO, a socket) is refused:
+  renaming over it would replace the device node or pipe with a regular file.
+* :func:`check_output_file` — reject an output path that cannot be written (a
+  directory, a trailing ``/``, a name too long, a missing or read-only parent, a
+  special file) before any work.
+* :func:`read_regular` — the bytes of a regular file; a FIFO, device or socket is
+  refused without waiting for a writer.
+
+Every operating-system error becomes an :class:`~actviz.core.errors.ActvizError`
+naming the path.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -21,9 +33,103 @@ def _umask() -> int:
     return mask
 
 
+_KINDS = {
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFDIR: "a directory",
+}
+
+
+def not_regular(mode: int) -> str | None:
+    """What a file of this ``st_mode`` is ("a FIFO (named pipe)"), or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def _special(path: Path) -> str | None:
+    """What stands at ``path`` when it is neither a regular file nor absent (symbolic links followed)."""
+    try:
+        return not_regular(os.stat(path).st_mode)
+    except OSError:
+        return None
+
+
+def check_output_file(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path, if a file can be written there; else ActvizError (exit 1) naming it.
+
+    Refused: a trailing ``/`` (names a directory), an existing directory or special
+    file, a name longer than the file system allows, a parent that does not exist,
+    is not a directory or is not writable.
+    """
+    text = os.fspath(path)
+    if text == "":
+        raise ActvizError("cannot write '': name a file")
+    if text.endswith(("/", os.sep)) or (os.altsep and text.endswith(os.altsep)):
+        raise ActvizError(f"cannot write {text!r}: a trailing '/' names a directory; give a file name")
+    p = Path(text)
+    try:
+        kind = not_regular(os.stat(p).st_mode)
+    except OSError as exc:  # a name too long, a parent that is a file, a loop, ...
+        if exc.errno != errno.ENOENT:
+            raise ActvizError(f"cannot write {text!r}: {exc.strerror or exc}") from None
+        kind = None
+    if kind == "a directory":
+        raise ActvizError(f"cannot write {text!r}: it is a directory")
+    if kind is not None:
+        raise ActvizError(f"cannot write {text!r}: it is {kind}, not a regular file")
+    parent = p.parent if str(p.parent) else Path(".")
+    try:
+        name_max = os.pathconf(parent, "PC_NAME_MAX") if parent.is_dir() else 255
+    except (OSError, ValueError, AttributeError):
+        name_max = 255
+    if len(os.fsencode(p.name)) > name_max:
+        raise ActvizError(f"cannot write {text!r}: File name too long "
+                          f"({len(os.fsencode(p.name))} bytes; at most {name_max} here)")
+    if not parent.is_dir():
+        raise ActvizError(f"cannot write {text!r}: directory {str(parent)!r} does not exist (create it first)")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ActvizError(f"cannot write {text!r}: directory {str(parent)!r} is not writable")
+    return p
+
+
+def read_regular(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of the regular file ``path``; ActvizError for a FIFO, device, socket or read error.
+
+    The file is opened with ``O_NONBLOCK``: a FIFO put there is refused, never waited on.
+    """
+    text = os.fspath(path)
+    try:
+        fd = os.open(text, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise ActvizError(f"cannot read {text!r}: {exc.strerror or exc}") from None
+    try:
+        kind = not_regular(os.fstat(fd).st_mode)
+        if kind is not None:
+            raise ActvizError(f"cannot read {text!r}: it is {kind}, not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as f:
+            fd = -1
+            return f.read()
+    except OSError as exc:
+        raise ActvizError(f"cannot read {text!r}: {exc.strerror or exc}") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
 def write_atomic(path: str | os.PathLike[str], data: bytes | Callable[[IO[bytes]], Any]) -> Path:
-    """Write ``data`` (bytes, or a function writing to a binary file) to ``path`` atomically."""
+    """Write ``data`` (bytes, or a function writing to a binary file) to ``path`` atomically.
+
+    A directory or special file (device, FIFO, socket) at ``path`` is refused, not replaced.
+    """
     path = Path(path)
+    kind = _special(path)
+    if kind is not None:
+        raise ActvizError(f"cannot write {str(path)!r}: it is {kind}, not a regular file")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".tmp", dir=path.parent)  # fits wherever path does
     except OSError as exc:

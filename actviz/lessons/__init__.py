@@ -96,6 +96,12 @@ def run_lesson(name: str, *, activations: Sequence[Any] | None = None, seeds: in
     from actviz.lessons.result import make_directory, write_lesson
 
     lesson = get_lesson(name)
+    if activations is not None:  # a broken plugin: BrokenActivation naming it, not its own exception mid-lesson
+        from actviz.facts.audit import check_contract
+
+        for act in activations:
+            if not isinstance(act, str):
+                check_contract(act)
     if out is not None:  # before the work: a bad --out fails at once
         make_directory(out)
     module = lesson.load()

@@ -26,18 +26,16 @@ heavy import.
 
 from __future__ import annotations
 
-import errno
 import math
 import os
-import stat
 import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from actviz.facts.audit import autograd_derivative
-from actviz.core.errors import ActvizError, UsageError
-from actviz.core.files import write_atomic
+from actviz.core.errors import UsageError
+from actviz.core.files import check_output_file, write_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -722,24 +720,7 @@ def check_output_path(path: str | os.PathLike[str]) -> tuple[Path, str]:
         known = ", ".join(sorted(FORMATS))
         got = f"{p.suffix!r}" if p.suffix else "no extension"
         raise UsageError(f"cannot tell the file type of {str(p)!r} ({got}); use one of {known}")
-    parent = p.parent if str(p.parent) else Path(".")
-    try:
-        if stat.S_ISDIR(os.stat(p).st_mode):
-            raise ActvizError(f"cannot write {str(p)!r}: it is a directory")
-    except OSError as exc:  # a name too long, a parent that is a file, ...: one line, never a traceback
-        if exc.errno not in (errno.ENOENT,):
-            raise ActvizError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from None
-    try:
-        name_max = os.pathconf(parent, "PC_NAME_MAX") if parent.is_dir() else 255
-    except (OSError, ValueError, AttributeError):
-        name_max = 255
-    if len(os.fsencode(p.name)) > name_max:
-        raise ActvizError(f"cannot write {str(p)!r}: File name too long "
-                          f"({len(os.fsencode(p.name))} bytes; at most {name_max} here)")
-    if not parent.is_dir():
-        raise ActvizError(f"cannot write {str(p)!r}: directory {str(parent)!r} does not exist (create it first)")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ActvizError(f"cannot write {str(p)!r}: directory {str(parent)!r} is not writable")
+    check_output_file(p)  # a directory, a special file, a name too long, a missing or read-only parent
     return p, fmt
 
 

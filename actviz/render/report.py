@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from actviz.core.errors import ActvizError, UsageError
-from actviz.core.files import write_atomic
+from actviz.core.files import check_output_file, read_regular, write_atomic
 from actviz.core.properties import DEFINITIONS, KEYS, Interval, format_value, jsonable
 from actviz.core.registry import Activation, Param, params_json
 
@@ -327,7 +327,18 @@ def build_report(
     """The data of the page: every activation at its grid, and the training stores read."""
     from actviz import __version__
 
+    from actviz.facts.audit import BrokenActivation, check_contract
+
     stores = [load_results(r) for r in results]  # a bad store fails before the long part
+    broken: list[dict[str, str]] = []
+    usable = []
+    for act in acts:  # a broken plugin is left out and named; the others are still reported
+        try:
+            check_contract(act)
+            usable.append(act)
+        except BrokenActivation as exc:
+            broken.append({"label": act.label, "problem": str(exc)})
+    acts = usable
     grids = [param_grid(a) for a in acts]
     total = sum(math.prod(len(v) for _, v in g) for g in grids)
     done = 0
@@ -339,7 +350,10 @@ def build_report(
             if progress is not None:
                 progress(done, total, label)
 
-        out.append(activation_data(act, progress=step))
+        try:
+            out.append(activation_data(act, progress=step))
+        except BrokenActivation as exc:  # at a parameter value of the grid
+            broken.append({"label": act.label, "problem": str(exc)})
     return {
         "version": __version__,
         "range": [XMIN, XMAX],
@@ -348,6 +362,7 @@ def build_report(
         "definitions": dict(DEFINITIONS),
         "activations": out,
         "training": stores,
+        "broken": broken,
     }
 
 
@@ -357,20 +372,22 @@ def build_report(
 def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
     """A ``compare`` store (a directory with results.json, or the file itself), ready for the page."""
     p = Path(path)
-    f = p / "results.json" if p.is_dir() else p
-    if not p.exists():
+    f = p / "results.json" if os.path.isdir(p) else p
+    if not os.path.lexists(p):
         raise UsageError(f"--results {str(p)!r}: no such directory (give the --out DIR of 'actviz compare')")
-    if not f.is_file():
+    if not os.path.lexists(f):
         raise UsageError(f"--results {str(p)!r}: no results.json in it (is it the --out DIR of 'actviz compare'?)")
+    raw = read_regular(f)  # a FIFO or device is refused, never waited on
     try:
-        store = json.loads(f.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ActvizError(f"cannot read {str(f)!r}: {exc}") from None
+        store = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ActvizError(f"cannot read {str(f)!r}: {reason}") from None
     if not isinstance(store, dict) or not isinstance(store.get("runs"), list):
         raise ActvizError(f"{str(f)!r} is not a results.json of 'actviz compare' (no list of runs)")
     try:
         return training_data(store, source=str(p))
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
         raise ActvizError(f"{str(f)!r}: unexpected content ({type(exc).__name__}: {exc})") from None
 
 
@@ -651,7 +668,8 @@ def report_html(data: Mapping[str, Any]) -> str:
         style=_STYLE,
         script=_SCRIPT,
         count=len(acts),
-        table=_table_html(data),
+        table=_table_html(data) + "".join(f'<p class="note broken">Left out: {_e(b["problem"])}</p>'
+                                          for b in data.get("broken", ())),
         panels="".join(_panel_html(a) for a in acts),
         overlay=overlay,
         training=training,
@@ -663,16 +681,8 @@ def report_html(data: Mapping[str, Any]) -> str:
 
 
 def check_output_path(path: str | os.PathLike[str]) -> Path:
-    """Reject an output path that cannot be written, before any work."""
-    p = Path(path)
-    if p.is_dir():
-        raise ActvizError(f"cannot write {str(p)!r}: it is a directory")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise ActvizError(f"cannot write {str(p)!r}: directory {str(parent)!r} does not exist (create it first)")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ActvizError(f"cannot write {str(p)!r}: directory {str(parent)!r} is not writable")
-    return p
+    """Reject an output path that cannot be written, before any work (see :func:`check_output_file`)."""
+    return check_output_file(path)
 
 
 def write_report(data: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:

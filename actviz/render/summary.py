@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -53,7 +54,7 @@ def _reach(row: Mapping[str, Any]) -> str:
 
 def _grads(row: Mapping[str, Any]) -> str:
     g = row.get("grad_norm") or []
-    return f"{g[0]:.2g}→{g[-1]:.2g}" if g else "—"
+    return f"{_num(g[0], '.2g')}→{_num(g[-1], '.2g')}" if g else "—"
 
 
 def _learned(row: Mapping[str, Any]) -> str:
@@ -278,8 +279,19 @@ def to_csv(summary: Summary) -> str:
     return buf.getvalue()
 
 
+def _finite(v: Any) -> Any:
+    """``v`` with every NaN or infinity (an overflowing mean of hand-made numbers) as None: strict JSON."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, Mapping):
+        return {k: _finite(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_finite(x) for x in v]
+    return v
+
+
 def to_json(summary: Summary) -> str:
-    return json.dumps(list(summary), indent=1, allow_nan=False) + "\n"
+    return json.dumps(_finite(list(summary)), indent=1, allow_nan=False) + "\n"
 
 
 def render(summary: Summary, fmt: str) -> str:

@@ -17,6 +17,7 @@ Every line of the result is at most ``width`` characters wide.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 
 from actviz.core.registry import Activation
@@ -92,8 +93,7 @@ def _panel(acts: Sequence[Activation], *, derivative: bool, xmin: float, xmax: f
                 lows.append(min(ys))
                 highs.append(max(ys))
     lo, hi = (min(lows), max(highs)) if lows else (-1.0, 1.0)
-    pad = 0.05 * (hi - lo) if hi > lo else 0.5
-    fig.set_y_limits(min_=lo - pad, max_=hi + pad)
+    fig.set_y_limits(*_y_limits(lo, hi))
     for i, (act, segs) in enumerate(zip(acts, series)):
         lc, marker = _style(i, color)
         for xs, ys in segs:
@@ -103,6 +103,17 @@ def _panel(acts: Sequence[Activation], *, derivative: bool, xmin: float, xmax: f
                 step = max(1, len(xs) // width)
                 fig.scatter(xs[::step], ys[::step], lc=lc, marker=marker)
     return fig.show(legend=False)
+
+
+def _y_limits(lo: float, hi: float) -> tuple[float, float]:
+    """A margin around [lo, hi] that stays visible in float64 at any magnitude and never overflows.
+
+    (softplus with β = 1e-300 sits near 7e299, where a margin of 0.5 rounds away.)
+    """
+    big = sys.float_info.max
+    pad = 0.05 * (hi - lo) if hi > lo else 0.5
+    pad = max(pad, 1e-6 * max(abs(lo), abs(hi)))
+    return max(lo - pad, -big), min(hi + pad, big)
 
 
 def _style(i: int, color: bool) -> tuple[str | None, str | None]:
