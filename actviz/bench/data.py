@@ -43,7 +43,6 @@ import hashlib
 import mmap
 import os
 import queue
-import stat
 import struct
 import sys
 import tempfile
@@ -57,6 +56,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from actviz.core.errors import DataError, UsageError
+from actviz.core.files import open_regular
 
 if TYPE_CHECKING:
     import numpy as np
@@ -424,45 +424,9 @@ def _inflate(src: bytes | mmap.mmap, path: Path) -> _Contents:
     return _Contents(sink.buf, sink.length, digest)
 
 
-_KINDS = {
-    stat.S_IFIFO: "a FIFO (named pipe)",
-    stat.S_IFSOCK: "a socket",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-    stat.S_IFDIR: "a directory",
-}
-
-
-def _not_regular(mode: int) -> str | None:
-    """What a file of this mode is, when it is not a regular file (reading it could block forever)."""
-    if stat.S_ISREG(mode):
-        return None
-    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
-
-
 def _open_regular(path: Path) -> Any:
     """Open ``path`` for reading, refusing FIFOs, devices and sockets without blocking on them."""
-    try:
-        kind = _not_regular(os.stat(path).st_mode)
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if kind is not None:
-        raise DataError(f"cannot read {path}: it is {kind}, not a regular file")
-    try:
-        # O_NONBLOCK: should a FIFO be put there after the check, open() does not wait for a writer
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        kind = _not_regular(os.fstat(fd).st_mode)
-        if kind is not None:
-            raise DataError(f"cannot read {path}: it is {kind}, not a regular file")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
+    return open_regular(path, error=DataError)
 
 
 def _read_contents(path: Path, compressed: bool) -> _Contents:

@@ -95,30 +95,46 @@ def check_output_file(path: str | os.PathLike[str]) -> Path:
     return p
 
 
-def read_regular(path: str | os.PathLike[str]) -> bytes:
-    """The bytes of the regular file ``path``; ActvizError for a FIFO, device, socket or read error.
+def open_regular(path: str | os.PathLike[str], *, error: type[ActvizError] = ActvizError,
+                 shown: str | None = None) -> IO[bytes]:
+    """``path`` opened for binary reading; ``error`` for a FIFO, device, socket, directory or OS error.
 
-    The file is opened with ``O_NONBLOCK``: a FIFO put there is refused, never waited on.
+    Nothing blocks: the type is checked before opening (a device is never opened), the file is
+    opened with ``O_NONBLOCK`` (a FIFO put there meanwhile is not waited on) and checked again.
+    ``shown`` is how the message names the file (default: the path as given).
     """
     text = os.fspath(path)
+    shown = text if shown is None else shown
+    try:
+        kind = not_regular(os.stat(text).st_mode)
+    except OSError as exc:
+        raise error(f"cannot read {shown}: {exc.strerror or exc}") from None
+    if kind is not None:
+        raise error(f"cannot read {shown}: it is {kind}, not a regular file")
     try:
         fd = os.open(text, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
-        raise ActvizError(f"cannot read {text!r}: {exc.strerror or exc}") from None
+        raise error(f"cannot read {shown}: {exc.strerror or exc}") from None
     try:
         kind = not_regular(os.fstat(fd).st_mode)
         if kind is not None:
-            raise ActvizError(f"cannot read {text!r}: it is {kind}, not a regular file")
+            raise error(f"cannot read {shown}: it is {kind}, not a regular file")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
-        with os.fdopen(fd, "rb") as f:
-            fd = -1
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of the regular file ``path``; ActvizError for a FIFO, device, socket or read error."""
+    shown = repr(os.fspath(path))
+    with open_regular(path, shown=shown) as f:
+        try:
             return f.read()
-    except OSError as exc:
-        raise ActvizError(f"cannot read {text!r}: {exc.strerror or exc}") from None
-    finally:
-        if fd >= 0:
-            os.close(fd)
+        except OSError as exc:
+            raise ActvizError(f"cannot read {shown}: {exc.strerror or exc}") from None
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes | Callable[[IO[bytes]], Any]) -> Path:
