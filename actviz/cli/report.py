@@ -43,8 +43,7 @@ def register(app: typer.Typer) -> None:
 
         acts = registry.bind_all(names or registry.names(), param, role="in the report")
         report.check_output_path(output)
-        for r in results:  # a missing or unreadable store fails before any work
-            report.load_results(r)
+        stores = [report.load_results(r) for r in results]  # a bad store fails before any work
         console = Console(stderr=True)
         with Progress(
             TextColumn("[bold]report[/]"), BarColumn(), MofNCompleteColumn(),
@@ -57,7 +56,7 @@ def register(app: typer.Typer) -> None:
             def progress(done: int, total: int, what: str) -> None:
                 bar.update(task, completed=done, total=total, description=what)
 
-            data = report.build_report(acts, results=results, progress=progress)
+            data = report.build_report(acts, stores=stores, progress=progress)
             if not data["activations"]:  # every one asked for is broken
                 raise ActvizError("; ".join(b["problem"] for b in data["broken"]))
             written = report.write_report(data, output)

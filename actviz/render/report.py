@@ -321,15 +321,14 @@ def activation_data(act: Activation, *, progress: Callable[[str], None] | None =
 def build_report(
     acts: Sequence[Activation],
     *,
-    results: Sequence[str | os.PathLike[str]] = (),
+    stores: Sequence[Mapping[str, Any]] = (),
     progress: Callable[[int, int, str], None] | None = None,
 ) -> dict[str, Any]:
-    """The data of the page: every activation at its grid, and the training stores read."""
+    """The data of the page: every activation at its grid, and the training stores (from :func:`load_results`)."""
     from actviz import __version__
 
     from actviz.facts.audit import BrokenActivation, check_contract
 
-    stores = [load_results(r) for r in results]  # a bad store fails before the long part
     broken: list[dict[str, str]] = []
     usable = []
     for act in acts:  # a broken plugin is left out and named; the others are still reported
@@ -361,7 +360,7 @@ def build_report(
         "keys": list(KEYS),
         "definitions": dict(DEFINITIONS),
         "activations": out,
-        "training": stores,
+        "training": list(stores),
         "broken": broken,
     }
 
