@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 import actviz.bench.compare
 import actviz.bench.data
-import actviz.bench.store
+import actviz.render.training
+import actviz.results.store
 import actviz.bench.train
 from actviz.cli.app import app
 
@@ -295,14 +296,14 @@ def test_fault_2_sigterm_to_a_real_process(tmp_path):
 
 
 def test_fault_3_summary_printed_when_results_json_cannot_be_written(fake_data, tmp_path, monkeypatch):
-    real = actviz.bench.store.write_atomic
+    real = actviz.results.store.write_atomic
 
     def full_disk(path, data):
         if Path(path).name == "results.json":
-            raise actviz.bench.store.ActvizError(f"cannot write {str(path)!r}: No space left on device")
+            raise actviz.results.store.ActvizError(f"cannot write {str(path)!r}: No space left on device")
         return real(path, data)
 
-    monkeypatch.setattr(actviz.bench.store, "write_atomic", full_disk)
+    monkeypatch.setattr(actviz.results.store, "write_atomic", full_disk)
     r = invoke("relu", "tanh", "--epochs", "1", "--seeds", "2", *FAST, "--out", str(tmp_path))
     assert r.exit_code == 1
     assert "Verdict" in r.stdout and "relu" in r.stdout  # the summary is there
@@ -315,7 +316,7 @@ def test_fault_3_a_failed_plot_is_reported(fake_data, tmp_path, monkeypatch):
     def broken(results):
         raise RuntimeError("no font")
 
-    monkeypatch.setattr(actviz.bench.compare, "plot_curves", broken)
+    monkeypatch.setattr(actviz.render.training, "plot_curves", broken)
     r = invoke("relu", "--epochs", "1", "--seeds", "1", *FAST, "--out", str(tmp_path))
     assert r.exit_code == 1
     errors = [x for x in r.stderr.splitlines() if x.startswith("error:")]

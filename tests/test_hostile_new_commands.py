@@ -191,18 +191,27 @@ DAMAGED = {
     "seed is text": (_set_run("seed", "zero"), "the seed is not a whole number"),
     "params is a list": (_set_run("params", [1]), "'params' is not an object"),
     "config is text": (_set_run("config", "x"), "'config' is not an object"),
-    "depth 1e30": (_set_run("config", {"depth": 10**30}), "is not a depth"),
-    "status is a number": (_set_run("status", 5), "no status"),
+    "depth 1e30": (_set_run("config", {"depth": 10**30}), "config 'depth' is not a whole number"),
+    "lr is a list": (_set_run("config", {"lr": [1, 2]}), "config 'lr' is not a positive number: [1, 2]"),
+    "hidden is text": (_set_run("config", {"hidden": "wide"}), "config 'hidden' is not a whole number"),
+    "status is a number": (_set_run("status", 5), "the status 5 is not one of"),
+    "status unknown": (_set_run("status", "done"), "the status 'done' is not one of"),
     "diagnostics junk": (_set_epoch("diagnostics", {"dead": "x"}), "diagnostics 'dead' is not a list of numbers"),
     "top config a list": (_set_config([1]), "'config' is not an object"),
 }
 
 
+@pytest.mark.parametrize("command", ["results", "report"])
 @pytest.mark.parametrize("case", list(DAMAGED))
-def test_results_names_what_is_wrong_with_a_damaged_store(tmp_path, case):
+def test_results_and_report_name_what_is_wrong_with_a_damaged_store(tmp_path, case, command):
+    """One reader and one validator: a store that `results` rejects, `report --results` rejects alike."""
     change, words = DAMAGED[case]
     store = write_store(tmp_path / "s", damaged(change))
-    result = invoke("results", str(store))
+    if command == "results":
+        result = invoke("results", str(store))
+    else:
+        result = invoke("report", "relu", "--results", str(store), "-o", str(tmp_path / "r.html"))
+        assert not (tmp_path / "r.html").exists()
     assert result.exit_code == 1, result.output
     line = one_line(result.stderr)
     assert line.startswith(f"error: cannot read the results store {str(store / 'results.json')!r}: run ") or \
@@ -225,15 +234,6 @@ def test_deeply_nested_json_is_one_error(tmp_path, command):
     result = invoke(*args)
     assert result.exit_code == 1, result.output
     assert "nested too deeply" in one_line(result.stderr)
-
-
-@pytest.mark.parametrize("change", [_set_config([1]), _set_history([None, 1])])
-def test_report_says_a_damaged_store_has_unexpected_content(tmp_path, change):
-    store = write_store(tmp_path / "s", damaged(change))
-    result = invoke("report", "relu", "--results", str(store), "-o", str(tmp_path / "r.html"))
-    assert result.exit_code == 1, result.output
-    assert "unexpected content" in one_line(result.stderr)
-    assert not (tmp_path / "r.html").exists()
 
 
 def test_results_survive_the_largest_floats(tmp_path):
@@ -335,7 +335,7 @@ def test_terminal_plot_of_a_curve_far_from_zero():
 
 
 def test_a_store_folder_name_too_long_is_no_internal_error(tmp_path, monkeypatch):
-    from actviz.bench.store import Store
+    from actviz.results import Store
 
     monkeypatch.chdir(tmp_path)
     long = "c" * 300

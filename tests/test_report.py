@@ -213,7 +213,7 @@ def test_training_section_from_both_store_layouts(tmp_path, shape, n_configs):
         assert [c["label"] for c in configs] == ["depth=1, lr=0.1", "depth=2, lr=0.1"]
         assert configs[0]["rows"][0]["test_acc_ci"] is not None and configs[0]["pairs"] and configs[0]["verdicts"]
     else:
-        assert configs[0]["label"].startswith("epochs=3, hidden=64, depth=1")
+        assert configs[0]["label"] == "epochs=3, hidden=64"  # the store's label: what differs from the defaults
     for cfg in configs:
         assert [r["label"] for r in cfg["rows"]] == ["relu", "tanh", "leaky_relu(negative_slope=0.1)"]
         curve = cfg["curves"]["tanh"]
@@ -242,7 +242,9 @@ def test_reads_what_compare_writes(tmp_path, monkeypatch):
                             "--batch-size", "64", "--probe-size", "64", "--device", "cpu", "--no-plots",
                             "--out", str(out)])
     assert r.exit_code == 0, r.output
-    stores = report.load_results(out)
+    from actviz.cli.report import _training
+
+    stores = _training(out)
     (cfg,) = stores["configurations"]
     assert {row["label"] for row in cfg["rows"]} == {"relu", "tanh"}
     assert cfg["curves"]["relu"]["seeds"] == 2 and cfg["curves"]["relu"]["epochs"] == [1, 2]
@@ -259,7 +261,7 @@ def test_reads_what_compare_writes(tmp_path, monkeypatch):
     (["elu", "-p", "elu.beta=2"], "no parameter 'beta'"),
     (["elu", "-p", "elu.alpha=abc"], "takes a number"),
     (["relu", "-p", "elu.alpha=2"], "elu is not in the report"),
-    (["relu", "--results", "/nonexistent/store"], "no such directory"),
+    (["relu", "--results", "/nonexistent/store"], "does not exist"),
 ])
 def test_wrong_invocation_exits_2(tmp_path, args, expected):
     result = invoke(*args, "-o", str(tmp_path / "r.html"))

@@ -1,4 +1,4 @@
-"""The results store (actviz.bench.store): keys, labels, what a write keeps, reading old files."""
+"""The results store (actviz.results.store): keys, labels, what a write keeps, reading old files."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from actviz.bench import store
+import actviz.results as store
 from actviz.bench.train import TrainConfig
 from actviz.core.errors import ActvizError, UsageError
 
@@ -112,3 +112,7 @@ def test_unreadable_or_foreign_files_are_errors(tmp_path):
         store.load("")
     with pytest.raises(ActvizError, match="not a compare store"):
         store.load(tmp_path / "empty") if (tmp_path / "empty").mkdir() is None else None
+
+
+def test_the_labels_defaults_are_the_training_defaults():
+    assert store.DEFAULTS == store.training_config(TrainConfig())

@@ -217,8 +217,15 @@ def _run(acts: list[Any], configs: list[Any], **kw: Any) -> None:
         finally:
             if task["id"] is not None:
                 progress.stop()
+        inv = results["invocation"]
+        if kw.get("plots", True) and "results" in inv["files"]:
+            from actviz.render.training import redraw
+
+            with signals.shielded(raise_after=False):  # the pictures of what was written, then a signal
+                drawn, errors = redraw(results, inv["out"])
+            inv["files"].update({k: str(v) for k, v in drawn.items()})
+            inv["errors"].extend(errors)
         late = signals.received()
-    inv = results["invocation"]
     console = Console()
     for block in rich_blocks(inv["summary"]):
         console.print(block)

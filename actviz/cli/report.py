@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
 
         acts = registry.bind_all(names or registry.names(), param, role="in the report")
         report.check_output_path(output)
-        stores = [report.load_results(r) for r in results]  # a bad store fails before any work
+        stores = [_training(r) for r in results]  # a bad store fails before any work
         console = Console(stderr=True)
         with Progress(
             TextColumn("[bold]report[/]"), BarColumn(), MofNCompleteColumn(),
@@ -67,6 +67,16 @@ def register(app: typer.Typer) -> None:
         combos = sum(len(a["combos"]) for a in data["activations"])
         typer.echo(f"{len(data['activations'])} activations, {combos} parameter settings, {size / 1e6:.1f} MB",
                    err=True)
+
+
+def _training(path: Path) -> dict:
+    """One ``--results`` store as the page's data: read and checked once, its statistics recomputed."""
+    from actviz import results as store
+    from actviz.bench.summary import stored_target, summarize_configs
+    from actviz.render.report_training import training_data
+
+    doc = store.load(path, option="--results")
+    return training_data(doc, summarize_configs(doc["runs"], stored_target(doc)))
 
 
 __all__ = ["register"]

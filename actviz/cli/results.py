@@ -31,16 +31,14 @@ def register(app: typer.Typer) -> None:
         too): mean, std and 95% CI over seeds, paired differences with Holm-adjusted
         p-values, a verdict per activation and win/tie/loss.
         """
-        from actviz.bench import store
-        from actviz.bench.compare import DEFAULT_TARGET, redraw, summarize_configs
+        from actviz import results as store
+        from actviz.bench.summary import stored_target, summarize_configs
         from actviz.core.errors import ActvizError, UsageError
         from actviz.render import summary as render
 
         doc = store.load(folder)
-        if target is None:  # the stored one, when it is an accuracy
-            stored = (doc.get("config") or {}).get("target_accuracy")
-            ok = isinstance(stored, (int, float)) and not isinstance(stored, bool) and 0 < stored <= 1
-            target = float(stored) if ok else DEFAULT_TARGET
+        if target is None:
+            target = stored_target(doc)
         elif not 0 < target <= 1:
             raise UsageError(f"--target must be in (0, 1], got {target}")
         summary = summarize_configs(doc["runs"], target)
@@ -55,7 +53,9 @@ def register(app: typer.Typer) -> None:
         else:
             typer.echo(render.render(summary, format.value), nl=False)
         if plots:
-            paths, errors = redraw(doc, folder)
+            from actviz.render.training import redraw
+
+            paths, errors = redraw({**doc, "summary": summary}, doc["folder"])
             for p in paths.values():
                 typer.echo(f"wrote {p}", err=True)
             if errors:  # one line for all of them

@@ -20,12 +20,9 @@ activation and each combination of its parameter values the data hold
   properties of SPEC §2, whether the measurement agrees with each, and the
   largest |analytic f′ − autograd f′| (:func:`actviz.facts.audit.audit`).
 
-With stores of ``actviz compare`` (``--results DIR``) the data also hold, per
-configuration, the statistics of the store's summary, the training curves
-(mean over seeds with a band from the lowest to the highest seed) and the
-diagnostics of the last epoch.  Both the store layout with one configuration
-per file (``summary`` a list of activation rows) and the one with
-``config_label`` and a list of configurations are read.
+With stores of ``actviz compare`` (``--results DIR``) the data also hold the
+training section of each store (:mod:`actviz.render.report_training`): its
+statistics, training curves with seed bands and diagnostics, per configuration.
 
 The plots are drawn by plotly.js, inlined once into the page; the page makes
 no network request.  plotly and torch are imported inside the functions.
@@ -43,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from actviz.core.errors import ActvizError, UsageError
-from actviz.core.files import check_output_file, read_regular, write_atomic
+from actviz.core.files import check_output_file, write_atomic
 from actviz.core.properties import DEFINITIONS, KEYS, Interval, format_value, jsonable
 from actviz.core.registry import Activation, Param, params_json
 
@@ -324,7 +321,8 @@ def build_report(
     stores: Sequence[Mapping[str, Any]] = (),
     progress: Callable[[int, int, str], None] | None = None,
 ) -> dict[str, Any]:
-    """The data of the page: every activation at its grid, and the training stores (from :func:`load_results`)."""
+    """The data of the page: every activation at its grid, and the training stores
+    (each from :func:`actviz.render.report_training.training_data`)."""
     from actviz import __version__
 
     from actviz.facts.audit import BrokenActivation, check_contract
@@ -363,169 +361,6 @@ def build_report(
         "training": list(stores),
         "broken": broken,
     }
-
-
-# --------------------------------------------------------------------------- compare stores
-
-
-def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """A ``compare`` store (a directory with results.json, or the file itself), ready for the page."""
-    p = Path(path)
-    f = p / "results.json" if os.path.isdir(p) else p
-    if not os.path.lexists(p):
-        raise UsageError(f"--results {str(p)!r}: no such directory (give the --out DIR of 'actviz compare')")
-    if not os.path.lexists(f):
-        raise UsageError(f"--results {str(p)!r}: no results.json in it (is it the --out DIR of 'actviz compare'?)")
-    raw = read_regular(f)  # a FIFO or device is refused, never waited on
-    try:
-        store = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise ActvizError(f"cannot read {str(f)!r}: {reason}") from None
-    if not isinstance(store, dict) or not isinstance(store.get("runs"), list):
-        raise ActvizError(f"{str(f)!r} is not a results.json of 'actviz compare' (no list of runs)")
-    try:
-        return training_data(store, source=str(p))
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
-        raise ActvizError(f"{str(f)!r}: unexpected content ({type(exc).__name__}: {exc})") from None
-
-
-_CONFIG_KEYS = ("epochs", "hidden", "depth", "lr", "batch_size", "optimizer", "init")
-
-
-def _config_label(config: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={config[k]}" for k in _CONFIG_KEYS if k in config and config[k] is not None)
-
-
-def training_data(store: Mapping[str, Any], *, source: str) -> dict[str, Any]:
-    """Per configuration of a ``compare`` store: statistics, curves with seed bands, diagnostics."""
-    runs = list(store["runs"])
-    summary = store.get("summary") or []
-    top = store.get("config") or {}
-    if summary and isinstance(summary, list) and isinstance(summary[0], dict) and "activations" in summary[0]:
-        configs = [dict(c) for c in summary]
-    else:  # one configuration per file: summary is the list of activation rows
-        configs = [{"config_label": _config_label(top), "config": top, "activations": list(summary),
-                    "pairs": [], "verdicts": [], "wins": {}}]
-    single = len(configs) == 1
-    out = []
-    for i, cfg in enumerate(configs):
-        label = cfg.get("config_label") or _config_label(cfg.get("config") or top) or f"configuration {i + 1}"
-        if single:
-            mine = runs
-        else:
-            mine = [r for r in runs if r.get("config_label") == cfg.get("config_label")]
-        out.append({
-            "id": f"cfg{i}",
-            "label": label,
-            "config": {k: v for k, v in (cfg.get("config") or top).items() if not isinstance(v, (list, dict))},
-            "rows": [_stat_row(r) for r in cfg.get("activations", [])],
-            "pairs": [_pair_row(p) for p in cfg.get("pairs", []) or []],
-            "verdicts": [v.get("text", "") if isinstance(v, dict) else str(v) for v in cfg.get("verdicts", []) or []],
-            "curves": _training_curves(mine),
-            "diagnostics": _diagnostics(mine),
-            "statuses": _statuses(mine),
-        })
-    return {
-        "source": source,
-        "created": store.get("created"),
-        "environment": {k: v for k, v in (store.get("environment") or {}).items()
-                        if isinstance(v, (str, int, float)) and not isinstance(v, bool)},
-        "target": top.get("target_accuracy"),
-        "configurations": out,
-    }
-
-
-def _ci(v: Any) -> list[float] | None:
-    if isinstance(v, (list, tuple)) and len(v) == 2 and all(isinstance(t, (int, float)) for t in v):
-        return [_num(float(v[0]), 5), _num(float(v[1]), 5)]
-    return None
-
-
-def _opt(v: Any, digits: int = 5) -> float | None:
-    return _num(float(v), digits) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-
-
-def _stat_row(r: Mapping[str, Any]) -> dict[str, Any]:
-    n = r.get("n", r.get("completed"))
-    return {
-        "label": r.get("label", "?"),
-        "activation": r.get("activation", ""),
-        "n": n,
-        "runs": r.get("runs"),
-        "diverged": r.get("diverged"),
-        "test_acc_mean": _opt(r.get("test_acc_mean")),
-        "test_acc_std": _opt(r.get("test_acc_std"), 3),
-        "test_acc_ci": _ci(r.get("test_acc_ci")),
-        "train_loss_mean": _opt(r.get("train_loss_mean")),
-        "train_loss_std": _opt(r.get("train_loss_std"), 3),
-        "train_loss_ci": _ci(r.get("train_loss_ci")),
-        "epochs_to_target": _opt(r.get("epochs_to_target"), 3),
-        "reached_target": r.get("reached_target"),
-        "dead": _opt(r.get("dead"), 3),
-        "saturated": _opt(r.get("saturated"), 3),
-    }
-
-
-def _pair_row(p: Mapping[str, Any]) -> dict[str, Any]:
-    return {"a": p.get("a"), "b": p.get("b"), "diff_mean": _opt(p.get("diff_mean"), 4),
-            "ci": _ci(p.get("ci")), "p": _opt(p.get("p"), 3), "p_holm": _opt(p.get("p_holm"), 3)}
-
-
-def _by_label(runs: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
-    out: dict[str, list[Mapping[str, Any]]] = {}
-    for r in runs:
-        out.setdefault(r["label"], []).append(r)
-    return out
-
-
-def _training_curves(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Per label and metric: epochs, the mean over seeds, and the lowest and highest seed."""
-    out: dict[str, Any] = {}
-    for label, group in _by_label(runs).items():
-        usable = [r for r in group if r.get("history")]
-        n_epochs = max((len(r["history"]) for r in usable), default=0)
-        series: dict[str, Any] = {"epochs": [], "seeds": len(usable)}
-        for metric in ("test_acc", "train_loss", "train_acc", "test_loss"):
-            mean, lo, hi = [], [], []
-            for e in range(n_epochs):
-                vals = [r["history"][e].get(metric) for r in usable if len(r["history"]) > e]
-                vals = [float(v) for v in vals if isinstance(v, (int, float)) and math.isfinite(v)]
-                mean.append(_num(sum(vals) / len(vals), 5) if vals else None)
-                lo.append(_num(min(vals), 5) if vals else None)
-                hi.append(_num(max(vals), 5) if vals else None)
-            series[metric] = {"mean": mean, "low": lo, "high": hi}
-        series["epochs"] = list(range(1, n_epochs + 1))
-        out[label] = series
-    return out
-
-
-def _layer_means(rows: Sequence[Sequence[Any]]) -> list[float | None]:
-    depth = max((len(r) for r in rows), default=0)
-    out = []
-    for i in range(depth):
-        vals = [float(r[i]) for r in rows if len(r) > i and isinstance(r[i], (int, float))]
-        out.append(_num(sum(vals) / len(vals), 4) if vals else None)
-    return out
-
-
-def _diagnostics(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Per label: dead and saturated fractions per hidden layer, gradient norm per layer (last epoch, mean over seeds)."""
-    out: dict[str, Any] = {}
-    for label, group in _by_label(runs).items():
-        finals = [r["history"][-1].get("diagnostics") or {} for r in group
-                  if r.get("history") and r.get("status") != "diverged"]
-        out[label] = {key: _layer_means([d.get(key) or [] for d in finals])
-                      for key in ("dead", "saturated", "grad_norm")}
-    return out
-
-
-def _statuses(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {}
-    for r in runs:
-        s = out.setdefault(r["label"], {})
-        s[r.get("status", "?")] = s.get(r.get("status", "?"), 0) + 1
-    return out
 
 
 # --------------------------------------------------------------------------- the page
@@ -1122,10 +957,8 @@ __all__ = [
     "build_report",
     "check_output_path",
     "curves",
-    "load_results",
     "param_grid",
     "property_row",
     "report_html",
-    "training_data",
     "write_report",
 ]

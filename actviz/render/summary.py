@@ -2,7 +2,7 @@
 
 The input is the ``summary`` list of a results store: one entry per training
 configuration with per-activation rows, pairs, verdicts and win/tie/loss (see
-:func:`actviz.bench.compare.summarize_configs`).  Formats: Rich tables sized for an
+:func:`actviz.bench.summary.summarize_configs`).  Formats: Rich tables sized for an
 80-column terminal (:func:`rich_blocks`), Markdown, LaTeX (booktabs), CSV and JSON.
 Accuracies are shown in percent, differences in percentage points.
 """
@@ -12,9 +12,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from actviz.core.jsonsafe import json_data
+from actviz.results import network_label
 
 __all__ = ["FORMATS", "render", "rich_blocks", "to_csv", "to_json", "to_latex", "to_markdown"]
 
@@ -66,14 +68,6 @@ def _seeds(entry: Mapping[str, Any]) -> int:
     return max((r.get("n", 0) for r in entry.get("activations", [])), default=0)
 
 
-def _net(cfg: Mapping[str, Any]) -> str:
-    if not cfg:
-        return ""
-    return (f"784-{'-'.join([str(cfg.get('hidden', '?'))] * int(cfg.get('depth', 1)))}-10, "
-            f"{cfg.get('optimizer', '?')} lr {cfg.get('lr', 0):g}, batch {cfg.get('batch_size', '?')}, "
-            f"init {cfg.get('init', '?')}, {cfg.get('epochs', '?')} epochs")
-
-
 def _outside(entry: Mapping[str, Any]) -> list[str]:
     """Runs left out of the statistics, in words."""
     parts = [f"{r['label']} seed {r['seed']} interrupted after {r['epochs']} epoch{'s' if r['epochs'] != 1 else ''}"
@@ -117,7 +111,7 @@ def rich_blocks(summary: Summary, *, title: str = "actviz compare — Fashion-MN
         n = _seeds(entry)
         target = _target(entry)
         head = f"{title}: {entry.get('config_label', 'defaults')}"
-        net = _net(cfg)
+        net = network_label(cfg)
         table = Table(title=head + (f"\n{net}" if net else ""), title_justify="left", box=box.SIMPLE_HEAD,
                       padding=(0, 1), pad_edge=False, collapse_padding=True,
                       caption=(f"test accuracy after the last epoch, completed runs, {n} seed{'s' if n != 1 else ''}"
@@ -192,7 +186,7 @@ def to_markdown(summary: Summary) -> str:
     for entry in summary:
         rows = entry.get("activations", [])
         parts.append(f"### {entry.get('config_label', 'defaults')}\n")
-        net = _net(entry.get("config", {}))
+        net = network_label(entry.get("config", {}))
         if net:
             parts.append(f"{net}; {_seeds(entry)} seed(s); test accuracy after the last epoch.\n")
         parts.append("| " + " | ".join(_MD_HEAD) + " |")
@@ -279,19 +273,9 @@ def to_csv(summary: Summary) -> str:
     return buf.getvalue()
 
 
-def _finite(v: Any) -> Any:
-    """``v`` with every NaN or infinity (an overflowing mean of hand-made numbers) as None: strict JSON."""
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    if isinstance(v, Mapping):
-        return {k: _finite(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_finite(x) for x in v]
-    return v
-
-
 def to_json(summary: Summary) -> str:
-    return json.dumps(_finite(list(summary)), indent=1, allow_nan=False) + "\n"
+    """The summary as strict JSON (a NaN or infinity, e.g. an overflowing mean of hand-made numbers, as null)."""
+    return json.dumps(json_data(list(summary), nonfinite="null"), indent=1, allow_nan=False) + "\n"
 
 
 def render(summary: Summary, fmt: str) -> str:

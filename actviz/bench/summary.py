@@ -1,0 +1,154 @@
+"""The statistics of a comparison: per configuration, per activation, over seeds.
+
+Computed afresh from the runs every time a store is shown (``compare``, ``results``,
+``report --results``): a summary stored in ``results.json`` is a convenience for other
+tools, never read back.  Only completed runs count towards the statistics; interrupted
+runs are kept in the store and listed apart, diverged runs are counted as such.  The
+tests and intervals are :mod:`actviz.bench.stats`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from actviz.bench import stats
+from actviz.results import by_config, by_label, completed, mean_of
+
+__all__ = ["DEFAULT_TARGET", "stored_target", "summarize", "summarize_configs"]
+
+#: the "epochs to reach" column: the first epoch whose test accuracy is at least this
+DEFAULT_TARGET = 0.80
+
+Run = Mapping[str, Any]
+
+
+def stored_target(doc: Mapping[str, Any]) -> float:
+    """The target accuracy a store was compared with, when it is an accuracy in (0, 1]; else the default."""
+    t = (doc.get("config") or {}).get("target_accuracy")
+    ok = isinstance(t, (int, float)) and not isinstance(t, bool) and 0 < t <= 1
+    return float(t) if ok else DEFAULT_TARGET
+
+
+def _layer_mean(values: Sequence[float | None] | None) -> float | None:
+    return mean_of(values or [])
+
+
+def _total(values: Sequence[float | None]) -> float | None:
+    """The sum, or None when a value is missing (plain sum: an overflow gives inf, not OverflowError)."""
+    return None if any(v is None for v in values) else sum(values)  # type: ignore[arg-type]
+
+
+def _clip(ci: list[float] | None) -> list[float] | None:
+    """An accuracy's interval cut to [0, 1] (the t interval of a few seeds can reach past them)."""
+    return None if ci is None else [max(0.0, ci[0]), min(1.0, ci[1])]
+
+
+def _mean_learned(items: Sequence[Mapping[str, list[float]]]) -> dict[str, list[float]]:
+    items = [i for i in items if i]
+    if not items:
+        return {}
+    return {k: [sum(i[k][j] for i in items) / len(items) for j in range(len(items[0][k]))] for k in items[0]}
+
+
+def _epochs_to(done: Sequence[Run], target: float) -> list[int]:
+    """Per run that reached ``target``, the first epoch whose test accuracy is at least it."""
+    reach = []
+    for r in done:
+        hit = next((h["epoch"] for h in r["history"] if h["test_acc"] >= target), None)
+        if hit is not None:
+            reach.append(hit)
+    return reach
+
+
+def _row(label: str, group: Sequence[Run], target: float) -> dict[str, Any]:
+    done = sorted(completed(group), key=lambda r: r["seed"])
+    finals = [r["history"][-1] for r in done]
+    acc = stats.describe([h["test_acc"] for h in finals])
+    loss = stats.describe([h.get("train_loss") for h in finals])
+    reach = _epochs_to(done, target)
+    diags = [h.get("diagnostics") or {} for h in finals]  # absent in hand-made or damaged stores
+    grad = [d.get("grad_norm") or [] for d in diags]
+    depth_plus = max((len(g) for g in grad), default=0)
+    return {
+        "label": label,
+        "activation": group[0]["activation"],
+        "params": group[0].get("params", {}),
+        "n": acc["n"],
+        "seeds": [r["seed"] for r in done],
+        "runs": len(group),
+        "completed": sum(r["status"] == "completed" for r in group),
+        "diverged": sum(r["status"] == "diverged" for r in group),
+        "interrupted": sum(r["status"] == "interrupted" for r in group),
+        "epochs": max((len(r["history"]) for r in done), default=0),
+        "test_acc_mean": acc["mean"],
+        "test_acc_std": acc["std"],
+        "test_acc_ci": _clip(acc["ci"]),
+        "train_loss_mean": loss["mean"],
+        "train_loss_std": loss["std"],
+        "train_loss_ci": loss["ci"],
+        "target": target,
+        "epochs_to_target": sum(reach) / len(reach) if reach else None,
+        "reached_target": len(reach),
+        "time_mean": mean_of([_total([h.get("time") for h in r["history"]]) for r in done]),
+        "dead": mean_of([_layer_mean(d.get("dead")) for d in diags]),
+        "saturated": mean_of([_layer_mean(d.get("saturated")) for d in diags]),
+        "grad_norm": [mean_of([g[i] for g in grad if len(g) > i]) for i in range(depth_plus)],
+        "learned": _mean_learned([r.get("learned") or {} for r in done]),
+    }
+
+
+def summarize(runs: Sequence[Run], target: float = DEFAULT_TARGET) -> list[dict[str, Any]]:
+    """One row per activation (label) of ONE configuration, over its completed runs.
+
+    ``n`` counts completed runs; interrupted and diverged runs are counted apart
+    (``interrupted``, ``diverged``).  ``test_acc_*`` and ``train_loss_*`` are the mean,
+    sample standard deviation and 95% Student-t interval over seeds (std and CI ``None``
+    with one seed; the accuracy's interval cut to [0, 1]).  ``epochs_to_target`` is the
+    mean, over the runs that reached it, of the first epoch whose test accuracy is ≥
+    ``target`` (``reached_target`` says how many did).  ``dead``, ``saturated`` and
+    ``grad_norm`` are the last epoch's diagnostics, averaged over layers and seeds
+    (``grad_norm``: per layer).
+    """
+    return [_row(label, group, target) for label, group in by_label(runs).items()]
+
+
+def _not_compared(row: Mapping[str, Any]) -> dict[str, str]:
+    why = "interrupted" if row["interrupted"] else "diverged" if row["diverged"] else "not trained"
+    return {"label": row["label"], "text": f"{row['label']}: no completed run ({why}); not compared"}
+
+
+def summarize_configs(runs: Sequence[Run], target: float = DEFAULT_TARGET) -> list[dict[str, Any]]:
+    """The statistics of every configuration in ``runs`` (in order of appearance).
+
+    Each entry: ``config_label``, ``config``, ``activations`` (the rows of :func:`summarize`),
+    ``best``, ``pairs`` (paired differences of final test accuracy by seed, with 95% CI,
+    ``p`` and ``p_holm``), ``verdicts`` (``label``, ``text``), ``wins`` (win/tie/loss per
+    activation, three or more activations), ``adjusted`` (Holm used), and
+    ``interrupted_runs`` / ``diverged_runs`` (label, seed, epochs) listed apart.
+    """
+    out = []
+    for label, group in by_config(runs).items():
+        rows = summarize(group, target)
+        finals: dict[str, dict[int, float]] = {row["label"]: {} for row in rows}
+        for r in completed(group):
+            finals[r["label"]][r["seed"]] = r["history"][-1]["test_acc"]
+        cmp = stats.compare_groups(finals)
+        cmp["verdicts"].extend(_not_compared(row) for row in rows if row["n"] == 0)
+        out.append(
+            {
+                "config_label": label,
+                "config": dict(group[0].get("config", {})),
+                "activations": rows,
+                "best": cmp["best"],
+                "pairs": cmp["pairs"],
+                "verdicts": cmp["verdicts"],
+                "wins": cmp["wins"],
+                "adjusted": cmp["adjusted"],
+                "interrupted_runs": [{"label": r["label"], "seed": r["seed"], "epochs": r["epochs_completed"]}
+                                     for r in group if r["status"] == "interrupted"],
+                "diverged_runs": [{"label": r["label"], "seed": r["seed"], "epoch": r.get("diverged_epoch")}
+                                  for r in group if r["status"] == "diverged"],
+            }
+        )
+    return out

@@ -1,0 +1,119 @@
+"""The training section of the HTML report: a compare store as the page's data.
+
+:func:`training_data` takes a store's document, read and checked by
+:func:`actviz.results.load`, and its statistics, computed afresh from the runs by
+:func:`actviz.bench.summary.summarize_configs` (the command line does both and hands the
+plain data here), and returns, per configuration: the statistics rows, the paired
+differences and verdicts, the training curves (mean over seeds with a band from the
+lowest to the highest seed), the diagnostics of the last epoch and the runs' statuses.
+Numbers are rounded to the digits the page shows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from actviz.results import by_config, by_label, epoch_series, mean_of
+
+__all__ = ["training_data"]
+
+Run = Mapping[str, Any]
+_METRICS = ("test_acc", "train_loss", "train_acc", "test_loss")
+
+
+def _sig(v: Any, digits: int = 5) -> float | None:
+    """A number for the page with ``digits`` significant digits; None for a missing or non-finite one."""
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+        return None
+    return float(f"{v:.{digits}g}")
+
+
+def _ci(v: Any) -> list[float | None] | None:
+    return [_sig(v[0]), _sig(v[1])] if isinstance(v, (list, tuple)) and len(v) == 2 else None
+
+
+def _stat_row(r: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "label": r["label"], "activation": r["activation"], "n": r["n"], "runs": r["runs"], "diverged": r["diverged"],
+        "test_acc_mean": _sig(r["test_acc_mean"]), "test_acc_std": _sig(r["test_acc_std"], 3),
+        "test_acc_ci": _ci(r["test_acc_ci"]),
+        "train_loss_mean": _sig(r["train_loss_mean"]), "train_loss_std": _sig(r["train_loss_std"], 3),
+        "train_loss_ci": _ci(r["train_loss_ci"]),
+        "epochs_to_target": _sig(r["epochs_to_target"], 3), "reached_target": r["reached_target"],
+        "dead": _sig(r["dead"], 3), "saturated": _sig(r["saturated"], 3),
+    }
+
+
+def _pair_row(p: Mapping[str, Any]) -> dict[str, Any]:
+    return {"a": p["a"], "b": p["b"], "diff_mean": _sig(p.get("diff_mean"), 4), "ci": _ci(p.get("ci")),
+            "p": _sig(p.get("p"), 3), "p_holm": _sig(p.get("p_holm"), 3)}
+
+
+def _curves(runs: Sequence[Run]) -> dict[str, Any]:
+    """Per label and metric: epochs, the mean over seeds, and the lowest and highest seed."""
+    out: dict[str, Any] = {}
+    per_metric = {m: epoch_series(runs, lambda h, m=m: h.get(m)) for m in _METRICS}
+    for label, group in by_label(runs).items():
+        n_epochs = max((len(r["history"]) for r in group), default=0)
+        series: dict[str, Any] = {"epochs": list(range(1, n_epochs + 1)),
+                                  "seeds": sum(1 for r in group if r["history"])}
+        for metric, by in per_metric.items():
+            s = by[label]
+            at = dict(zip(s["epochs"], zip(s["mean"], s["low"], s["high"])))
+            cols = [at.get(e, (None, None, None)) for e in series["epochs"]]
+            series[metric] = {k: [_sig(c[i]) for c in cols] for i, k in enumerate(("mean", "low", "high"))}
+        out[label] = series
+    return out
+
+
+def _diagnostics(runs: Sequence[Run]) -> dict[str, Any]:
+    """Per label: dead and saturated fractions per hidden layer, gradient norm per layer (last epoch, mean over seeds)."""
+    out: dict[str, Any] = {}
+    for label, group in by_label(runs).items():
+        finals = [r["history"][-1].get("diagnostics") or {} for r in group
+                  if r["history"] and r["status"] != "diverged"]
+        out[label] = {}
+        for key in ("dead", "saturated", "grad_norm"):
+            rows = [d.get(key) or [] for d in finals]
+            depth = max((len(row) for row in rows), default=0)
+            out[label][key] = [_sig(mean_of([row[i] for row in rows if len(row) > i]), 4) for i in range(depth)]
+    return out
+
+
+def _statuses(runs: Sequence[Run]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for r in runs:
+        s = out.setdefault(r["label"], {})
+        s[r["status"]] = s.get(r["status"], 0) + 1
+    return out
+
+
+def training_data(doc: Mapping[str, Any], summary: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The page's data of one store: ``doc`` from :func:`actviz.results.load`, ``summary`` its statistics."""
+    groups = by_config(doc["runs"])
+    top = doc.get("config") or {}
+    out = []
+    for i, entry in enumerate(summary):
+        mine = groups.get(entry["config_label"], [])
+        out.append({
+            "id": f"cfg{i}",
+            "label": entry["config_label"],
+            "config": {k: v for k, v in (entry.get("config") or {}).items() if not isinstance(v, (list, dict))},
+            "rows": [_stat_row(r) for r in entry["activations"]],
+            "pairs": [_pair_row(p) for p in entry["pairs"]],
+            "verdicts": [v["text"] for v in entry["verdicts"]],
+            "curves": _curves(mine),
+            "diagnostics": _diagnostics(mine),
+            "statuses": _statuses(mine),
+        })
+    target = top.get("target_accuracy")
+    return {
+        "source": doc.get("source", ""),
+        "created": doc.get("created"),
+        "environment": {k: v for k, v in (doc.get("environment") or {}).items()
+                        if isinstance(v, (str, int, float)) and not isinstance(v, bool)},
+        "target": target if isinstance(target, (int, float)) and not isinstance(target, bool) else None,
+        "configurations": out,
+    }

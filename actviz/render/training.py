@@ -1,0 +1,190 @@
+"""Pictures of a compare store: training curves and diagnostics, one row of panels per configuration.
+
+* :func:`plot_curves` — training loss, and test (solid) and training (dashed) accuracy per
+  epoch: one line per activation, the mean over the completed runs' seeds, with a band
+  of ± one standard deviation;
+* :func:`plot_diagnostics` — gradient norm per layer at the last epoch, the input layer's
+  gradient norm per epoch, and the fractions of dead and saturated hidden units per epoch
+  (the diagnostics are defined in :mod:`actviz.bench.train`);
+* :func:`redraw` — both, written atomically as ``curves.png`` and ``diagnostics.png``.
+
+The input is a store's document (:func:`actviz.results.load`, or what ``compare``
+returns): ``runs``, and ``summary`` (the statistics, per configuration) for the
+per-layer gradient norms.  matplotlib is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from actviz.core.errors import ActvizError
+from actviz.core.files import write_atomic
+from actviz.results import PLOTS, by_config, completed, epoch_series, mean_of, network_label
+
+__all__ = ["plot_curves", "plot_diagnostics", "redraw"]
+
+Run = Mapping[str, Any]
+
+
+def _line_band(ax: Any, runs: Sequence[Run], value: Callable[[Mapping[str, Any]], float | None],
+               colors: Mapping[str, str], style: str = "-", labels: bool = True) -> None:
+    """Per activation, the mean of ``value`` over seeds at each epoch, with a band of ± one std."""
+    import numpy as np
+
+    for label, s in epoch_series(runs, value).items():
+        if not s["epochs"]:
+            continue
+        x, m, sd = (np.array(s[k], dtype=float) for k in ("epochs", "mean", "std"))
+        color = colors[label]
+        ax.plot(x, m, style, color=color, marker="o", ms=3, label=label if labels else None)
+        if sd.any():
+            ax.fill_between(x, m - sd, m + sd, color=color, alpha=0.2, lw=0)
+
+
+def _colors(runs: Sequence[Run]) -> dict[str, str]:
+    """One colour per activation label, the same in every panel."""
+    labels = list(dict.fromkeys(r["label"] for r in runs))
+    return {label: f"C{i % 10}" for i, label in enumerate(labels)}
+
+
+def _panel_title(label: str, cfg: Mapping[str, Any], n_configs: int) -> str:
+    """A row's title: the configuration's label in a sweep (what differs from d2l's defaults), else the net."""
+    return f"configuration: {label}" if n_configs > 1 else network_label(cfg)
+
+
+def _row_title(fig: Any, ax: Any, text: str, height: float) -> None:
+    """A configuration's name above its row of panels (left-aligned, above the panel titles)."""
+    pos = ax.get_position()
+    fig.text(pos.x0, pos.y1 + 0.42 / height, text, ha="left", va="bottom", fontsize="medium", weight="bold")
+
+
+def _figure(n_rows: int, n_cols: int, width: float, **margins: float) -> tuple[Any, Any, float]:
+    """A figure of ``n_rows`` rows of ``n_cols`` panels with fixed margins (in inches at the top and bottom).
+
+    Fixed margins: constrained layout costs about 0.2 s a figure, on the benchmark's clock.
+    """
+    from matplotlib.figure import Figure
+
+    height = 1.1 + 3.9 * n_rows
+    fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(left=margins["left"], right=margins["right"], bottom=margins["bottom"] / height,
+                        top=1 - 1.1 / height, wspace=margins["wspace"],
+                        hspace=margins["hspace"] if n_rows > 1 else 0.2)
+    return fig, fig.subplots(n_rows, n_cols, squeeze=False), height
+
+
+def _finish_axes(axes: Sequence[Any], legend: Sequence[Any] = (), integer: Sequence[Any] | None = None) -> None:
+    """A grid on ``axes``, whole-number epoch ticks on ``integer`` (default: all), legends where there are lines."""
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    for ax in axes if integer is None else integer:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for ax in legend:
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="small")
+
+
+def plot_curves(results: Mapping[str, Any]) -> Any:
+    """A matplotlib Figure: per configuration (one row), training loss and test/training accuracy."""
+    runs = completed(results["runs"])
+    groups = by_config(runs) or {"(no completed run)": []}
+    colors = _colors(runs)
+    n = len(groups)
+    fig, axes, height = _figure(n, 2, 11, left=0.07, right=0.985, bottom=0.55, wspace=0.2, hspace=0.75)
+    seeds = set()
+    for (label, group), (ax1, ax2) in zip(groups.items(), axes):
+        seeds |= {r["seed"] for r in group}
+        _line_band(ax1, group, lambda h: h["train_loss"], colors)
+        ax1.set(xlabel="epoch", ylabel="training loss")
+        _line_band(ax2, group, lambda h: h["test_acc"], colors)
+        _line_band(ax2, group, lambda h: h["train_acc"], colors, style="--", labels=False)
+        ax2.set(xlabel="epoch", ylabel="accuracy")
+        _row_title(fig, ax1, _panel_title(label, group[0].get("config", {}) if group else {}, n), height)
+        ax1.set_title("training loss", fontsize="medium")
+        ax2.set_title("test accuracy (solid), training accuracy (dashed)", fontsize="medium")
+        _finish_axes((ax1, ax2), legend=(ax1, ax2))
+    fig.suptitle("Fashion-MNIST" + (", one row per configuration" if n > 1 else "")
+                 + (f": mean ± std over seeds (completed runs, {len(seeds)} seeds)" if len(seeds) > 1 else ""),
+                 y=1 - 0.2 / height)
+    return fig
+
+
+def _grad_rows(results: Mapping[str, Any], config_label: str) -> list[Mapping[str, Any]]:
+    """The summary's activation rows of one configuration (their ``grad_norm`` per layer)."""
+    for entry in results.get("summary") or []:
+        if isinstance(entry, Mapping) and entry.get("config_label") == config_label:
+            return list(entry.get("activations") or [])
+    return []
+
+
+def _grad_per_layer(ax: Any, rows: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any],
+                    colors: Mapping[str, str]) -> None:
+    for row in rows:
+        g = row.get("grad_norm")
+        if g and row.get("label") in colors:
+            ax.semilogy(range(1, len(g) + 1), g, "-o", color=colors[row["label"]], label=row["label"])
+    n_layers = int(cfg.get("depth", 1)) + 1
+    ax.set_xticks(range(1, n_layers + 1), [f"{i}" if i < n_layers else f"{i}\n(out)" for i in range(1, n_layers + 1)])
+    ax.set(xlabel="layer (1 = input layer)", ylabel="‖∂loss/∂W‖")
+    ax.set_title("gradient norm per layer, last epoch", fontsize="medium")
+
+
+def plot_diagnostics(results: Mapping[str, Any]) -> Any:
+    """A matplotlib Figure: per configuration (one row), gradient norm per layer (last epoch),
+    input-layer gradient norm per epoch, dead and saturated units per epoch."""
+    runs = completed(results["runs"])
+    groups = by_config(runs) or {"(no completed run)": []}
+    colors = _colors(runs)
+    n = len(groups)
+    fig, axes, height = _figure(n, 4, 16, left=0.055, right=0.99, bottom=0.7, wspace=0.3, hspace=0.8)
+    probe = None
+    for (label, group), (a, b, c, d) in zip(groups.items(), axes):
+        cfg = group[0].get("config", {}) if group else {}
+        probe = cfg.get("probe_size", probe)
+        _grad_per_layer(a, _grad_rows(results, label), cfg, colors)
+        _row_title(fig, a, _panel_title(label, cfg, n), height)
+        _line_band(b, group, lambda h: h["diagnostics"]["grad_norm"][0], colors)
+        b.set_yscale("log")
+        b.set(xlabel="epoch", ylabel="‖∂loss/∂W₁‖")
+        b.set_title("input-layer gradient norm", fontsize="medium")
+        _line_band(c, group, lambda h: mean_of(h["diagnostics"]["dead"]), colors)
+        c.set(xlabel="epoch", ylabel="fraction of hidden units")
+        c.set_title("dead units (f′ = 0 on all probes)", fontsize="medium")
+        _line_band(d, group, lambda h: mean_of(h["diagnostics"]["saturated"]), colors)
+        d.set(xlabel="epoch", ylabel="fraction of hidden units")
+        d.set_title("saturated units (|f′| ≤ 1% sup|f′|)", fontsize="medium")
+        for ax in (c, d):
+            ax.set_ylim(-0.02, 1.02)
+        _finish_axes((a, b, c, d), legend=(a,), integer=(b, c, d))
+    fig.suptitle("Diagnostics" + (f" on a probe batch of {probe} training images" if probe else "")
+                 + (", one row per configuration" if n > 1 else "") + "; bands ± std over seeds",
+                 y=1 - 0.2 / height)
+    return fig
+
+
+def _save_figure(fig: Any, path: Path) -> Path:
+    fmt = path.suffix.lstrip(".") or "png"
+    return write_atomic(path, lambda f: fig.savefig(f, format=fmt, dpi=110))
+
+
+def redraw(results: Mapping[str, Any], out: str | os.PathLike[str]) -> tuple[dict[str, Path], list[str]]:
+    """Draw curves.png and diagnostics.png of ``results`` into ``out``: (paths written, errors).
+
+    A picture that fails is named in the errors (the other is still drawn).
+    """
+    out = Path(out)
+    paths: dict[str, Path] = {}
+    errors: list[str] = []
+    for name, draw in zip(PLOTS, (plot_curves, plot_diagnostics)):
+        try:
+            paths[name.split(".")[0]] = _save_figure(draw(results), out / name)
+        except ActvizError as exc:
+            errors.append(f"could not draw {name}: {exc}")
+        except Exception as exc:  # matplotlib: report it, keep results.json
+            errors.append(f"could not draw {str(out / name)!r}: {type(exc).__name__}: {exc}")
+    return paths, errors

@@ -1,0 +1,61 @@
+"""Names of what a store holds: a run's key, a training configuration and its label.
+
+A *training configuration* is what was trained, not where: every field of
+:class:`actviz.bench.train.TrainConfig` except ``device`` and ``threads``.  Its *label*
+names it by the fields that differ from d2l's reference setup (:data:`DEFAULTS`):
+``depth=2, lr=0.05``, or ``defaults``.  Every reader and writer uses these functions,
+so a run has one name everywhere (terminal, CSV, LaTeX, pictures, the HTML page).
+
+A run's *key* is activation with parameters × training configuration × seed, as one
+canonical JSON string; a store holds at most one run per key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["DEFAULTS", "WHERE", "config_label", "format_value", "network_label", "run_key", "training_config"]
+
+#: d2l's reference setup: the training configuration of ``actviz compare`` with no options
+#: (``TrainConfig()``; a test keeps the two equal)
+DEFAULTS: dict[str, Any] = {
+    "epochs": 10, "hidden": 256, "depth": 1, "lr": 0.1, "batch_size": 256, "optimizer": "sgd",
+    "init": "normal", "probe_size": 1024,
+}
+#: fields of a configuration that say where a run ran, not what it trained
+WHERE = ("device", "threads")
+
+
+def training_config(config: Any) -> dict[str, Any]:
+    """The fields of a TrainConfig (or of its dict) that define what is trained."""
+    d = config.to_json() if hasattr(config, "to_json") else dict(config)
+    return {k: v for k, v in d.items() if k not in WHERE}
+
+
+def format_value(v: Any) -> str:
+    """A configuration value in a label: floats in their shortest form (``0.05``, ``1e-05``)."""
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def config_label(cfg: Mapping[str, Any], defaults: Mapping[str, Any] = DEFAULTS) -> str:
+    """``depth=2, lr=0.05``: the fields that differ from ``defaults``, in the configuration's order; or ``defaults``."""
+    parts = [f"{k}={format_value(v)}" for k, v in cfg.items() if k not in WHERE and defaults.get(k, object()) != v]
+    return ", ".join(parts) or "defaults"
+
+
+def run_key(activation: str, params: Mapping[str, Any], cfg: Mapping[str, Any], seed: int) -> str:
+    """A unique, stable string for activation-with-parameters × configuration × seed."""
+    return json.dumps([activation, dict(params), training_config(cfg), int(seed)], sort_keys=True,
+                      separators=(",", ":"))
+
+
+def network_label(cfg: Mapping[str, Any]) -> str:
+    """The network and its training in one line: ``784-256-10, sgd lr 0.1, batch 256, init normal, 10 epochs``."""
+    if not cfg:
+        return ""
+    lr = cfg.get("lr")
+    return (f"784-{'-'.join([str(cfg.get('hidden', '?'))] * int(cfg.get('depth', 1)))}-10, "
+            f"{cfg.get('optimizer', '?')} lr {format_value(lr) if lr is not None else '?'}, "
+            f"batch {cfg.get('batch_size', '?')}, init {cfg.get('init', '?')}, {cfg.get('epochs', '?')} epochs")
