@@ -224,6 +224,24 @@ def test_training_section_from_both_store_layouts(tmp_path, shape, n_configs):
         assert len(cfg["diagnostics"]["relu"]["grad_norm"]) == cfg["config"]["depth"] + 1
 
 
+def test_statistics_are_recomputed_from_the_runs_never_copied_from_the_stored_summary(tmp_path):
+    store = write_store(tmp_path / "store", "configs")
+    doc = json.loads((store / "results.json").read_text())
+    honest = json.loads(json.dumps(doc))
+    for entry in doc["summary"]:  # a hand-edited summary: every mean 99.9 %
+        for row in entry["activations"]:
+            row["test_acc_mean"] = 0.999
+    (store / "results.json").write_text(json.dumps(doc))
+    assert invoke("relu", "--results", str(store), "-o", str(tmp_path / "r.html")).exit_code == 0
+    (training,) = page_data((tmp_path / "r.html").read_text())["training"]
+    shown = [row["test_acc_mean"] for cfg in training["configurations"] for row in cfg["rows"]]
+    assert 0.999 not in shown
+    (store / "results.json").write_text(json.dumps(honest))
+    assert invoke("relu", "--results", str(store), "-o", str(tmp_path / "s.html")).exit_code == 0
+    (again,) = page_data((tmp_path / "s.html").read_text())["training"]
+    assert again["configurations"] == training["configurations"]
+
+
 def test_several_stores(tmp_path):
     a, b = write_store(tmp_path / "a", "configs"), write_store(tmp_path / "b", "flat")
     result = invoke("relu", "--results", str(a), "--results", str(b / "results.json"), "-o", str(tmp_path / "r.html"))
