@@ -90,9 +90,10 @@ def build_gallery(
 
     from actviz.core import registry
     from actviz.facts.audit import check_contract
-    from actviz.render.plotting import STYLE, _resolve, plot_activations, plot_overview, save_figure
+    from actviz.render.plotting import STYLE, plot_activations, plot_overview, save_figure
+    from actviz.render.sampling import resolve_activation
 
-    acts = [_resolve(a) for a in (registry.names() if acts is None else acts)]
+    acts = [resolve_activation(a) for a in (registry.names() if acts is None else acts)]
     if not acts:
         raise ActvizError("no activations to put in the gallery")
     out = Path(out_dir)

@@ -65,7 +65,16 @@ def property_rows(acts: Sequence[Activation]) -> list[dict[str, Any]]:
 
 
 def rows_json(rows: list[dict[str, Any]]) -> str:
-    """The ``table --format json`` document (SPEC §3)."""
+    """The ``table --format json`` document: a list with one object per row of :func:`property_rows`.
+
+    Each object holds ``name``, ``aliases``, ``params`` (the parameter values bound), the
+    twelve properties under their :data:`~actviz.core.properties.KEYS` and
+    ``autograd_max_error``, as :func:`~actviz.core.properties.jsonable` writes them: an
+    interval as ``[low, high, low_closed, high_closed]``, an unbounded end, an infinite
+    or NaN number as the string ``"inf"``, ``"-inf"`` or ``"nan"``.  A broken activation's
+    object adds ``broken`` (what is wrong) and has null properties.  Indented by 2, not
+    ASCII-escaped.
+    """
     out = []
     for row in rows:
         item = {k: jsonable(v) for k, v in row.items() if k != "label"}
