@@ -314,7 +314,7 @@ def build_report(
 ) -> dict[str, Any]:
     """The data of the page: every activation at its grid, and the training ``stores``.
 
-    ``stores`` are read by :func:`actviz.render.report.load_results`.  An activation that
+    ``stores`` come from :func:`actviz.render.report_training.training_data`.  An activation that
     breaks its contract (a broken plugin) is left out and named under ``broken``.
     """
     from actviz import __version__
