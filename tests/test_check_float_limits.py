@@ -13,13 +13,14 @@ import dataclasses
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 import actviz
 from actviz.cli.app import app
 from actviz.core.properties import INF, Interval
 from actviz.facts.audit import audit, compare
 from actviz.facts.measure import measure
+
+from helpers import runner
 
 RIGHT = [
     ("softplus", {"beta": 20.0}),
@@ -135,7 +136,7 @@ def test_elu_alpha_one_is_still_c1():
     ],
 )
 def test_check_cli_exits_0_on_right_declarations(args):
-    result = CliRunner().invoke(app, ["check", *args])
+    result = runner.invoke(app, ["check", *args])
     assert result.exit_code == 0, result.output
 
 

@@ -22,18 +22,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from typer.testing import CliRunner
 
 import actviz
 from actviz.bench import data
 from actviz.cli.app import app
 from actviz.core.errors import DataError
 
-runner = CliRunner()
+from helpers import ENV, one_line, runner
+
 SCRIPT = Path(sys.executable).with_name("actviz")  # the console script, next to this Python
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "ACTVIZ_MIRRORS": "", "ACTVIZ_DATA_DIR": ""}
-ENV.pop("ACTVIZ_DEBUG", None)
-ENV.pop("ACTVIZ_PLUGINS", None)
 
 needs_script = pytest.mark.skipif(not SCRIPT.exists(), reason="the actviz console script is not installed here")
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX signals, FIFOs and /dev/full")
@@ -41,14 +38,6 @@ posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX signals, FIFOs
 
 def invoke(*args: str, **kw):
     return runner.invoke(app, list(args), **kw)
-
-
-def one_line(text: str) -> str:
-    """The only line of ``text`` (stderr of a failing command): no blank line, no traceback."""
-    lines = text.splitlines()
-    assert len(lines) == 1, text
-    assert "Traceback" not in text and "Warning" not in text, text
-    return lines[0]
 
 
 def cli(*args: str, timeout: float = 120, env: dict | None = None, **kw) -> subprocess.CompletedProcess:

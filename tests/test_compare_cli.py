@@ -11,7 +11,6 @@ import signal
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import actviz.bench.compare
 import actviz.bench.data
@@ -19,9 +18,9 @@ import actviz.bench.store
 import actviz.bench.train
 from actviz.cli.app import app
 
+from helpers import error_line, runner
 from test_train import synthetic
 
-runner = CliRunner()
 DATA = synthetic(n_train=1500, n_test=300)
 FAST = ["--hidden", "32", "--batch-size", "64", "--probe-size", "128", "--device", "cpu"]
 
@@ -49,13 +48,6 @@ def count_trained(monkeypatch):
 
 def invoke(*args):
     return runner.invoke(app, ["compare", *args])
-
-
-def error_line(result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 def interrupt_at(monkeypatch, *, seed: int, epoch: int, exc: BaseException | None = None, signum: int | None = None):

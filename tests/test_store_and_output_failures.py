@@ -20,29 +20,18 @@ from pathlib import Path
 
 import pytest
 import torch
-from typer.testing import CliRunner
 
 import actviz
 from actviz.cli.app import app
 from actviz.core.errors import ActvizError
 
-runner = CliRunner()
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "ACTVIZ_MIRRORS": "", "ACTVIZ_DATA_DIR": ""}
-ENV.pop("ACTVIZ_DEBUG", None)
-ENV.pop("ACTVIZ_PLUGINS", None)
+from helpers import ENV, one_line, runner
+
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX FIFOs and sockets")
 
 
 def invoke(*args: str):
     return runner.invoke(app, list(args))
-
-
-def one_line(text: str) -> str:
-    """The only line of ``text`` (stderr of a failing command): no blank line, no traceback."""
-    lines = text.splitlines()
-    assert len(lines) == 1, text
-    assert "Traceback" not in text and "internal error" not in text, text
-    return lines[0]
 
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
