@@ -1,4 +1,4 @@
-"""`actviz check` reports wrong declarations, not floating-point limits (SPEC §9, issue 11 item 17).
+"""`actviz check` reports wrong declarations, not floating-point limits.
 
 Each case below is declared correctly; the old measurement reported a
 disagreement for it (float rounding at σ(βx) ≈ 1, a jump of 1e-7 in f′ taken for
