@@ -1,4 +1,4 @@
-"""`actviz check` reports wrong declarations, not floating-point limits (SPEC §9, issue 11 item 17).
+"""`actviz check` reports wrong declarations, not floating-point limits.
 
 Each case below is declared correctly; the old measurement reported a
 disagreement for it (float rounding at σ(βx) ≈ 1, a jump of 1e-7 in f′ taken for
@@ -13,13 +13,14 @@ import dataclasses
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 import actviz
 from actviz.cli.app import app
 from actviz.core.properties import INF, Interval
 from actviz.facts.audit import audit, compare
 from actviz.facts.measure import measure
+
+from helpers import runner
 
 RIGHT = [
     ("softplus", {"beta": 20.0}),
@@ -135,7 +136,7 @@ def test_elu_alpha_one_is_still_c1():
     ],
 )
 def test_check_cli_exits_0_on_right_declarations(args):
-    result = CliRunner().invoke(app, ["check", *args])
+    result = runner.invoke(app, ["check", *args])
     assert result.exit_code == 0, result.output
 
 

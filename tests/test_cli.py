@@ -10,25 +10,16 @@ import textwrap
 
 import pytest
 import torch
-from typer.testing import CliRunner
 
 import actviz
 from actviz.cli.app import app
 from actviz.core.properties import KEYS, Interval, Properties
 
-runner = CliRunner()
+from helpers import error_line, runner
 
 
 def invoke(*args: str, **kw):
     return runner.invoke(app, list(args), **kw)
-
-
-def error_line(result) -> str:
-    """The single line a failing command printed on stderr."""
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 @pytest.fixture

@@ -1,6 +1,9 @@
-"""``actviz compare`` through the CLI: outputs, schema, the store, sweeps, faults; one slow test on real data.
+"""``actviz compare`` through the CLI: outputs, schema, the store, sweeps; one slow test on real data.
 
-Each test named ``test_fault_*`` is one of the faults of issue 8 (it failed before the fix).
+Also what happens when things go wrong: Ctrl-C and signals keep the finished epochs, a store
+or a picture that cannot be written is one error line after the summary, a learning rate that
+overflows is a diverged run, wrong or huge values are one usage line, and the summary fits 80
+columns.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ import signal
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import actviz.bench.compare
 import actviz.bench.data
@@ -20,9 +22,9 @@ import actviz.results.store
 import actviz.bench.train
 from actviz.cli.app import app
 
+from helpers import error_line, runner
 from test_train import synthetic
 
-runner = CliRunner()
 DATA = synthetic(n_train=1500, n_test=300)
 FAST = ["--hidden", "32", "--batch-size", "64", "--probe-size", "128", "--device", "cpu"]
 
@@ -50,13 +52,6 @@ def count_trained(monkeypatch):
 
 def invoke(*args):
     return runner.invoke(app, ["compare", *args])
-
-
-def error_line(result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 def interrupt_at(monkeypatch, *, seed: int, epoch: int, exc: BaseException | None = None, signum: int | None = None):
@@ -225,10 +220,10 @@ def test_unreadable_store_is_an_error(fake_data, tmp_path):
     assert (tmp_path / "results.json").read_text() == "{not json"
 
 
-# --------------------------------------------------------------------------- the faults of issue 8
+# --------------------------------------------------------------------------- interruptions, failures, wrong values
 
 
-def test_fault_1_interrupt_before_the_first_epoch_keeps_the_earlier_results(fake_data, tmp_path, monkeypatch):
+def test_interrupt_before_the_first_epoch_keeps_the_earlier_results(fake_data, tmp_path, monkeypatch):
     assert invoke("relu", "--epochs", "2", "--seeds", "1", *FAST, "--out", str(tmp_path)).exit_code == 0
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert set(before) == {"results.json", "curves.png", "diagnostics.png"}
@@ -250,7 +245,7 @@ def test_fault_1_interrupt_before_the_first_epoch_keeps_the_earlier_results(fake
 
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)])
-def test_fault_2_sigterm_and_sighup_are_handled_like_ctrl_c(fake_data, tmp_path, monkeypatch, signum, code):
+def test_sigterm_and_sighup_are_handled_like_ctrl_c(fake_data, tmp_path, monkeypatch, signum, code):
     interrupt_at(monkeypatch, seed=0, epoch=2, signum=signum)
     r = invoke("relu", "tanh", "--epochs", "4", "--seeds", "1", *FAST, "--out", str(tmp_path))
     assert r.exit_code == code, r.output
@@ -262,7 +257,7 @@ def test_fault_2_sigterm_and_sighup_are_handled_like_ctrl_c(fake_data, tmp_path,
     assert "interrupted" in r.stderr
 
 
-def test_fault_2_sigterm_to_a_real_process(tmp_path):
+def test_sigterm_to_a_real_process_keeps_the_finished_epochs(tmp_path):
     """A real `timeout`-style SIGTERM: exit 143, results.json with the finished epochs, no temporary files."""
     import subprocess
     import sys
@@ -295,7 +290,7 @@ def test_fault_2_sigterm_to_a_real_process(tmp_path):
     assert b"Traceback" not in err
 
 
-def test_fault_3_summary_printed_when_results_json_cannot_be_written(fake_data, tmp_path, monkeypatch):
+def test_summary_printed_when_results_json_cannot_be_written(fake_data, tmp_path, monkeypatch):
     real = actviz.results.store.write_atomic
 
     def full_disk(path, data):
@@ -312,7 +307,7 @@ def test_fault_3_summary_printed_when_results_json_cannot_be_written(fake_data, 
     assert "Traceback" not in r.output
 
 
-def test_fault_3_a_failed_plot_is_reported(fake_data, tmp_path, monkeypatch):
+def test_a_failed_plot_is_reported(fake_data, tmp_path, monkeypatch):
     def broken(results):
         raise RuntimeError("no font")
 
@@ -324,7 +319,7 @@ def test_fault_3_a_failed_plot_is_reported(fake_data, tmp_path, monkeypatch):
     assert (tmp_path / "results.json").exists() and (tmp_path / "diagnostics.png").exists()
 
 
-def test_fault_4_interrupted_runs_stay_out_of_the_statistics(fake_data, tmp_path, monkeypatch):
+def test_interrupted_runs_stay_out_of_the_statistics(fake_data, tmp_path, monkeypatch):
     interrupt_at(monkeypatch, seed=1, epoch=3)
     r = invoke("relu", "--epochs", "4", "--seeds", "3", *FAST, "--no-plots", "--out", str(tmp_path))
     assert r.exit_code == 130
@@ -341,7 +336,7 @@ def test_fault_4_interrupted_runs_stay_out_of_the_statistics(fake_data, tmp_path
     assert "Not in the statistics: relu seed 1 interrupted after 3 epochs" in r.stdout
 
 
-def test_fault_4_resuming_trains_the_interrupted_runs(fake_data, tmp_path, monkeypatch, count_trained):
+def test_resuming_trains_the_interrupted_runs(fake_data, tmp_path, monkeypatch, count_trained):
     interrupt_at(monkeypatch, seed=1, epoch=1)
     assert invoke("relu", "--epochs", "2", "--seeds", "2", *FAST, "--no-plots", "--out", str(tmp_path)).exit_code == 130
     monkeypatch.undo()
@@ -352,7 +347,7 @@ def test_fault_4_resuming_trains_the_interrupted_runs(fake_data, tmp_path, monke
     assert {run["status"] for run in load(tmp_path)["runs"]} == {"completed"}
 
 
-def test_fault_5_huge_learning_rate_is_a_diverged_run(fake_data, tmp_path):
+def test_huge_learning_rate_is_a_diverged_run(fake_data, tmp_path):
     r = invoke("relu", "tanh", "--lr", "1e300", "--epochs", "2", "--seeds", "1", *FAST, "--out", str(tmp_path))
     assert r.exit_code == 0, r.output
     assert "internal error" not in r.output and "diverged" in r.output
@@ -373,7 +368,7 @@ def test_fault_5_huge_learning_rate_is_a_diverged_run(fake_data, tmp_path):
     (["--depth", "1,,2"], "--depth"),
     (["--param", "leaky_relu.negative_slope=0.1,x"], "negative_slope"),
 ])
-def test_fault_5_6_huge_or_wrong_values_are_one_line_exit_2(fake_data, tmp_path, monkeypatch, args, words):
+def test_huge_or_wrong_values_are_one_line_exit_2(fake_data, tmp_path, monkeypatch, args, words):
     monkeypatch.chdir(tmp_path)
     out = ["--out", str(tmp_path / "out")] if "--out" not in args else []
     r = invoke("relu", "leaky_relu", *FAST[:-2], *args, "--epochs", "1", *out)
@@ -383,7 +378,7 @@ def test_fault_5_6_huge_or_wrong_values_are_one_line_exit_2(fake_data, tmp_path,
     assert list(tmp_path.iterdir()) == []  # nothing created, not even --out
 
 
-def test_fault_6_no_plots_removes_stale_plots(fake_data, tmp_path):
+def test_no_plots_removes_stale_plots(fake_data, tmp_path):
     assert invoke("relu", "--epochs", "1", "--seeds", "1", *FAST, "--out", str(tmp_path)).exit_code == 0
     assert (tmp_path / "curves.png").exists()
     r = invoke("relu", "--epochs", "1", "--seeds", "2", *FAST, "--no-plots", "--out", str(tmp_path))
@@ -394,7 +389,7 @@ def test_fault_6_no_plots_removes_stale_plots(fake_data, tmp_path):
     assert r.exit_code == 0 and (tmp_path / "curves.png").exists()
 
 
-def test_fault_6_out_is_not_created_before_a_failure(tmp_path, monkeypatch):
+def test_out_is_not_created_before_a_failure(tmp_path, monkeypatch):
     monkeypatch.setenv("ACTVIZ_MIRRORS", (tmp_path / "no-mirror").as_uri() + "/")
     r = invoke("relu", "--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"))
     assert r.exit_code == 1
@@ -409,7 +404,7 @@ def test_fault_6_out_is_not_created_before_a_failure(tmp_path, monkeypatch):
     assert not (tmp_path / "out2").exists()
 
 
-def test_fault_7_summary_fits_80_columns_without_truncation(fake_data, tmp_path, monkeypatch):
+def test_summary_fits_80_columns_without_truncation(fake_data, tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.setattr(actviz.bench.train, "train_runs", _with_interrupted_last(actviz.bench.train.train_runs))
     r = invoke("prelu", "maxout", "leaky_relu", "-p", "leaky_relu.negative_slope=0.1", "--epochs", "1", *FAST,

@@ -660,9 +660,9 @@ def _cli_app():  # type: ignore[no-untyped-def]
 
 
 def invoke(*args: str):  # type: ignore[no-untyped-def]
-    from typer.testing import CliRunner
+    from helpers import runner
 
-    return CliRunner().invoke(_cli_app(), ["data", *args])
+    return runner.invoke(_cli_app(), ["data", *args])
 
 
 def test_cli_status_on_the_real_dir(real_dir: Path) -> None:

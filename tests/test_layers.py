@@ -1,7 +1,20 @@
-"""The package's layers only point down: core <- facts <- render <- bench <- lessons <- cli.
+"""The package's imports follow a graph of layers, and only point down it.
+
+    core ← facts ← results ← render  ← lessons ← cli
+                           ← bench   ←
+
+``render`` (tables, pictures, pages) and ``bench`` (data, training, statistics) are
+siblings: both may use ``results`` (the store's schema and reading) and everything below
+it, and neither imports the other.  A layer may import its own modules and any layer it
+reaches by following the arrows down, never one above or beside it.  A layer that does
+not exist (yet) is simply absent.
+
+At the package root, ``actviz/_version.py`` is below everything (it imports nothing of
+actviz), ``actviz/__init__.py`` (the package ``actviz``: core's public names and the
+version) sits on core, and ``actviz/__main__.py`` (``python -m actviz``) on the CLI.
 
 Every ``import actviz...`` of every module, function-level imports included, is read from
-the source with :mod:`ast`; a module may import its own layer or a lower one, never a higher.
+the source with :mod:`ast`.
 """
 
 from __future__ import annotations
@@ -14,50 +27,100 @@ import pytest
 import actviz
 
 PACKAGE = Path(actviz.__file__).parent
-LAYERS = ["core", "facts", "render", "bench", "lessons", "cli"]
+
+#: each part of the package → the parts it may import directly; what those may import, it may too
+BELOW: dict[str, tuple[str, ...]] = {
+    "_version": (),
+    "core": ("_version",),
+    "__init__": ("core",),  # the package root, ``actviz``
+    "facts": ("core", "__init__"),
+    "results": ("facts",),
+    "render": ("results",),
+    "bench": ("results",),
+    "lessons": ("render", "bench"),
+    "cli": ("lessons",),
+    "__main__": ("cli",),
+}
+#: the parts that are folders of the package (the others are modules at its root)
+LAYERS = ("core", "facts", "results", "render", "bench", "lessons", "cli")
 
 
-def _layer(module: str) -> int | None:
-    """The layer of a dotted module name inside actviz (None for the package root)."""
+def reachable(part: str) -> set[str]:
+    """Every part ``part`` may import: itself and all it reaches down the graph."""
+    seen = {part}
+    todo = [part]
+    while todo:
+        for lower in BELOW[todo.pop()]:
+            if lower not in seen:
+                seen.add(lower)
+                todo.append(lower)
+    return seen
+
+
+def part_of(module: str) -> str | None:
+    """The part of a dotted module name inside actviz (None outside actviz or in no part)."""
     parts = module.split(".")
-    if len(parts) < 2 or parts[0] != "actviz":
+    if parts[0] != "actviz":
         return None
-    return LAYERS.index(parts[1]) if parts[1] in LAYERS else None
+    if len(parts) == 1:
+        return "__init__"
+    return parts[1] if parts[1] in BELOW else None
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of every import of actviz in the file; ``from actviz import x`` names ``actviz.x``."""
     tree = ast.parse(path.read_text(), filename=str(path))
     out = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             out += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            out.append((node.lineno, node.module))
-            if node.module == "actviz":  # from actviz import core, facts, __version__ ...
-                out += [(node.lineno, f"actviz.{alias.name}") for alias in node.names
-                        if alias.name != "__version__"]
+            if node.module != "actviz":
+                out.append((node.lineno, node.module))
+                continue
+            for alias in node.names:  # from actviz import core, lessons, __version__ ...
+                sub = f"actviz.{alias.name}"
+                out.append((node.lineno, sub if part_of(sub) is not None else "actviz"))
     return [(line, name) for line, name in out if name == "actviz" or name.startswith("actviz.")]
 
 
-MODULES = sorted(p for p in PACKAGE.rglob("*.py") if p.parent != PACKAGE)
+def _part_of_file(path: Path) -> str:
+    rel = path.relative_to(PACKAGE)
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
 
 
-def test_every_module_sits_in_a_layer() -> None:
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+def test_the_graph_has_no_cycle_and_render_and_bench_are_siblings() -> None:
+    for part in BELOW:
+        assert all(part not in reachable(lower) for lower in BELOW[part]), f"{part} is in a cycle"
+    assert "bench" not in reachable("render") and "render" not in reachable("bench")
+    assert reachable("lessons") >= {"render", "bench", "results"}
+
+
+def test_every_module_sits_in_a_part() -> None:
     for path in MODULES:
-        assert path.relative_to(PACKAGE).parts[0] in LAYERS, f"{path} is outside the layers {LAYERS}"
+        part = _part_of_file(path)
+        assert part in BELOW, f"{path.relative_to(PACKAGE)} is in none of the parts {sorted(BELOW)}"
+        if path.parent != PACKAGE:
+            assert part in LAYERS, f"{path.relative_to(PACKAGE)}: {part} is not a layer folder"
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
-def test_imports_point_down(path: Path) -> None:
-    own = LAYERS.index(path.relative_to(PACKAGE).parts[0])
+def test_imports_follow_the_graph(path: Path) -> None:
+    own = _part_of_file(path)
+    allowed = reachable(own)
+    rel = path.relative_to(PACKAGE).as_posix()
+    wrong = []
     for line, name in _imports(path):
-        if name == "actviz":
-            continue  # the package root: __version__ and the public names
-        layer = _layer(name)
-        assert layer is not None, f"{path.name}:{line} imports {name}, which is in no layer"
-        assert layer <= own, (
-            f"{path.relative_to(PACKAGE)}:{line} ({LAYERS[own]}) imports {name} ({LAYERS[layer]}), a higher layer"
-        )
+        target = part_of(name)
+        if target is None:
+            wrong.append(f"actviz/{rel}:{line} imports {name}, which is in none of the parts")
+        elif target not in allowed:
+            wrong.append(f"actviz/{rel}:{line} imports {name}: the edge {own} → {target} is not allowed")
+    lower = ", ".join(sorted(allowed - {own})) or "nothing of actviz"
+    assert not wrong, "\n".join(wrong) + f"\n({own} may import {lower})"
 
 
 def test_registry_imports_none_of_its_users() -> None:

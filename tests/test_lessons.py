@@ -7,7 +7,6 @@ import math
 
 import pytest
 import torch
-from typer.testing import CliRunner
 
 import actviz
 import actviz.bench.data
@@ -16,22 +15,15 @@ from actviz.lessons import LESSONS, get_lesson, run_lesson
 from actviz.lessons import approx, collapse, derivatives, signal, symmetry, xor
 from actviz.lessons.result import mean_interval
 
+from helpers import error_line, runner
 from test_train import synthetic
 
-runner = CliRunner()
 HAVE_DATA = actviz.bench.data.status().complete
 needs_data = pytest.mark.skipif(not HAVE_DATA, reason="Fashion-MNIST is not installed")
 
 
 def invoke(*args: str):
     return runner.invoke(app, ["lesson", *args])
-
-
-def error_line(result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 @pytest.fixture

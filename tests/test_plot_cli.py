@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from actviz.cli.app import app
+
+from helpers import runner
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -18,7 +18,6 @@ PNG = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture
 def run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
 
     def invoke(*args):
         result = runner.invoke(app, list(args))
@@ -140,5 +139,5 @@ def test_help_and_cli_import_stay_light():
     code = ("import sys, actviz.cli.app; "
             "assert 'torch' not in sys.modules and 'matplotlib' not in sys.modules, 'heavy import'")
     subprocess.run([sys.executable, "-c", code], check=True)
-    result = CliRunner().invoke(app, ["plot", "--help"])
+    result = runner.invoke(app, ["plot", "--help"])
     assert result.exit_code == 0 and "--derivative" in result.output and "--param" in result.output

@@ -6,13 +6,12 @@ import os
 import re
 
 import pytest
-from typer.testing import CliRunner
 
 from actviz.cli.app import app
 from actviz.core.registry import get
 from actviz.render.terminal import terminal_plot
 
-runner = CliRunner()
+from helpers import runner
 BRAILLE = re.compile("[\u2801-\u28ff]")
 
 

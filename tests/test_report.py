@@ -11,7 +11,6 @@ import re
 import numpy as np
 import pytest
 import torch
-from typer.testing import CliRunner
 
 import actviz
 import actviz.bench.data
@@ -19,9 +18,8 @@ from actviz.cli.app import app
 from actviz.core import registry
 from actviz.render import report
 
+from helpers import error_line, runner
 from report_stores import write_store
-
-runner = CliRunner()
 
 
 def invoke(*args):
@@ -34,13 +32,6 @@ def page_data(html: str) -> dict:
     m = re.search(r'<script id="actviz-data" type="application/json">(.*?)</script>', html, re.S)
     assert m, "no data block"
     return json.loads(m.group(1))
-
-
-def error_line(result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

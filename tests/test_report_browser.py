@@ -14,12 +14,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from actviz.cli.app import app
 from actviz.core import registry
 from actviz.facts.audit import properties_of
 
+from helpers import runner
 from report_stores import write_store
 
 
@@ -44,7 +44,6 @@ def pages(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     store = write_store(root / "store", "configs")
     flat = write_store(root / "flat", "flat")
-    runner = CliRunner()
     full, small = root / "full.html", root / "small.html"
     r = runner.invoke(app, ["report", "-p", "elu.alpha=1", "--results", str(store), "--results", str(flat),
                             "-o", str(full)])

@@ -279,7 +279,7 @@ def test_global_torch_state_is_restored():
     assert torch.get_num_threads() == threads
 
 
-# --------------------------------------------------------------------------- issue 8: what the store needs
+# --------------------------------------------------------------------------- what the store needs
 
 
 def test_only_trains_the_runs_asked_for_with_the_same_numbers():

@@ -74,6 +74,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "flops_per_epoch",
+    "init_weight",
     "resolve_device",
     "train_runs",
 ]
@@ -169,7 +170,11 @@ def _sup_abs_derivative(act: Activation) -> float:
     return sup if math.isfinite(sup) and sup > 0 else 1.0
 
 
-def _init_weight(shape: tuple[int, int], init: str, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def init_weight(shape: tuple[int, int], init: str, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """A (fan_in, fan_out) weight matrix and its bias vector under ``init`` (one of :data:`INITS`).
+
+    Random draws come from ``gen``; the biases are zero except under ``torch`` (``nn.Linear``'s default).
+    """
     fan_in, fan_out = shape
     w = torch.empty(shape)
     b = torch.zeros(shape[1])
@@ -285,7 +290,7 @@ class _Model:
         shapes = [(inputs, h * k)] + [(h, h * k)] * (config.depth - 1) + [(h, N_CLASSES)]
         if config.depth == 0:  # softmax regression: the first layer is the output layer
             shapes = [(inputs, N_CLASSES)]
-        layers = [_init_weight(s, config.init, gen) for s in shapes]
+        layers = [init_weight(s, config.init, gen) for s in shapes]
         w1, b1 = layers[0]
         self.first = torch.cat([w1, b1.unsqueeze(0)]).to(device)  # (inputs + 1, h·k)
         self.weights = [w.to(device) for w, _ in layers[1:-1]]  # hidden layers 2..depth, (in, out)
@@ -661,27 +666,72 @@ def _train(acts: Sequence[Activation], data: Any, config: TrainConfig, seeds: li
            callback: Callable[[dict[str, Any]], None] | None, device: torch.device, flush: bool,
            only: Collection[tuple[str, int]] | None = None, keep_weights: bool = False) -> TrainResult:
     t_start = time.perf_counter()
+    batches = _Batches(data, config, device)
+    runs, groups = _plan_runs(acts, seeds, only)
+    result = TrainResult(runs=runs, device=str(device), threads=torch.get_num_threads(), flush_denormal=flush)
+    trainer = _Trainer(config, device, batches, runs, callback)
+    trainer.emit({"event": "start", "total_steps": len(groups) * config.epochs * batches.n_batches,
+                  "runs": len(runs), "epochs": config.epochs, "batches": batches.n_batches, "run_list": runs})
+    try:
+        for seed, idx, chosen in groups:
+            trainer.train_seed(seed, idx, chosen, keep_weights)
+    except KeyboardInterrupt:
+        result.interrupted = True
+        for run in runs:
+            # every epoch recorded (a signal while the last was saved): done
+            if run["status"] in ("running", "pending"):
+                run["status"] = "completed" if run["epochs_completed"] >= config.epochs else "interrupted"
+    result.seconds = time.perf_counter() - t_start
+    return result
 
-    train_y = data.train_labels.to(device=device, dtype=torch.int64)
-    test_y = data.test_labels.to(device=device, dtype=torch.int64)
-    # training images stay uint8 (a quarter of the bytes to gather per batch); each batch is
-    # converted into a reused float buffer whose last column is the ones of the folded bias
-    train_u8 = data.train_images.reshape(data.train_images.shape[0], -1).to(device)
-    test_x = _inputs(data.test_images, device)
-    n, inputs = train_u8.shape
-    if n == 0:
-        raise UsageError("the training set is empty")
-    onehot = torch.nn.functional.one_hot(train_y, N_CLASSES).to(test_x.dtype)
-    bs = min(config.batch_size, n)
-    n_batches = (n + bs - 1) // bs
-    probe_idx = torch.randperm(n, generator=torch.Generator().manual_seed(PROBE_SEED))[: config.probe_size]
-    probe_idx = probe_idx.to(device)
-    probe_x = _inputs(train_u8.index_select(0, probe_idx), device)
-    probe_y = train_y.index_select(0, probe_idx)
-    u8_buf = torch.empty(bs, inputs, dtype=torch.uint8, device=device)
-    x_buf = torch.empty(bs, inputs + 1, device=device)
-    x_buf[:, -1] = 1.0
 
+class _Batches:
+    """The data set on the device, and the mini-batches drawn from it.
+
+    Training images stay uint8 (a quarter of the bytes to gather per batch); each batch
+    is converted into a reused float buffer whose last column is the ones of the folded
+    bias.  The test set and the fixed probe batch are converted once.
+    """
+
+    def __init__(self, data: Any, config: TrainConfig, device: torch.device):
+        self.train_y = data.train_labels.to(device=device, dtype=torch.int64)
+        self.test_y = data.test_labels.to(device=device, dtype=torch.int64)
+        self.train_u8 = data.train_images.reshape(data.train_images.shape[0], -1).to(device)
+        self.test_x = _inputs(data.test_images, device)
+        self.n, self.inputs = n, inputs = self.train_u8.shape
+        if n == 0:
+            raise UsageError("the training set is empty")
+        self.onehot = torch.nn.functional.one_hot(self.train_y, N_CLASSES).to(self.test_x.dtype)
+        self.bs = bs = min(config.batch_size, n)
+        self.n_batches = (n + bs - 1) // bs
+        probe_gen = torch.Generator().manual_seed(PROBE_SEED)
+        probe_idx = torch.randperm(n, generator=probe_gen)[: config.probe_size]
+        probe_idx = probe_idx.to(device)
+        self.probe_x = _inputs(self.train_u8.index_select(0, probe_idx), device)
+        self.probe_y = self.train_y.index_select(0, probe_idx)
+        self.device = device
+        self._u8 = torch.empty(bs, inputs, dtype=torch.uint8, device=device)
+        self._x = torch.empty(bs, inputs + 1, device=device)
+        self._x[:, -1] = 1.0
+
+    def shuffle(self, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """An epoch's order: (permutation, its labels, its one-hots), in batch order."""
+        perm = torch.randperm(self.n, generator=gen).to(self.device)
+        return perm, self.train_y.index_select(0, perm), self.onehot.index_select(0, perm)
+
+    def images(self, perm: torch.Tensor, b: int) -> torch.Tensor:
+        """Batch ``b`` of the permutation: float inputs in [0, 1] with the ones column (a reused buffer)."""
+        sel = perm[b * self.bs : (b + 1) * self.bs]
+        k = sel.shape[0]
+        u8 = torch.index_select(self.train_u8, 0, sel, out=self._u8[:k])
+        xb = self._x[:k]
+        torch.div(u8, 255, out=xb[:, :-1])
+        return xb
+
+
+def _plan_runs(acts: Sequence[Activation], seeds: list[int], only: Collection[tuple[str, int]] | None,
+               ) -> tuple[list[dict[str, Any]], list[tuple[int, list[int], list[Activation]]]]:
+    """The run dicts, pending, and per seed (seed, indices into the runs, activations)."""
     runs: list[dict[str, Any]] = []
     # the models of a seed are built when its turn comes (memory holds one seed's models)
     groups: list[tuple[int, list[int], list[Activation]]] = []
@@ -707,110 +757,125 @@ def _train(acts: Sequence[Activation], data: Any, config: TrainConfig, seeds: li
                 }
             )
         groups.append((int(seed), idx, chosen))
+    return runs, groups
 
-    def emit(event: dict[str, Any]) -> None:
-        if callback is not None:
-            callback(event)
 
-    def diverge(m: _Model, i: int, epoch: int, seed: int) -> None:
+class _Trainer:
+    """Trains the groups of one :func:`train_runs` call, filling in ``runs`` and emitting events."""
+
+    def __init__(self, config: TrainConfig, device: torch.device, batches: _Batches,
+                 runs: list[dict[str, Any]], callback: Callable[[dict[str, Any]], None] | None):
+        self.config, self.device, self.batches, self.runs = config, device, batches, runs
+        self.callback = callback
+        self.every = max(1, batches.n_batches // 20)  # a "steps" event every this many mini-batches
+
+    def emit(self, event: dict[str, Any]) -> None:
+        if self.callback is not None:
+            self.callback(event)
+
+    def diverge(self, m: _Model, i: int, epoch: int, seed: int) -> None:
         m.active = False
-        runs[i]["status"] = "diverged"
-        runs[i]["diverged_epoch"] = epoch
-        emit({"event": "diverged", "run": i, "activation": runs[i]["label"], "seed": seed, "epoch": epoch})
+        self.runs[i]["status"] = "diverged"
+        self.runs[i]["diverged_epoch"] = epoch
+        self.emit({"event": "diverged", "run": i, "activation": self.runs[i]["label"], "seed": seed,
+                   "epoch": epoch})
 
-    every = max(1, n_batches // 20)
-    result = TrainResult(runs=runs, device=str(device), threads=torch.get_num_threads(), flush_denormal=flush)
-    emit({"event": "start", "total_steps": len(groups) * config.epochs * n_batches, "runs": len(runs),
-          "epochs": config.epochs, "batches": n_batches, "run_list": runs})
-    try:
-        for seed, idx, chosen in groups:
-            group = _Group([_Model(act, config, seed, inputs, device) for act in chosen], config, device)
-            for i in idx:
-                runs[i]["status"] = "running"
-            gen = torch.Generator().manual_seed(seed)
-            dz1 = torch.zeros(bs, group.w1.shape[1], device=device)
-            for epoch in range(1, config.epochs + 1):
-                t0 = time.perf_counter()
-                alive = [(j, m) for j, m in enumerate(group.models) if m.active]
-                for _, m in alive:
-                    m.reset_stats()
-                perm = torch.randperm(n, generator=gen).to(device)
-                labels = train_y.index_select(0, perm)  # the epoch's labels and one-hots, in batch order
-                onehots = onehot.index_select(0, perm)
-                pending = 0
-                for b in range(n_batches):
-                    sel = perm[b * bs : (b + 1) * bs]
-                    k = sel.shape[0]
-                    u8 = torch.index_select(train_u8, 0, sel, out=u8_buf[:k])
-                    xb = x_buf[:k]
-                    torch.div(u8, 255, out=xb[:, :-1])
-                    try:
-                        group.step(xb, labels[b * bs : b * bs + k], onehots[b * bs : b * bs + k].t(),
-                                   dz1 if k == bs else dz1[:k])
-                    except RuntimeError as exc:  # an update beyond float32 (--lr 1e300): diverged
-                        if "overflow" not in str(exc):
-                            raise
-                        for j, m in alive:
-                            if m.active:
-                                diverge(m, idx[j], epoch, seed)
-                        break
-                    pending += 1
-                    if pending == every:
-                        emit({"event": "steps", "n": pending})
-                        pending = 0
-                if pending:
-                    emit({"event": "steps", "n": pending})
-                stats = {}
-                for j, m in alive:  # a non-finite loss stops that run; the others go on
-                    if not m.active:  # diverged during the epoch
-                        continue
-                    stats[j] = m.epoch_stats(labels)
-                    if not _finite(stats[j][0]):
-                        diverge(m, idx[j], epoch, seed)
-                        dz1[:, group.slices[j]].zero_()
-                evals = group.evaluate(test_x, test_y)
-                diags = group.diagnostics(probe_x, probe_y)
-                share = (time.perf_counter() - t0) / max(1, len(alive))
+    def train_seed(self, seed: int, idx: list[int], chosen: list[Activation], keep_weights: bool) -> None:
+        """Every epoch of the runs of one seed, trained together; their final status (and weights)."""
+        config, runs = self.config, self.runs
+        group = _Group([_Model(act, config, seed, self.batches.inputs, self.device) for act in chosen],
+                       config, self.device)
+        for i in idx:
+            runs[i]["status"] = "running"
+        gen = torch.Generator().manual_seed(seed)
+        dz1 = torch.zeros(self.batches.bs, group.w1.shape[1], device=self.device)
+        for epoch in range(1, config.epochs + 1):
+            self.train_epoch(group, idx, seed, epoch, gen, dz1)
+            self.emit({"event": "epoch_end", "seed": seed, "epoch": epoch})
+            if not any(m.active for m in group.models):
+                break
+        for i in idx:
+            if runs[i]["status"] == "running":
+                runs[i]["status"] = "completed"
+        if keep_weights:
+            for i, m in zip(idx, group.models):
+                runs[i]["weights"] = [w.detach().cpu().clone() for w in m.weight_matrices()]
+                runs[i]["biases"] = [b.detach().cpu().clone() for b in m.bias_vectors()]
+
+    def train_epoch(self, group: _Group, idx: list[int], seed: int, epoch: int, gen: torch.Generator,
+                    dz1: torch.Tensor) -> None:
+        """One epoch of the group: the mini-batch steps, then each surviving run's record."""
+        t0 = time.perf_counter()
+        alive = [(j, m) for j, m in enumerate(group.models) if m.active]
+        for _, m in alive:
+            m.reset_stats()
+        labels = self.steps(group, alive, idx, seed, epoch, gen, dz1)
+        stats = {}
+        for j, m in alive:  # a non-finite loss stops that run; the others go on
+            if not m.active:  # diverged during the epoch
+                continue
+            stats[j] = m.epoch_stats(labels)
+            if not _finite(stats[j][0]):
+                self.diverge(m, idx[j], epoch, seed)
+                dz1[:, group.slices[j]].zero_()
+        evals = group.evaluate(self.batches.test_x, self.batches.test_y)
+        diags = group.diagnostics(self.batches.probe_x, self.batches.probe_y)
+        share = (time.perf_counter() - t0) / max(1, len(alive))
+        for j, m in alive:
+            if m.active:
+                self.record(group, m, idx[j], j, seed, epoch, stats[j], evals[j], diags[j], share, dz1)
+
+    def steps(self, group: _Group, alive: list[tuple[int, _Model]], idx: list[int], seed: int, epoch: int,
+              gen: torch.Generator, dz1: torch.Tensor) -> torch.Tensor:
+        """The epoch's mini-batch steps; returns the epoch's labels in batch order."""
+        batches, bs = self.batches, self.batches.bs
+        perm, labels, onehots = batches.shuffle(gen)
+        pending = 0
+        for b in range(batches.n_batches):
+            xb = batches.images(perm, b)
+            k = xb.shape[0]
+            try:
+                group.step(xb, labels[b * bs : b * bs + k], onehots[b * bs : b * bs + k].t(),
+                           dz1 if k == bs else dz1[:k])
+            except RuntimeError as exc:  # an update beyond float32 (--lr 1e300): diverged
+                if "overflow" not in str(exc):
+                    raise
                 for j, m in alive:
-                    if not m.active:
-                        continue
-                    i = idx[j]
-                    acc, test_loss = evals[j]
-                    if not all(map(_finite, [test_loss, diags[j]["probe_loss"], *diags[j]["grad_norm"]])):
-                        diverge(m, i, epoch, seed)
-                        dz1[:, group.slices[j]].zero_()
-                        continue
-                    record = {
-                        "epoch": epoch,
-                        "train_loss": stats[j][0],
-                        "train_acc": stats[j][1],
-                        "test_acc": acc,
-                        "test_loss": test_loss,
-                        "time": share,
-                        "diagnostics": diags[j],
-                    }
-                    runs[i]["history"].append(record)
-                    runs[i]["epochs_completed"] = epoch
-                    runs[i]["learned"] = m.learned()
-                    emit({"event": "epoch", "run": i, "activation": runs[i]["label"], "seed": seed,
-                          "epoch": epoch, "record": record})
-                emit({"event": "epoch_end", "seed": seed, "epoch": epoch})
-                if not any(m.active for m in group.models):
-                    break
-            for i in idx:
-                if runs[i]["status"] == "running":
-                    runs[i]["status"] = "completed"
-            if keep_weights:
-                for i, m in zip(idx, group.models):
-                    runs[i]["weights"] = [w.detach().cpu().clone() for w in m.weight_matrices()]
-                    runs[i]["biases"] = [b.detach().cpu().clone() for b in m.bias_vectors()]
-    except KeyboardInterrupt:
-        result.interrupted = True
-        for run in runs:
-            if run["status"] in ("running", "pending"):  # every epoch recorded (a signal while the last was saved): done
-                run["status"] = "completed" if run["epochs_completed"] >= config.epochs else "interrupted"
-    result.seconds = time.perf_counter() - t_start
-    return result
+                    if m.active:
+                        self.diverge(m, idx[j], epoch, seed)
+                break
+            pending += 1
+            if pending == self.every:
+                self.emit({"event": "steps", "n": pending})
+                pending = 0
+        if pending:
+            self.emit({"event": "steps", "n": pending})
+        return labels
+
+    def record(self, group: _Group, m: _Model, i: int, j: int, seed: int, epoch: int,
+               stats: tuple[float, float], evals: tuple[float, float], diags: dict[str, Any],
+               share: float, dz1: torch.Tensor) -> None:
+        """Append the epoch to run ``i`` (model ``j`` of the group), or mark it diverged."""
+        acc, test_loss = evals
+        if not all(map(_finite, [test_loss, diags["probe_loss"], *diags["grad_norm"]])):
+            self.diverge(m, i, epoch, seed)
+            dz1[:, group.slices[j]].zero_()
+            return
+        record = {
+            "epoch": epoch,
+            "train_loss": stats[0],
+            "train_acc": stats[1],
+            "test_acc": acc,
+            "test_loss": test_loss,
+            "time": share,
+            "diagnostics": diags,
+        }
+        run = self.runs[i]
+        run["history"].append(record)
+        run["epochs_completed"] = epoch
+        run["learned"] = m.learned()
+        self.emit({"event": "epoch", "run": i, "activation": run["label"], "seed": seed,
+                   "epoch": epoch, "record": record})
 
 
 def _inputs(images: torch.Tensor, device: torch.device) -> torch.Tensor:

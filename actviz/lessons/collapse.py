@@ -51,10 +51,7 @@ def run(*, activations: Sequence[Any] | None = None, seeds: int | None = None, e
     ``data`` (an :class:`~actviz.bench.data.FashionMNIST`, or anything with its four
     tensors) replaces loading the data set, e.g. a subset in tests.
     """
-    import torch
-
     from actviz.bench import data as data_layer
-    from actviz.bench.train import TrainConfig, train_runs
     from actviz.core import registry
 
     t0 = time.perf_counter()
@@ -65,6 +62,42 @@ def run(*, activations: Sequence[Any] | None = None, seeds: int | None = None, e
     ds = data if data is not None else data_layer.load(data_dir)
     seed_list = list(range(n))
     base = dict(epochs=epochs, hidden=hidden, lr=lr, optimizer=optimizer, init=init)
+    softmax, mlps = _train_models(acts, ds, base, depth, seed_list)
+    models = _models(softmax.runs, mlps.runs, acts, hidden, depth)
+    id_runs = [r for r in mlps.runs if r["activation"] == "identity"]
+    extras = {"identity_matrix": _collapse(id_runs[0]["weights"], id_runs[0]["biases"])[0].float().numpy(),
+              "softmax_matrix": softmax.runs[0]["weights"][0].numpy()}
+    data = {
+        "models": models,
+        "product": _product(ds, id_runs),
+        "config": {**base, "depth": depth, "seeds": seed_list, "train": int(ds.train_labels.shape[0]),
+                   "test": int(ds.test_labels.shape[0])},
+        "seconds_training": softmax.seconds + mlps.seconds,
+    }
+    return LessonResult(
+        name=NAME,
+        title=f"collapse — Fashion-MNIST, {epochs} epochs, {optimizer} lr {lr:g}, {n} seed{'s' * (n > 1)}",
+        options={"activations": [a.label for a in nonlinear], "seeds": n, **base, "depth": depth},
+        columns=["model", "layers", "test acc % [95%]", "Δ vs softmax [95%]"],
+        rows=_rows(models, n),
+        notes=_notes(data, n),
+        data=data,
+        seconds=time.perf_counter() - t0,
+        caption="test accuracy after the last epoch, mean over seeds with the 95% Student-t interval; Δ: in "
+        "percentage points, paired by seed",
+        extras=extras,
+    )
+
+
+def _train_models(acts: list[Any], ds: Any, base: dict[str, Any], depth: int,
+                  seed_list: list[int]) -> tuple[Any, Any]:
+    """Softmax regression and the MLPs of every activation, same settings and seeds, weights kept.
+
+    A run that did not complete (diverged) is an :class:`~actviz.core.errors.ActvizError`.
+    """
+    from actviz.bench.train import TrainConfig, train_runs
+
+    identity = acts[0]
     softmax = train_runs([identity], ds, TrainConfig(depth=0, **base), seeds=seed_list, keep_weights=True)
     mlps = train_runs(acts, ds, TrainConfig(depth=depth, **base), seeds=seed_list, keep_weights=True)
     for run in [*softmax.runs, *mlps.runs]:
@@ -73,35 +106,48 @@ def run(*, activations: Sequence[Any] | None = None, seeds: int | None = None, e
 
             raise ActvizError(f"collapse: the {run['label']} run of seed {run['seed']} {run['status']} "
                               f"(epoch {run['diverged_epoch']}); try a smaller lr")
+    return softmax, mlps
 
-    def final(run: dict[str, Any]) -> float:
-        return float(run["history"][-1]["test_acc"])
 
-    def curve(run: dict[str, Any]) -> list[float]:
-        return [float(h["test_acc"]) for h in run["history"]]
+def _final(run: dict[str, Any]) -> float:
+    """A run's test accuracy after the last epoch."""
+    return float(run["history"][-1]["test_acc"])
 
+
+def _curve(run: dict[str, Any]) -> list[float]:
+    """A run's test accuracy per epoch."""
+    return [float(h["test_acc"]) for h in run["history"]]
+
+
+def _models(softmax: list[dict[str, Any]], mlps: list[dict[str, Any]], acts: list[Any], hidden: int,
+            depth: int) -> list[dict[str, Any]]:
+    """One entry per model (softmax regression first): accuracies, curves, and the difference to softmax."""
     models: list[dict[str, Any]] = [{
         "model": "softmax regression", "activation": None, "layers": "784-10",
-        "test_acc": [final(r) for r in softmax.runs], "curves": [curve(r) for r in softmax.runs],
+        "test_acc": [_final(r) for r in softmax], "curves": [_curve(r) for r in softmax],
     }]
     for act in acts:
-        runs = [r for r in mlps.runs if r["activation"] == act.name and r["params"] == params_json(act)]
+        runs = [r for r in mlps if r["activation"] == act.name and r["params"] == params_json(act)]
         models.append({
             "model": f"{act.label} MLP", "activation": act.label, "name": act.name, "params": params_json(act),
             "layers": f"784-{hidden}×{depth}-10" if depth > 1 else f"784-{hidden}-10",
-            "test_acc": [final(r) for r in runs], "curves": [curve(r) for r in runs],
+            "test_acc": [_final(r) for r in runs], "curves": [_curve(r) for r in runs],
         })
     soft = models[0]["test_acc"]
     for m in models:
         m["mean"], m["low"], m["high"] = mean_interval(m["test_acc"])
         diffs = [a - b for a, b in zip(m["test_acc"], soft)]  # paired by seed
         m["vs_softmax"] = dict(zip(("mean", "low", "high"), mean_interval(diffs)))
+    return models
 
-    # the identity MLP's layers multiply to one matrix: check it on the whole test set
+
+def _product(ds: Any, id_runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The identity MLP's layers multiply to one matrix: per run, that matrix checked on the test set."""
+    import torch
+
     x = ds.test_images.reshape(ds.test_images.shape[0], -1).double() / 255
     y = ds.test_labels
     product: list[dict[str, Any]] = []
-    id_runs = [r for r in mlps.runs if r["activation"] == "identity"]
     for r in id_runs:
         w, b = _collapse(r["weights"], r["biases"])
         layered = _layered_logits(x, r["weights"], r["biases"])
@@ -114,17 +160,13 @@ def run(*, activations: Sequence[Any] | None = None, seeds: int | None = None, e
             "max_logit": float(layered.abs().max()),
             "same_predictions": float((layered.argmax(1) == single.argmax(1)).double().mean()),
             "accuracy_single_matrix": float((single.argmax(1) == y).double().mean()),
-            "accuracy_engine": final(r),
+            "accuracy_engine": _final(r),
         })
-    extras = {"identity_matrix": _collapse(id_runs[0]["weights"], id_runs[0]["biases"])[0].float().numpy(),
-              "softmax_matrix": softmax.runs[0]["weights"][0].numpy()}
-    data = {
-        "models": models,
-        "product": product,
-        "config": {**base, "depth": depth, "seeds": seed_list, "train": int(ds.train_labels.shape[0]),
-                   "test": int(ds.test_labels.shape[0])},
-        "seconds_training": softmax.seconds + mlps.seconds,
-    }
+    return product
+
+
+def _rows(models: list[dict[str, Any]], n: int) -> list[list[str]]:
+    """The table rows: model, layers, accuracy, difference to softmax regression (intervals when n > 1)."""
     rows = []
     for m in models:
         vs = m["vs_softmax"]
@@ -134,19 +176,7 @@ def run(*, activations: Sequence[Any] | None = None, seeds: int | None = None, e
         else:
             delta = f"{100 * vs['mean']:+.2f}" + (f" [{100 * vs['low']:+.2f},{100 * vs['high']:+.2f}]" if n > 1 else "")
         rows.append([m["model"], m["layers"], acc, delta])
-    return LessonResult(
-        name=NAME,
-        title=f"collapse — Fashion-MNIST, {epochs} epochs, {optimizer} lr {lr:g}, {n} seed{'s' * (n > 1)}",
-        options={"activations": [a.label for a in nonlinear], "seeds": n, **base, "depth": depth},
-        columns=["model", "layers", "test acc % [95%]", "Δ vs softmax [95%]"],
-        rows=rows,
-        notes=_notes(data, n),
-        data=data,
-        seconds=time.perf_counter() - t0,
-        caption="test accuracy after the last epoch, mean over seeds with the 95% Student-t interval; Δ: in "
-        "percentage points, paired by seed",
-        extras=extras,
-    )
+    return rows
 
 
 def _notes(d: dict[str, Any], n: int) -> list[str]:

@@ -48,7 +48,7 @@ def verdict(ratio: float) -> str:
 def _propagate(act: Any, init: str, depth: int, width: int, batch: int, seed: int) -> tuple[list[float], ...]:
     import torch
 
-    from actviz.bench.train import _init_weight
+    from actviz.bench.train import init_weight
 
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(batch, width, generator=gen, dtype=torch.float64).requires_grad_(True)
@@ -56,7 +56,7 @@ def _propagate(act: Any, init: str, depth: int, width: int, batch: int, seed: in
     h = x
     with torch.enable_grad():
         for _ in range(depth):
-            w, b = _init_weight((width, width), init, gen)
+            w, b = init_weight((width, width), init, gen)
             h = act.forward(h @ w.double() + b.double())
             h.retain_grad()
             hs.append(h)

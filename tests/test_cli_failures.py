@@ -1,7 +1,8 @@
-"""Hostile input, special files, signals and broken plugins (issue 11, items 1-13; SPEC §3 and §9).
+"""How the CLI fails: hostile input, special files, signals, broken pipes and broken plugins.
 
-Each test runs one of the issue's reproductions.  Those that could hang on a broken
-build run in a subprocess with a timeout; signals and pipes use real processes.
+A failing command prints one line (``error: …``, no traceback, no warning), exits non-zero
+(130 on Ctrl-C, 143 on SIGTERM), never hangs, and leaves no partial files behind.  Tests that could hang on a broken build run in a subprocess with a timeout; signals
+and pipes use real processes.
 """
 
 from __future__ import annotations
@@ -22,18 +23,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from typer.testing import CliRunner
 
 import actviz
 from actviz.bench import data
 from actviz.cli.app import app
 from actviz.core.errors import DataError
 
-runner = CliRunner()
+from helpers import ENV, one_line, runner
+
 SCRIPT = Path(sys.executable).with_name("actviz")  # the console script, next to this Python
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "ACTVIZ_MIRRORS": "", "ACTVIZ_DATA_DIR": ""}
-ENV.pop("ACTVIZ_DEBUG", None)
-ENV.pop("ACTVIZ_PLUGINS", None)
 
 needs_script = pytest.mark.skipif(not SCRIPT.exists(), reason="the actviz console script is not installed here")
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX signals, FIFOs and /dev/full")
@@ -43,20 +41,12 @@ def invoke(*args: str, **kw):
     return runner.invoke(app, list(args), **kw)
 
 
-def one_line(text: str) -> str:
-    """The only line of ``text`` (stderr of a failing command): no blank line, no traceback."""
-    lines = text.splitlines()
-    assert len(lines) == 1, text
-    assert "Traceback" not in text and "Warning" not in text, text
-    return lines[0]
-
-
 def cli(*args: str, timeout: float = 120, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "actviz", *args], capture_output=True, text=True,
                           env=env or ENV, timeout=timeout, **kw)
 
 
-# --------------------------------------------------------------------------- 1. FIFOs in the data folder
+# --------------------------------------------------------------------------- FIFOs in the data folder
 
 
 @posix_only
@@ -96,7 +86,7 @@ def test_reading_a_fifo_raises_data_error(tmp_path):
     assert "is a FIFO (named pipe), not a regular file" in proc.stdout, proc.stderr
 
 
-# --------------------------------------------------------------------------- 2. download deadline, .part, progress
+# --------------------------------------------------------------------------- download deadline, .part, progress
 
 
 class _Trickle:
@@ -252,7 +242,7 @@ def test_default_progress_is_used_by_library_downloads(tmp_path, monkeypatch):
     assert (data.TRAIN_IMAGES, 10, 10) in calls
 
 
-# --------------------------------------------------------------------------- 3. Ctrl-C at any moment
+# --------------------------------------------------------------------------- Ctrl-C at any moment
 
 
 def _interrupt_at(argv: list[str], delay: float) -> tuple[int, str, bool]:
@@ -323,7 +313,7 @@ def test_interrupts_are_held_back_inside_imports(tmp_path):
     assert proc.stdout.strip() == "interrupted after import: True", proc.stderr
 
 
-# --------------------------------------------------------------------------- 4. plot ranges near float max
+# --------------------------------------------------------------------------- plot ranges near float max
 
 
 @pytest.mark.parametrize("xs", [["--xmin", "1e308", "--xmax", "1.7e308"], ["--xmin=-1.7e308", "--xmax", "1.7e308"]])
@@ -348,7 +338,7 @@ def test_extreme_but_finite_plots_are_drawn(tmp_path, args):
     assert out.stat().st_size > 1000
 
 
-# --------------------------------------------------------------------------- 5. over-long output names
+# --------------------------------------------------------------------------- over-long output names
 
 
 def test_over_long_output_name_is_one_line(tmp_path):
@@ -365,7 +355,7 @@ def test_longest_allowed_name_is_written(tmp_path):
     assert (tmp_path / name).exists()
 
 
-# --------------------------------------------------------------------------- 6. stdout: ASCII, /dev/full
+# --------------------------------------------------------------------------- stdout: ASCII, /dev/full
 
 
 @needs_script
@@ -388,7 +378,7 @@ def test_full_stdout_says_it_was_standard_output():
     assert one_line(proc.stderr) == "error: cannot write to standard output: No space left on device"
 
 
-# --------------------------------------------------------------------------- 7. broken pipes
+# --------------------------------------------------------------------------- broken pipes
 
 
 @posix_only
@@ -413,7 +403,7 @@ def test_head_dash_1_gets_its_line():
     assert proc.stdout.splitlines()[-1] == "status=0" and proc.stderr == "", proc.stderr
 
 
-# --------------------------------------------------------------------------- 8. no arguments
+# --------------------------------------------------------------------------- no arguments
 
 
 def test_no_arguments_prints_the_help_and_exits_0():
@@ -423,7 +413,7 @@ def test_no_arguments_prints_the_help_and_exits_0():
     assert "error" not in result.stderr
 
 
-# --------------------------------------------------------------------------- 9. warnings
+# --------------------------------------------------------------------------- warnings
 
 
 @pytest.mark.parametrize("args", [["show", "softplus", "-p", "beta=1e-300"],
@@ -449,7 +439,7 @@ def test_other_warnings_are_one_line_each_once(monkeypatch):
     assert result.stderr == "warning: plugin says hello\n"
 
 
-# --------------------------------------------------------------------------- 10. no blank line before error:
+# --------------------------------------------------------------------------- no blank line before error:
 
 
 def test_gallery_into_a_file_is_one_line(tmp_path):
@@ -467,7 +457,7 @@ def test_failing_download_is_one_line(tmp_path):
     assert one_line(result.stderr).startswith("error: could not download")
 
 
-# --------------------------------------------------------------------------- 11. --data-dir '', created folders
+# --------------------------------------------------------------------------- --data-dir '', created folders
 
 
 @pytest.mark.parametrize("args", [["compare", "relu", "--data-dir", ""], ["data", "status", "--data-dir", ""],
@@ -491,7 +481,7 @@ def test_failed_download_removes_the_folders_it_created(tmp_path, monkeypatch):
         assert not (tmp_path / "env").exists(), args
 
 
-# --------------------------------------------------------------------------- 12. -o dir/, overview, plugins in cwd
+# --------------------------------------------------------------------------- -o dir/, overview, plugins in cwd
 
 
 def test_output_with_a_trailing_slash_is_an_error(tmp_path, monkeypatch):
@@ -542,7 +532,7 @@ def test_plugins_in_the_current_directory_work_with_the_console_script(tmp_path)
         assert "cwd_relu2" in proc.stdout
 
 
-# --------------------------------------------------------------------------- 13. broken plugins
+# --------------------------------------------------------------------------- broken plugins
 
 
 def _raises(x):
