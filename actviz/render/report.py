@@ -44,6 +44,7 @@ from typing import Any
 
 from actviz.core.errors import ActvizError, UsageError
 from actviz.core.files import check_output_file, read_regular, write_atomic
+from actviz.core.formatting import format_param
 from actviz.core.properties import DEFINITIONS, KEYS, Interval, format_value, jsonable
 from actviz.core.registry import Activation, Param, params_json
 
@@ -123,11 +124,7 @@ def _nums(values: Iterable[float], digits: int = 6) -> list[float | None]:
 
 
 def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:g}".replace("-", "\u2212")
-    if isinstance(v, (tuple, list)):
-        return "(" + ", ".join(_fmt(x) for x in v) + ")"
-    return str(v)
+    return format_param(v, unicode_minus=True, parens=True)
 
 
 # --------------------------------------------------------------------------- curves
