@@ -1,6 +1,6 @@
-"""The registry's kink conventions are the installed PyTorch's, and the torch floor is honest (SPEC §1).
+"""The registry's kink conventions are the installed PyTorch's, and the torch floor is honest.
 
-SPEC §1: at the points where an activation is not differentiable, the registry's f′
+At the points where an activation is not differentiable, the registry's f′
 is the value PyTorch's autograd gives for PyTorch's own function.  PyTorch changed
 hardswish's gradient at ±3 (pytorch/pytorch#147801: −0.5 and 1.5 before, 0 and 1
 after; fixed by #148049, merged in March 2025 after the 2.7 release branch was cut

@@ -224,7 +224,8 @@ class Activation:
         )
 
     def __hash__(self) -> int:
-        return hash((self.spec.name, tuple(format_param(v, round_trip=True) for v in self.params.values())))
+        values = tuple(format_param(v, round_trip=True) for v in self.params.values())
+        return hash((self.spec.name, values))
 
     def with_params(self, **params: Any) -> Activation:
         """A copy with some parameters changed."""

@@ -1,4 +1,4 @@
-"""Numerical measurement of the properties of SPEC §2.
+"""Numerical measurement of the twelve properties (defined in docs/properties.md).
 
 The registry declares each property; this module re-derives it from the
 forward function and the analytic derivative alone, so that ``actviz check``
