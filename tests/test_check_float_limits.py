@@ -69,13 +69,18 @@ def _random_maxouts(seed: int, n: int):
         yield draw(), draw()
 
 
-def test_random_maxouts_pass_check():
-    failing = []
-    for w, b in _random_maxouts(seed=11, n=300):
-        result = audit(actviz.get("maxout", weights=w, biases=b))
-        if result.findings:
-            failing.append((result.act.label, [f.message for f in result.findings]))
-    assert not failing, f"{len(failing)} of 300 random maxouts fail check, e.g. {failing[:3]}"
+#: how many of the random maxouts run by default; all of them run with the slow tests
+RANDOM_MAXOUTS_FAST = 30
+RANDOM_MAXOUTS = [
+    pytest.param(w, b, id=f"maxout{i}", marks=[pytest.mark.slow] if i >= RANDOM_MAXOUTS_FAST else [])
+    for i, (w, b) in enumerate(_random_maxouts(seed=11, n=300))
+]
+
+
+@pytest.mark.parametrize("weights, biases", RANDOM_MAXOUTS)
+def test_random_maxouts_pass_check(weights, biases):
+    result = audit(actviz.get("maxout", weights=weights, biases=biases))
+    assert not result.findings, (result.act.label, [f.message for f in result.findings])
 
 
 def test_maxout_kink_lists_the_slope_the_float_derivative_gives():

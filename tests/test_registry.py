@@ -126,10 +126,10 @@ def test_audit_finds_nothing_on_the_shipped_registry():
         assert result.ok, [f.message for f in result.findings]
 
 
-# --------------------------------------------------------------------- facts every entry must state
+# --------------------------------------------------------------------- textbook facts and kink conventions
 
 
-def test_ranges_continuity_monotonicity_and_kink_derivatives():
+def test_parameter_dependent_properties_and_kink_conventions():
     assert actviz.get("elu", alpha=2).properties.range == Interval(-2, math.inf, False, False)
     assert actviz.get("elu").properties.continuity == 1
     assert actviz.get("elu", alpha=2).properties.continuity == 0

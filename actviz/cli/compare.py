@@ -70,7 +70,7 @@ def variants(names: List[str], params: List[str]) -> list[Any]:
     one activation multiply.  A parameter that is itself a list of numbers (maxout's
     ``weights``) keeps its commas; separate its alternatives with ``;``.
     """
-    from actviz.core.registry import _param, bind, bind_all, get_spec, parse_assignments
+    from actviz.core.registry import bind, bind_all, get_spec, parse_assignments
 
     chosen = [a.name for a in bind_all(names, [], role="being compared")]
     lists: dict[str, dict[str, list[str]]] = {}
@@ -81,7 +81,7 @@ def variants(names: List[str], params: List[str]) -> list[Any]:
             raise UsageError(f"--param {item}: {owner} is not being compared ({', '.join(chosen)})")
         (key, text), = texts.items()
         spec = get_spec(owner)
-        sep = ";" if _param(spec, key).kind == "floats" else ","
+        sep = ";" if spec.param(key).kind == "floats" else ","
         values = [v.strip() for v in text.split(sep)]
         if any(not v for v in values):
             raise UsageError(f"malformed --param {item!r}: an empty value in the list")

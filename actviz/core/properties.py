@@ -1,8 +1,10 @@
-"""The properties of an activation function (SPEC §2), declared as data.
+"""The twelve properties of an activation function, declared as data.
 
 Every property is of f over all of ℝ at the activation's parameters.  An entry
 of the registry declares them (the mathematical truth); :mod:`actviz.facts.measure`
 re-derives them numerically so that a wrong declaration is caught.
+docs/properties.md defines each property and how it is measured;
+:data:`DEFINITIONS` gives each in one line.
 
 This module is pure Python: no torch, no numpy.
 """
@@ -20,7 +22,7 @@ Continuity = Union[int, Literal["inf"]]
 Symmetry = Literal["odd", "even", "point", "none"]
 Saturation = Literal["both", "left", "right", "none"]
 
-#: The keys of SPEC §2, in the order reports show them.
+#: The property keys (the fields of :class:`Properties`), in the order reports show them.
 KEYS: tuple[str, ...] = (
     "range",
     "derivative_range",
@@ -127,7 +129,14 @@ class Interval:
 
 @dataclass(frozen=True)
 class Properties:
-    """The twelve properties of SPEC §2 for one activation at given parameters."""
+    """The twelve properties of one activation at given parameters, each of f over all of ℝ.
+
+    See :data:`DEFINITIONS` and docs/properties.md: ``range`` and ``derivative_range``
+    (inf and sup of f and f′, ends closed where attained), ``monotonic``, ``continuity``
+    (largest k with f ∈ C^k, −1 for a jump, ``"inf"``), ``derivative_monotonic``,
+    ``identity_at_origin``, ``symmetry``, ``zero_centered``, ``saturation``,
+    ``vanishing_gradient``, ``exploding_gradient`` and ``dead_neurons``.
+    """
 
     range: Interval
     derivative_range: Interval

@@ -14,7 +14,6 @@ This module imports neither torch nor numpy: ``actviz list`` stays fast.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,9 @@ from types import MappingProxyType
 from typing import Any
 
 from actviz.core.errors import UnknownActivationError, UsageError
+from actviz.core.formatting import format_param
 from actviz.core.properties import Properties, jsonable
+from actviz.core.suggest import closest, did_you_mean
 
 Params = Mapping[str, Any]
 
@@ -153,6 +154,17 @@ class ActivationSpec:
                 f"activation name {self.name!r} must be lower case with '_' (e.g. {normalize(self.name)!r})"
             )
 
+    def param(self, key: str) -> Param:
+        """The parameter called ``key``, or a :class:`UsageError` naming the ones this record has."""
+        for p in self.params:
+            if p.name == key:
+                return p
+        if not self.params:
+            raise UsageError(f"{self.name} has no parameters (got {key!r})")
+        raise UsageError(
+            f"{self.name} has no parameter {key!r}; its parameters are {', '.join(p.name for p in self.params)}"
+        )
+
 
 def normalize(name: str) -> str:
     """The lookup key of a name: case-insensitive, ``-`` and ``_`` alike, spaces ignored."""
@@ -174,7 +186,7 @@ class Activation:
     def __init__(self, spec: ActivationSpec, params: Mapping[str, Any] | None = None):
         values: dict[str, Any] = {p.name: p.default for p in spec.params}
         for key, value in (params or {}).items():
-            values[key] = _param(spec, key).validate(value)
+            values[key] = spec.param(key).validate(value)
         if spec.check is not None:
             problem = spec.check(values)
             if problem:
@@ -197,11 +209,11 @@ class Activation:
         }
         if not changed:
             return self.name
-        inner = ", ".join(f"{k}={_fmt_param(v)}" for k, v in changed.items())
+        inner = ", ".join(f"{k}={format_param(v, round_trip=True)}" for k, v in changed.items())
         return f"{self.name}({inner})"
 
     def __repr__(self) -> str:
-        inner = ", ".join(f"{k}={_fmt_param(v)}" for k, v in self.params.items())
+        inner = ", ".join(f"{k}={format_param(v, round_trip=True)}" for k, v in self.params.items())
         return f"<Activation {self.name}({inner})>"
 
     def __eq__(self, other: object) -> bool:
@@ -212,7 +224,8 @@ class Activation:
         )
 
     def __hash__(self) -> int:
-        return hash((self.spec.name, tuple(map(_fmt_param, self.params.values()))))
+        values = tuple(format_param(v, round_trip=True) for v in self.params.values())
+        return hash((self.spec.name, values))
 
     def with_params(self, **params: Any) -> Activation:
         """A copy with some parameters changed."""
@@ -273,39 +286,11 @@ def params_json(act: Activation) -> dict[str, Any]:
     return {k: jsonable(v) for k, v in act.params.items()}
 
 
-def _param(spec: ActivationSpec, key: str) -> Param:
-    """The parameter ``key`` of ``spec``, or a :class:`UsageError` naming the ones it has."""
-    for p in spec.params:
-        if p.name == key:
-            return p
-    if not spec.params:
-        raise UsageError(f"{spec.name} has no parameters (got {key!r})")
-    raise UsageError(
-        f"{spec.name} has no parameter {key!r}; its parameters are {', '.join(p.name for p in spec.params)}"
-    )
-
-
 def _same(a: Any, b: Any) -> bool:
     try:
         return bool(a == b)
     except Exception:  # tensors
         return False
-
-
-def _fmt_param(v: Any) -> str:
-    """A parameter value as it reads in a label, and as ``NAME.KEY=VALUE`` takes it back.
-
-    Floats print short (``%g``) where that is the same float, else as the shortest
-    repr that round-trips: α = 1.0000001 is ``1.0000001``, not ``1``.  A sequence is
-    its numbers joined by commas (one number alone needs no trailing comma: a
-    ``floats`` parameter reads ``0`` as the one-element sequence).
-    """
-    if isinstance(v, float):
-        short = f"{v:g}"
-        return short if float(short) == v else repr(v)
-    if isinstance(v, tuple):
-        return ",".join(_fmt_param(x) for x in v)
-    return str(v)
 
 
 # --------------------------------------------------------------------------- the registry
@@ -439,14 +424,7 @@ def specs() -> list[ActivationSpec]:
 def suggest(name: str, n: int = 3) -> list[str]:
     """Registered names (canonical or aliases) closest to ``name``."""
     _ensure_loaded()
-    key = normalize(name)
-    close = difflib.get_close_matches(key, list(_LOOKUP), n=n, cutoff=0.5)
-    prefixed = [k for k in _LOOKUP if k.startswith(key) or key.startswith(k)] if key else []
-    out: list[str] = []
-    for k in [*close, *prefixed]:
-        if k not in out:
-            out.append(k)
-    return out[:n]
+    return closest(normalize(name), _LOOKUP, n=n, cutoff=0.5)
 
 
 def get_spec(name: str) -> ActivationSpec:
@@ -456,10 +434,8 @@ def get_spec(name: str) -> ActivationSpec:
         raise UsageError(f"an activation name must be a string, got {name!r}")
     canonical = _LOOKUP.get(normalize(name))
     if canonical is None:
-        close = suggest(name)
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         raise UnknownActivationError(
-            f"unknown activation {name!r}{hint} ('actviz list' shows them all)"
+            f"unknown activation {name!r}{did_you_mean(suggest(name))} ('actviz list' shows them all)"
         )
     return _REGISTRY[canonical]
 
@@ -521,7 +497,7 @@ def bind(name: str, texts: Mapping[str, str]) -> Activation:
     spec = get_spec(name)
     values: dict[str, Any] = {}
     for key, text in texts.items():
-        param = _param(spec, key)
+        param = spec.param(key)
         try:
             values[key] = param.parse(text)
         except UsageError as exc:

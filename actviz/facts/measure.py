@@ -1,4 +1,4 @@
-"""Numerical measurement of the properties of SPEC §2.
+"""Numerical measurement of the twelve properties (defined in docs/properties.md).
 
 The registry declares each property; this module re-derives it from the
 forward function and the analytic derivative alone, so that ``actviz check``
@@ -10,7 +10,7 @@ can report a wrong declaration.  Everything is evaluated in float64 on
 * one-sided probes at kinks (c ± 1e-9·max(1, |c|)): near-limits for the extents,
   not attained values; and c ± h, c ± 2h (h = 1e-6·max(1, |c|)), extrapolated
   linearly to c, for the one-sided limits that decide whether f jumps there;
-* a *tail* ladder ±R·2^k out to ±1e4·xscale: how f and f′ behave as x → ±∞.
+* a *tail* ladder ±R·2^k out to ±2e4·max(1, xscale): how f and f′ behave as x → ±∞.
 
 Higher derivatives (for the continuity class) come from autograd applied to the
 analytic derivative.  The rules and tolerances are documented next to each
@@ -298,71 +298,86 @@ def measure(act: Activation) -> Properties:
         return _measure(act)
 
 
-def _measure(act: Activation) -> Properties:
+def _ordered(act: Activation, s: Samples) -> tuple[Any, Any, Any]:
+    """x, f and f′ over the core grid and the tails together, sorted by x, for the monotonicity checks.
+
+    Grid points within rounding distance of a kink but not on it are left out: there the
+    float evaluation, not the function, decides which side's formula applies (a maxout kink
+    −20 computed as −20.000000000000046 has the right piece win at it and the left piece at
+    −20.0).  The kink itself stays.
+    """
     import numpy as np
 
-    s = sample(act)
     xs = np.concatenate([s.tail_x[s.tail_x < 0], s.x, s.tail_x[s.tail_x > 0]])
     fs = np.concatenate([s.tail_f[s.tail_x < 0], s.f, s.tail_f[s.tail_x > 0]])
     ds = np.concatenate([s.tail_d[s.tail_x < 0], s.d, s.tail_d[s.tail_x > 0]])
     order = np.argsort(xs, kind="stable")
     xs, fs, ds = xs[order], fs[order], ds[order]
-    # Grid points within rounding distance of a kink but not on it: there the float
-    # evaluation, not the function, decides which side's formula applies (a maxout kink
-    # −20 computed as −20.000000000000046 has the right piece win at it and the left
-    # piece at −20.0).  The monotonicity checks leave them out; the kink itself stays.
     for k in act.kinks:
         keep = (np.abs(xs - k.x) > 1e-9 * max(1.0, abs(k.x))) | (xs == k.x)
         xs, fs, ds = xs[keep], fs[keep], ds[keep]
+    return xs, fs, ds
 
-    rng = _refined_extent(act.forward, s.x, s.f, _extent(s.f, s.limit_f, s.tail_f, s.tail_x))
-    drng = _refined_extent(act.derivative, s.x, s.d, _extent(s.d, s.limit_d, s.tail_d, s.tail_x))
 
-    scale_f = float(np.max(np.abs(s.f)))
-    i0 = int(np.searchsorted(s.x, 0.0))
-    f0, d0 = float(s.f[i0]), float(s.d[i0])
-    h = 1e-6
+def _identity_at_origin(act: Activation, f0: float, d0: float) -> bool:
+    """|f(0)| ≤ 1e-12, |f′(0) − 1| ≤ 1e-9, and f′(±1e-6) within 1e-4 of 1 (f′ continuous at 0)."""
     import torch
 
+    h = 1e-6
     with torch.no_grad():
         dl, dr = (float(v) for v in act.derivative(_t([-h, h])))
-    identity = abs(f0) <= 1e-12 and abs(d0 - 1) <= 1e-9 and abs(dl - 1) <= 1e-4 and abs(dr - 1) <= 1e-4
+    return abs(f0) <= 1e-12 and abs(d0 - 1) <= 1e-9 and abs(dl - 1) <= 1e-4 and abs(dr - 1) <= 1e-4
+
+
+def _symmetry(act: Activation, s: Samples, f0: float) -> str:
+    """odd, even, point or none, from f(−x) against f(x) at every grid point x > 0 (tolerance 1e-9)."""
+    import numpy as np
+    import torch
 
     pos = s.x > 0
-    xp = s.x[pos]
     with torch.no_grad():
-        f_neg = act.forward(_t(-xp)).numpy()
+        f_neg = act.forward(_t(-s.x[pos])).numpy()
     fp = s.f[pos]
     tol = 1e-9 * (1.0 + np.abs(fp))
     if np.all(np.abs(f_neg + fp) <= tol) and abs(f0) <= 1e-12:
-        symmetry = "odd"
-    elif np.all(np.abs(f_neg - fp) <= tol):
-        symmetry = "even"
-    elif abs(f0) > 1e-12 and np.all(np.abs(f_neg + fp - 2 * f0) <= tol):
-        symmetry = "point"
-    else:
-        symmetry = "none"
+        return "odd"
+    if np.all(np.abs(f_neg - fp) <= tol):
+        return "even"
+    if abs(f0) > 1e-12 and np.all(np.abs(f_neg + fp - 2 * f0) <= tol):
+        return "point"
+    return "none"
 
+
+def _saturation(s: Samples) -> str:
+    """both, left, right or none: the sides whose tail f′ tends to 0 (see :func:`_saturates`)."""
     left = s.tail_x < 0
     sat_l = _saturates(s.tail_d[left][::-1])
     sat_r = _saturates(s.tail_d[~left])
-    saturation = {(True, True): "both", (True, False): "left", (False, True): "right"}.get(
-        (sat_l, sat_r), "none"
-    )
+    return {(True, True): "both", (True, False): "left", (False, True): "right"}.get((sat_l, sat_r), "none")
 
+
+def _measure(act: Activation) -> Properties:
+    import numpy as np
+
+    s = sample(act)
+    xs, fs, ds = _ordered(act, s)
+    rng = _refined_extent(act.forward, s.x, s.f, _extent(s.f, s.limit_f, s.tail_f, s.tail_x))
+    drng = _refined_extent(act.derivative, s.x, s.d, _extent(s.d, s.limit_d, s.tail_d, s.tail_x))
+    i0 = int(np.searchsorted(s.x, 0.0))
+    f0, d0 = float(s.f[i0]), float(s.d[i0])
+    saturation = _saturation(s)
     # dead: f′ exactly 0 everywhere beyond R/2 on one side (grid and tail)
     dead_l = bool(np.all(ds[xs <= -s.radius / 2] == 0))
     dead_r = bool(np.all(ds[xs >= s.radius / 2] == 0))
-
     sup_abs = drng.sup_abs
     return Properties(
         range=rng,
         derivative_range=drng,
-        monotonic=_monotone(fs, scale_f),
+        monotonic=_monotone(fs, float(np.max(np.abs(s.f)))),
         continuity=continuity(act, s),  # type: ignore[arg-type]
         derivative_monotonic=_monotone(ds, float(np.max(np.abs(ds)))),
-        identity_at_origin=identity,
-        symmetry=symmetry,  # type: ignore[arg-type]
+        identity_at_origin=_identity_at_origin(act, f0, d0),
+        symmetry=_symmetry(act, s, f0),  # type: ignore[arg-type]
         zero_centered=rng.low < 0 < rng.high,
         saturation=saturation,  # type: ignore[arg-type]
         vanishing_gradient=saturation == "both" or sup_abs < 1 - 1e-9,

@@ -14,7 +14,6 @@ The index imports nothing heavy: a lesson's module (and torch) is imported when 
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from actviz.core.errors import UsageError
+from actviz.core.suggest import closest, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -70,22 +70,14 @@ LESSONS: dict[str, Lesson] = {
 
 def suggest(name: str, n: int = 3) -> list[str]:
     """Lesson names closest to ``name``."""
-    key = name.strip().lower()
-    close = difflib.get_close_matches(key, list(LESSONS), n=n, cutoff=0.4)
-    prefixed = [k for k in LESSONS if key and (k.startswith(key) or key.startswith(k))]
-    out: list[str] = []
-    for k in [*close, *prefixed]:
-        if k not in out:
-            out.append(k)
-    return out[:n]
+    return closest(name.strip().lower(), LESSONS, n=n, cutoff=0.4)
 
 
 def get_lesson(name: str) -> Lesson:
     """The lesson called ``name`` (case-insensitive), else a UsageError suggesting the closest."""
     lesson = LESSONS.get(name.strip().lower())
     if lesson is None:
-        close = suggest(name)
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        hint = did_you_mean(suggest(name))
         raise UsageError(f"unknown lesson {name!r}{hint} (the lessons: {', '.join(LESSONS)})")
     return lesson
 

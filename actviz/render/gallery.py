@@ -21,17 +21,14 @@ from typing import Any
 
 from actviz.core.errors import ActvizError
 from actviz.core.files import write_atomic
+from actviz.core.formatting import format_param
 
 #: called as progress(done, total, what) while the gallery is built
 Progress = Callable[[int, int, str], None]
 
 
 def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:g}"
-    if isinstance(v, tuple):
-        return "(" + ", ".join(_fmt(x) for x in v) + ")"
-    return str(v)
+    return format_param(v, parens=True)
 
 
 def _md_escape(text: str) -> str:

@@ -41,11 +41,11 @@ from actviz.render.report_data import (
     SATURATED,
     XMAX,
     XMIN,
-    _fmt,
     build_report,
     curves,
     param_grid,
     property_row,
+    value_label,
 )
 
 _PRIME = "\u2032"
@@ -204,9 +204,9 @@ def report_html(data: Mapping[str, Any]) -> str:
         overlay=overlay,
         training=training,
         nav_training=nav_training,
-        sat=_fmt(SATURATED),
-        xmin=_fmt(XMIN),
-        xmax=_fmt(XMAX),
+        sat=value_label(SATURATED),
+        xmin=value_label(XMIN),
+        xmax=value_label(XMAX),
     )
 
 

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from actviz.core.errors import UsageError
+from actviz.core.formatting import format_param
 from actviz.core.properties import DEFINITIONS, KEYS, Interval, format_value, jsonable
 from actviz.core.registry import Activation, Param, params_json
 
@@ -109,12 +110,9 @@ def _nums(values: Iterable[float], digits: int = 6) -> list[float | None]:
     return [json_float(float(v), digits) for v in values]
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:g}".replace("-", "\u2212")
-    if isinstance(v, (tuple, list)):
-        return "(" + ", ".join(_fmt(x) for x in v) + ")"
-    return str(v)
+def value_label(v: Any) -> str:
+    """A parameter value as the page shows it: shortest float form, Unicode minus, tuples in parentheses."""
+    return format_param(v, unicode_minus=True, parens=True)
 
 
 # --------------------------------------------------------------------------- curves
@@ -238,7 +236,7 @@ def property_row(act: Activation) -> dict[str, Any]:
     return {
         "label": act.label,
         "params": params_json(act),
-        "params_text": ", ".join(f"{k}={_fmt(v)}" for k, v in act.params.items()),
+        "params_text": ", ".join(f"{k}={value_label(v)}" for k, v in act.params.items()),
         "cells": cells,
         "declared": act.declares_properties,
         "disagree": disagree,
@@ -287,7 +285,7 @@ def activation_data(act: Activation, *, progress: Callable[[str], None] | None =
         keys = [_key(v) for v in offered]
         controls.append({
             "key": p.name, "kind": p.kind, "doc": p.doc, "symbol": p.symbol,
-            "values": [jsonable(v) for v in offered], "labels": [_fmt(v) for v in offered],
+            "values": [jsonable(v) for v in offered], "labels": [value_label(v) for v in offered],
             "default": keys.index(_key(p.default)) if _key(p.default) in keys else None,
             "initial": keys.index(_key(act.params[p.name])),  # the value asked for (-p), else the default
         })
@@ -369,5 +367,6 @@ __all__ = [
     "curves",
     "json_float",
     "param_grid",
+    "value_label",
     "property_row",
 ]

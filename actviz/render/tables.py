@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from actviz.core.formatting import format_param
 from actviz.core.properties import DEFINITIONS, KEYS, Interval, format_value, jsonable
 from actviz.core.registry import Activation, params_json
 
@@ -98,11 +99,7 @@ def rows_csv(rows: list[dict[str, Any]]) -> str:
 
 
 def _param_text(v: Any) -> str:
-    if isinstance(v, list):
-        return ",".join(f"{x:g}" for x in v)
-    if isinstance(v, float):
-        return f"{v:g}"
-    return str(v)
+    return format_param(v)
 
 
 def rows_markdown(rows: list[dict[str, Any]]) -> str:
