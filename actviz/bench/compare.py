@@ -108,7 +108,7 @@ def environment(device: str = "cpu", threads: int | None = None, flush_denormal:
     import numpy
     import torch
 
-    from actviz import __version__
+    from actviz._version import __version__
 
     env: dict[str, Any] = {
         "actviz": __version__,
@@ -679,7 +679,7 @@ def run_compare(
     except KeyboardInterrupt:  # between two configurations' training: what finished is saved below
         interrupted = True
 
-    from actviz.bench import signals
+    from actviz.core import signals
 
     with signals.shielded(raise_after=False):  # a signal now waits: the results are saved and returned
         return _finish(document, save, write_error, store, out_path, changed, interrupted, plots, asked,

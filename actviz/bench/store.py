@@ -275,7 +275,7 @@ class Store:
                           default=_json_default)
         body = ",\n".join(self._run_text(r) for r in runs)
         text = head[:-2] + ',\n "runs": [\n' + body + "\n ]\n}\n" if head != "{}" else '{"runs": [' + body + "]}\n"
-        from actviz.bench.signals import shielded
+        from actviz.core.signals import shielded
 
         with shielded():  # a signal waits until the file is in place
             return write_atomic(self.file, text.encode())
