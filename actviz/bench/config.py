@@ -29,15 +29,16 @@ MAX_SEED = 2**63 - 1
 
 
 class ConfigError(UsageError):
-    """A training setting out of range; ``field`` is the :class:`TrainConfig` field, ``problem`` the rest.
+    """A training setting out of range: ``field`` (of :class:`TrainConfig`), its ``value``, the ``problem``.
 
     ``str(error)`` is ``"<field> <problem>"``, e.g. ``"hidden must be >= 1, got 0"``.
     """
 
-    def __init__(self, field: str, problem: str):
+    def __init__(self, field: str, problem: str, value: Any = None):
         super().__init__(f"{field} {problem}")
         self.field = field
         self.problem = problem
+        self.value = value
 
 
 def _problem(field: str, value: Any, choices: tuple[str, ...] | None) -> str | None:
@@ -66,7 +67,7 @@ def check_field(field: str, value: Any, *, choices: tuple[str, ...] | None = Non
     """
     problem = _problem(field, value, choices)
     if problem is not None:
-        raise ConfigError(field, problem)
+        raise ConfigError(field, problem, value)
     return value
 
 
