@@ -1,7 +1,8 @@
 """Hostile input for the newer commands: report, results, lesson, plot --terminal, compare's stores.
 
-Each test is one failure found by trying hostile values by hand (SPEC §3 and §9): it
-failed before its fix.  Anything that could hang on a broken build (FIFOs) runs in a
+Each test is one failure found by trying hostile values by hand: it failed before its
+fix.  The contract is the command line's: one line on stderr and an exit code (2 for a
+wrong invocation, 1 for a failure), never a traceback, a hang or a half-written file.  Anything that could hang on a broken build (FIFOs) runs in a
 subprocess with a timeout.  No test here touches /dev/full itself: before the fix an
 output path naming it replaced the device node with a regular file, so FIFOs and
 sockets stand in for special files.
