@@ -91,7 +91,6 @@ def test_reading_a_fifo_raises_data_error(tmp_path):
     code = f"""
         from actviz.bench import data
         from actviz.core.errors import DataError
-from readiness import Watched
         try:
             data.read_idx({str(fifo)!r})
         except DataError as exc:
