@@ -50,7 +50,7 @@ from actviz.core import registry as _registry
 # the built-in entries, imported on the first lookup (the registry imports none of its users)
 _registry.add_source("actviz.facts.activations")
 
-from actviz._version import __version__
+from actviz._version import __version__  # noqa: F401 - actviz.__version__
 
 __all__ = [
     "KEYS",

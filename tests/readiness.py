@@ -22,14 +22,18 @@ class Watched:
 
     def __init__(self, argv: list[str], env: dict[str, str] | None = None, **kw):
         env = {**(env if env is not None else os.environ), READY_ENV: "1"}
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **kw)
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env=env, **kw)
         self.lines: list[str] = []
         self.ready = threading.Event()
         self._stdout: list[str] = []
         self._readers = [threading.Thread(target=self._read_err, daemon=True),
-                         threading.Thread(target=lambda: self._stdout.append(self.proc.stdout.read()), daemon=True)]
+                         threading.Thread(target=self._read_out, daemon=True)]
         for t in self._readers:
             t.start()
+
+    def _read_out(self) -> None:  # read, so that a full pipe never blocks the command
+        self._stdout.append(self.proc.stdout.read())
 
     def _read_err(self) -> None:
         for line in self.proc.stderr:

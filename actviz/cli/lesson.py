@@ -57,9 +57,11 @@ def lesson_cmd(
         metavar="NAME", help="The lesson to run; without one, the lessons are listed.")] = None,
     activations: Annotated[Optional[str], typer.Option(
         "--activations", "-a", metavar="NAME,...",
-        help="Activations to study, comma-separated (any registered one; default: the lesson's own).")] = None,
+        help="Activations to study, comma-separated (any registered one; default: the lesson's own)."),
+    ] = None,
     seeds: Annotated[Optional[str], typer.Option(
-        "--seeds", metavar="N", help="Repetitions (what they are depends on the lesson; the listing says).")] = None,
+        "--seeds", metavar="N", help="Repetitions (what they are depends on the lesson; the listing says)."),
+    ] = None,
     out: Annotated[str, typer.Option(
         "--out", "-o", metavar="DIR",
         help="Directory for the pictures and lesson.json (a sub-folder per lesson).")] = "actviz-lessons",

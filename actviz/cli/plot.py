@@ -39,7 +39,8 @@ def _plot_terminal(acts: list, *, derivative: bool, xmin: float, xmax: float) ->
 
 
 def plot_cmd(
-    names: Annotated[List[str], typer.Argument(metavar="NAME...", help="Activations to draw, in one figure.")],
+    names: Annotated[List[str], typer.Argument(metavar="NAME...",
+                                               help="Activations to draw, in one figure.")],
     derivative: Annotated[bool, typer.Option(
         "--derivative", "-d",
         help="Add a panel with the analytic f′ (line) and the autograd f′ (crosses), kinks marked.",
@@ -84,8 +85,8 @@ def plot_cmd(
 
 
 def gallery_cmd(
-    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR",
-                                      help="Directory to write into (created if missing).")] = Path("gallery"),
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", metavar="DIR", help="Directory to write into (created if missing).")] = Path("gallery"),
 ) -> None:
     """Write a picture of every activation, an overview grid and index.md into DIR."""
     from actviz.render.gallery import build_gallery

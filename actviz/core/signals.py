@@ -1,4 +1,4 @@
-"""Signals and exit codes: Ctrl-C never inside an import, SIGTERM and SIGHUP like Ctrl-C, files never half-written.
+"""Signals and exit codes: Ctrl-C never inside an import, SIGTERM like Ctrl-C, files never half-written.
 
 One map gives every signal actviz handles its exit code (128 + the signal number) and the
 line the command line prints when it stops for it:
