@@ -9,7 +9,6 @@ Failures raise :class:`~actviz.core.errors.DataError` (exit 1) or
 
 from __future__ import annotations
 
-import enum
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Any, List, Optional
 
 import typer
 
-from actviz.cli.options import DataDirOpt
+from actviz.cli.options import DataDirOpt, FormatOpt, ShowFormat
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -26,10 +25,8 @@ if TYPE_CHECKING:
 
 _META_KEY = "actviz.data_dir"
 
-
-class OutputFormat(str, enum.Enum):
-    rich = "rich"
-    json = "json"
+#: rich or json, as every command's
+OutputFormat = ShowFormat
 
 
 # --------------------------------------------------------------------------- helpers
@@ -203,7 +200,7 @@ def data_main(
 def status_cmd(
     ctx: typer.Context,
     data_dir: DataDirOpt = None,
-    format: OutputFormat = typer.Option(OutputFormat.rich, "--format", "-f", help="rich or json."),
+    format: FormatOpt = OutputFormat.rich,
 ) -> None:
     """Which directory would be used and which files it holds (gzip or plain).
 
@@ -274,7 +271,7 @@ def _verify_json(checks: list[FileCheck]) -> list[dict[str, Any]]:
 def verify_cmd(
     ctx: typer.Context,
     data_dir: DataDirOpt = None,
-    format: OutputFormat = typer.Option(OutputFormat.rich, "--format", "-f", help="rich or json."),
+    format: FormatOpt = OutputFormat.rich,
 ) -> None:
     """Check the SHA-256 of each file's decompressed contents; exit 1 if any fails."""
     from actviz.bench import data
