@@ -1,5 +1,11 @@
 """The ``actviz compare`` command: options (comma lists make a grid), progress, the summary.
 
+The values are judged once, by the library (:mod:`actviz.bench.config`): its complaint
+names a :class:`TrainConfig` field (``batch_size must be >= 1, got 0``) and is reported
+here under the option that set it (``--batch-size must be >= 1, got 0``).  This module
+only parses the text (whole numbers, numbers, comma lists) and keeps the command's own
+limits: at least one hidden layer, the initialisations of :data:`COMPARE_INITS`.
+
 torch, matplotlib and scipy are imported inside the command only, so ``actviz --help``
 stays fast.
 """
@@ -18,10 +24,11 @@ from actviz.core.errors import UsageError
 #: the initialisations ``compare`` offers: all but ``constant`` (every hidden unit the same for ever;
 #: the symmetry lesson shows it)
 COMPARE_INITS = tuple(i for i in INITS if i != "constant")
-#: the option of each TrainConfig field whose value the command line passes on
-FLAGS = {"epochs": "--epochs", "hidden": "--hidden", "depth": "--depth", "lr": "--lr", "batch_size": "--batch-size",
-         "optimizer": "--optimizer", "init": "--init", "device": "--device", "probe_size": "--probe-size",
-         "threads": "--threads"}
+
+
+def flag(field: str) -> str:
+    """The option that sets a :class:`TrainConfig` field: ``batch_size`` → ``--batch-size``."""
+    return "--" + field.replace("_", "-")
 
 
 def _as_option(exc: ConfigError, given: str | None = None) -> UsageError:
@@ -29,7 +36,7 @@ def _as_option(exc: ConfigError, given: str | None = None) -> UsageError:
     problem = exc.problem
     if given is not None and problem.endswith(f"got {exc.value}"):
         problem = problem[: len(problem) - len(str(exc.value))] + given
-    return UsageError(f"{FLAGS.get(exc.field, exc.field)} {problem}")
+    return UsageError(f"{flag(exc.field)} {problem}")
 
 
 def _checked(field: str, value: Any, choices: tuple[str, ...] | None = None, given: str | None = None) -> Any:
@@ -47,7 +54,7 @@ def _items(option: str, text: str) -> list[str]:
 
 
 def _int_list(field: str, text: str) -> list[int]:
-    option = FLAGS[field]
+    option = flag(field)
     out = []
     for t in _items(option, text):
         try:
@@ -61,7 +68,7 @@ def _int_list(field: str, text: str) -> list[int]:
 
 
 def _float_list(field: str, text: str) -> list[float]:
-    option = FLAGS[field]
+    option = flag(field)
     out = []
     for t in _items(option, text):
         try:
@@ -82,7 +89,7 @@ def _choice(field: str, text: str, choices: tuple[str, ...]) -> str:
 
 
 def _choice_list(field: str, text: str, choices: tuple[str, ...]) -> list[str]:
-    return [_choice(field, t, choices) for t in _items(FLAGS[field], text)]
+    return [_choice(field, t, choices) for t in _items(flag(field), text)]
 
 
 def variants(names: List[str], params: List[str]) -> list[Any]:
