@@ -23,10 +23,12 @@ def _started_as_cli() -> bool:
     return script in ("actviz", "actviz.exe", "actviz-script.py")
 
 
-if _started_as_cli():  # Ctrl-C must not land inside an import, from the very start (issue 11 item 3)
-    from actviz.core import interrupts as _interrupts
+if _started_as_cli():
+    # Ctrl-C held back while a module is imported, from the very start of the command
+    # (see actviz.core.signals): before any heavy import
+    from actviz.core import signals as _signals
 
-    _interrupts.install()
+    _signals.install()
 
 from actviz.core.errors import ActvizError, DataError, UnknownActivationError, UsageError
 from actviz.core.properties import KEYS, Interval, Properties
@@ -48,7 +50,7 @@ from actviz.core import registry as _registry
 # the built-in entries, imported on the first lookup (the registry imports none of its users)
 _registry.add_source("actviz.facts.activations")
 
-__version__ = "0.1.0"
+from actviz._version import __version__  # noqa: F401 - actviz.__version__
 
 __all__ = [
     "KEYS",

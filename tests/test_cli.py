@@ -200,3 +200,64 @@ def test_interval_json_round_trip():
     for iv in (Interval(0, math.inf, True, False), Interval(-1, 1), Interval.closed(-0.5, 2)):
         assert Interval.from_json(iv.to_json()) == iv
     assert Interval(0, math.inf, True, False).to_json() == [0.0, "inf", True, False]
+
+
+def test_one_exit_code_map_for_signals():
+    import signal
+
+    from actviz.core import signals
+
+    assert [signals.exit_code(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)] == [130, 143, 129]
+    assert signals.exit_code(KeyboardInterrupt()) == 130 and signals.exit_code(None) == 130
+    assert signals.exit_code(signals.Terminated()) == 143 and signals.message(signals.Terminated()) == "terminated"
+    assert signals.message(KeyboardInterrupt()) == "aborted"
+    assert isinstance(signals.Terminated(), signals.Interrupted)
+
+
+def test_shielded_holds_a_signal_back_until_the_block_ends():
+    import os
+    import signal
+
+    from actviz.core import signals
+
+    with signals.interruptible():
+        with pytest.raises(signals.Terminated):
+            with signals.shielded():
+                os.kill(os.getpid(), signal.SIGTERM)
+                finished = True  # the signal waited for the end of the block
+        assert finished
+        with signals.shielded(raise_after=False):
+            os.kill(os.getpid(), signal.SIGHUP)
+        assert signals.received() == signal.SIGHUP
+
+
+def test_readiness_line_only_when_asked(monkeypatch, capsys):
+    from actviz.core import signals
+
+    monkeypatch.delenv(signals.READY_ENV, raising=False)
+    signals.ready()
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv(signals.READY_ENV, "1")
+    signals.ready()
+    assert capsys.readouterr().err == "actviz: ready (signal handlers installed)\n"
+
+
+def test_commands_are_module_level_functions():
+    from actviz.cli import activations, compare, lesson, plot, report, results
+    from actviz.cli.app import app
+
+    registered = {c.name: c.callback for c in app.registered_commands}
+    assert registered["plot"] is plot.plot_cmd and registered["gallery"] is plot.gallery_cmd
+    assert registered["compare"] is compare.compare_cmd and registered["lesson"] is lesson.lesson_cmd
+    assert registered["report"] is report.report_cmd and registered["results"] is results.results_cmd
+    assert registered["list"] is activations.list_cmd
+
+
+def test_training_settings_are_judged_once_in_the_library_words():
+    from actviz.bench.config import ConfigError, TrainConfig
+
+    with pytest.raises(ConfigError, match="^batch_size must be >= 1, got 0$") as info:
+        TrainConfig(batch_size=0).validate()
+    assert info.value.field == "batch_size"
+    result = runner.invoke(app, ["compare", "relu", "--batch-size", "0"])
+    assert result.exit_code == 2 and error_line(result) == "error: --batch-size must be >= 1, got 0"

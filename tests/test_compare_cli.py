@@ -259,9 +259,10 @@ def test_sigterm_and_sighup_are_handled_like_ctrl_c(fake_data, tmp_path, monkeyp
 
 def test_sigterm_to_a_real_process_keeps_the_finished_epochs(tmp_path):
     """A real `timeout`-style SIGTERM: exit 143, results.json with the finished epochs, no temporary files."""
-    import subprocess
     import sys
     import time
+
+    from readiness import Watched
 
     script = (
         "import sys; sys.path.insert(0, %r)\n"
@@ -274,20 +275,24 @@ def test_sigterm_to_a_real_process_keeps_the_finished_epochs(tmp_path):
         "            '--batch-size', '64', '--probe-size', '64', '--device', 'cpu', '--no-plots', '--out', %r]\n"
         "main()\n" % (str(Path(__file__).parent), str(tmp_path))
     )
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    deadline = time.monotonic() + 120
-    while not (tmp_path / "results.json").exists() and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    time.sleep(0.3)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143, err.decode()[-500:]
+    watched = Watched([sys.executable, "-c", script], env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        watched.wait_ready()  # training's handlers are installed
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "results.json").exists():  # the first epoch is saved
+            assert time.monotonic() < deadline and watched.proc.poll() is None, watched.lines[-20:]
+            time.sleep(0.05)
+        watched.send(signal.SIGTERM)
+    finally:
+        code, lines = watched.finish(timeout=60)
+    assert code == 143, lines[-20:]
+    assert lines[-1] == ("interrupted: finished epochs are kept in results.json; runs in progress are marked "
+                         "interrupted and left out of the statistics"), lines[-20:]
+    assert not any("Traceback" in line or line.startswith("error") for line in lines), lines
     res = load(tmp_path)
     assert res["interrupted"] is True and res["runs"][0]["status"] == "interrupted"
     assert res["runs"][0]["epochs_completed"] >= 1
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
-    assert b"Traceback" not in err
 
 
 def test_summary_printed_when_results_json_cannot_be_written(fake_data, tmp_path, monkeypatch):

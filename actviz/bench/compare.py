@@ -101,7 +101,7 @@ def environment(device: str = "cpu", threads: int | None = None, flush_denormal:
     import numpy
     import torch
 
-    from actviz import __version__
+    from actviz._version import __version__
 
     env: dict[str, Any] = {
         "actviz": __version__,
@@ -414,7 +414,7 @@ class Comparison:
         self.plan()
         self.load_data()
         self.train()
-        from actviz.bench import signals
+        from actviz.core import signals
 
         with signals.shielded(raise_after=False):  # a signal now waits: the results are saved and returned
             return self.summarise(plots)

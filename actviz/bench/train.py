@@ -57,11 +57,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
+from actviz.bench.config import INITS, OPTIMIZERS, TrainConfig
 from actviz.core.errors import UsageError
 from actviz.core.registry import Activation, params_json
 from actviz.facts.audit import properties_of
@@ -79,9 +80,6 @@ __all__ = [
     "train_runs",
 ]
 
-OPTIMIZERS = ("sgd", "adam")
-#: weight initialisations: ``normal`` is d2l's N(0, 0.01²) with zero biases
-INITS = ("normal", "xavier", "xavier_normal", "kaiming", "kaiming_uniform", "torch", "constant")
 #: the value of every weight under ``init="constant"`` (biases 0): all hidden units start equal
 CONSTANT_INIT = 0.01
 #: a unit is saturated on an example when |f′| ≤ SATURATION_EPS · sup|f′|
@@ -91,42 +89,6 @@ SATURATION_MAJORITY = 0.5
 #: the probe batch is drawn from the training set with this fixed seed
 PROBE_SEED = 20240601
 N_CLASSES = 10
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """What ``actviz compare`` trains; the defaults are d2l's reference setup."""
-
-    epochs: int = 10
-    hidden: int = 256
-    depth: int = 1
-    lr: float = 0.1
-    batch_size: int = 256
-    optimizer: str = "sgd"
-    init: str = "normal"
-    device: str = "auto"
-    probe_size: int = 1024
-    threads: int | None = None
-
-    def validate(self) -> TrainConfig:
-        def need(ok: bool, message: str) -> None:
-            if not ok:
-                raise UsageError(message)
-
-        need(isinstance(self.epochs, int) and self.epochs >= 1, f"--epochs must be >= 1, got {self.epochs}")
-        need(self.hidden >= 1, f"--hidden must be >= 1, got {self.hidden}")
-        need(self.depth >= 0, f"--depth must be >= 0 (0: softmax regression), got {self.depth}")
-        need(math.isfinite(self.lr) and self.lr > 0, f"--lr must be a positive number, got {self.lr}")
-        need(self.batch_size >= 1, f"--batch-size must be >= 1, got {self.batch_size}")
-        need(self.optimizer in OPTIMIZERS, f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
-        need(self.init in INITS, f"--init must be one of {', '.join(INITS)}, got {self.init!r}")
-        need(self.device in ("auto", "cpu", "cuda"), f"--device must be auto, cpu or cuda, got {self.device!r}")
-        need(self.probe_size >= 1, f"the probe batch needs >= 1 example, got {self.probe_size}")
-        need(self.threads is None or self.threads >= 1, f"--threads must be >= 1, got {self.threads}")
-        return self
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -554,9 +516,9 @@ class _Group:
             dead: list[float | None] = []
             saturated: list[float | None] = []
             # one forward pass, recording the registry's f′ at every hidden pre-activation
-            z = z_all[:, sl]
+            z = h = z_all[:, sl]
             for layer in range(m.config.depth):
-                if layer:
+                if layer:  # h: the previous layer's output
                     z = torch.addmm(m.biases[layer - 1], h, m.weights[layer - 1])
                 if m.kind == "maxout":
                     dead.append(None)

@@ -7,23 +7,32 @@ stay fast.
 
 Errors: every :class:`~actviz.core.errors.ActvizError` and every usage error
 becomes one line on stderr and an exit code (2 for a wrong invocation, 1 for a
-failure while running, 130 for Ctrl-C).  ``ACTVIZ_DEBUG=1`` shows tracebacks.
+failure while running, and for a signal the code and line of
+:mod:`actviz.core.signals`: 130 ``aborted`` for Ctrl-C, 143 ``terminated`` for SIGTERM).
+``ACTVIZ_DEBUG=1`` shows tracebacks.
+
+Every command is a module-level function in its own module (``actviz.cli.plot.plot_cmd``
+...), importable and testable on its own; :func:`_register` below adds them all to
+:data:`app`, in the order ``actviz --help`` lists them.  Importing a command module is
+cheap: each imports its heavy modules inside the function.
 """
 
 from __future__ import annotations
 
-import enum
 import errno
 import io
 import os
 import sys
 import warnings
-from typing import Any, List, Optional
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from actviz.core.errors import ActvizError, UsageError
+from actviz.cli.activations import resolve
+from actviz.cli.options import Format, ShowFormat  # noqa: F401 - their home before cli.options
+from actviz.core import signals
+from actviz.core.errors import ActvizError
 
 
 def _debug() -> bool:
@@ -167,17 +176,11 @@ def _warning_policy() -> None:
 
 
 class _Interrupted(Exception):
-    """Ctrl-C (exit 130) or SIGTERM (exit 143) during a command."""
+    """A signal during a command: Ctrl-C (exit 130, ``aborted``), SIGTERM (143, ``terminated``)..."""
 
-    def __init__(self, code: int):
-        super().__init__("aborted" if code == 130 else "terminated")
-        self.code = code
-
-
-def _interrupt_code(exc: BaseException) -> int:
-    from actviz.core.interrupts import Terminated
-
-    return 143 if isinstance(exc, Terminated) else 130
+    def __init__(self, exc: BaseException):
+        super().__init__(signals.message(exc))
+        self.code = signals.exit_code(exc)
 
 
 class _Group(TyperGroup):
@@ -187,14 +190,14 @@ class _Group(TyperGroup):
         try:
             return super().make_context(*args, **kwargs)
         except KeyboardInterrupt as exc:  # while the arguments are parsed
-            raise _Interrupted(_interrupt_code(exc)) from None
+            raise _Interrupted(exc) from None
 
     def invoke(self, ctx: Any) -> Any:
         # Typer's own handlers would turn Ctrl-C into a silent 130 and a broken pipe into exit 1.
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt as exc:
-            raise _Interrupted(_interrupt_code(exc)) from None
+            raise _Interrupted(exc) from None
         except BrokenPipeError as exc:
             raise _StdoutError(exc) from None
 
@@ -217,8 +220,8 @@ class _Group(TyperGroup):
             _say(str(exc))
             sys.exit(exc.code)
         except (typer.Abort, KeyboardInterrupt) as exc:
-            _say("aborted")
-            sys.exit(_interrupt_code(exc))
+            _say(signals.message(exc))
+            sys.exit(signals.exit_code(exc))
         except _StdoutError as exc:
             sys.exit(_stdout_failed(exc))
         except ActvizError as exc:
@@ -246,11 +249,16 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+#: commands that never fetch the data set (the others get the download progress bar)
+_NEVER_DOWNLOAD = frozenset({"list", "show", "table", "check", "plot", "gallery", "report", "results"})
+#: commands that say they are ready themselves, when their own handlers are installed
+#: (compare: when training starts, see actviz.core.signals.interruptible)
+_OWN_READINESS = frozenset({"compare"})
 
-@app.callback()
+
 def _root(
     ctx: typer.Context,
-    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True)] = False,
 ) -> None:
     """Analyse neural-network activation functions.
 
@@ -259,13 +267,15 @@ def _root(
     actviz.register() in a module named by ACTVIZ_PLUGINS.
     """
     if version:
-        from actviz import __version__
+        from actviz._version import __version__
 
         typer.echo(f"actviz {__version__}")
         raise typer.Exit(0)
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
         raise typer.Exit(0)
+    if signals.installed() and ctx.invoked_subcommand not in _OWN_READINESS:
+        signals.ready()  # the handlers of main() are in place
     from actviz.core.registry import load_plugins
 
     load_plugins()
@@ -275,132 +285,60 @@ def _root(
         install_download_progress()
 
 
-#: commands that never fetch the data set (the others get the download progress bar)
-_NEVER_DOWNLOAD = frozenset({"list", "show", "table", "check", "plot", "gallery", "report", "results"})
+# --------------------------------------------------------------------------- the commands
 
 
-class Format(str, enum.Enum):
-    rich = "rich"
-    markdown = "markdown"
-    csv = "csv"
-    json = "json"
+def _register() -> None:
+    """Add every command to :data:`app`, in the order of ``actviz --help``."""
+    from actviz.cli import activations, compare, data, lesson, plot, report, results
+
+    app.callback()(_root)
+    commands = [
+        ("list", activations.list_cmd),
+        ("show", activations.show_cmd),
+        ("table", activations.table_cmd),
+        ("check", activations.check_cmd),
+        ("plot", plot.plot_cmd),
+        ("gallery", plot.gallery_cmd),
+        ("compare", compare.compare_cmd),
+        ("results", results.results_cmd),
+        ("lesson", lesson.lesson_cmd),
+        ("report", report.report_cmd),
+    ]
+    for name, function in commands:
+        app.command(name)(function)
+    data_app = typer.Typer(name="data", help="Where the Fashion-MNIST data set is, fetching it, checking it.",
+                           invoke_without_command=True, no_args_is_help=False, add_completion=False,
+                           pretty_exceptions_enable=False)
+    data_app.callback()(data.data_main)
+    for name, function in [("status", data.status_cmd), ("download", data.download_cmd),
+                           ("verify", data.verify_cmd)]:
+        data_app.command(name)(function)
+    app.add_typer(data_app, name="data",
+                  help="Fashion-MNIST: where it is (status), fetch it (download), check it (verify).")
 
 
-class ShowFormat(str, enum.Enum):
-    rich = "rich"
-    json = "json"
-
-
-# --------------------------------------------------------------------------- registry commands
-
-
-@app.command("list")
-def list_cmd(
-    format: ShowFormat = typer.Option(ShowFormat.rich, "--format", "-f", help="rich or json."),
-) -> None:
-    """List the registered activations with their aliases and formulas."""
-    from actviz.render import tables
-
-    tables.print_list(format.value)
-
-
-def resolve(names: Optional[List[str]], params: Optional[List[str]]) -> list:
-    """Activations for NAME... (all when none) with ``NAME.KEY=VALUE`` overrides applied."""
-    from actviz.core import registry
-
-    return registry.bind_all(names or registry.names(), params or [],
-                             role="among the activations asked for")
-
-
-_PARAM_HELP = "Parameter override NAME.KEY=VALUE, e.g. elu.alpha=2 (repeatable)."
-
-
-@app.command("show")
-def show_cmd(
-    name: str = typer.Argument(..., help="Activation name or alias (case and -/_ forgiven)."),
-    param: Optional[List[str]] = typer.Option(None, "--param", "-p", metavar="KEY=VALUE",
-                                              help="Parameter value, e.g. alpha=2 (repeatable)."),
-    format: ShowFormat = typer.Option(ShowFormat.rich, "--format", "-f", help="rich or json."),
-) -> None:
-    """Show one activation: formula, derivative, parameters, kinks, properties, autograd check."""
-    from actviz.core import registry
-    from actviz.render import tables
-
-    texts = registry.parse_assignments(param or [], qualified=False).get("", {})
-    data = tables.show_data(registry.bind(name, texts))
-    if format is ShowFormat.json:
-        print(tables.show_json(data))
-    else:
-        tables.print_show(data)
-
-
-@app.command("table")
-def table_cmd(
-    names: Optional[List[str]] = typer.Argument(None, help="Activations to include (default: all)."),
-    param: Optional[List[str]] = typer.Option(None, "--param", "-p", metavar="NAME.KEY=VALUE", help=_PARAM_HELP),
-    format: Format = typer.Option(Format.rich, "--format", "-f", help="rich, markdown, csv or json."),
-) -> None:
-    """The property report: the twelve properties and the autograd error of every (or each named) activation."""
-    from actviz.render import tables
-
-    rows = tables.property_rows(resolve(names, param))
-    tables.print_table(rows, format.value)
-    broken = [row for row in rows if row.get("broken")]
-    if broken:  # listed in the table; the exit code and one line say so too
-        raise ActvizError("; ".join(f"activation {row['label']!r} is broken: {row['broken']}" for row in broken))
-
-
-@app.command("check")
-def check_cmd(
-    names: Optional[List[str]] = typer.Argument(None, help="Activations to check (default: all)."),
-    param: Optional[List[str]] = typer.Option(None, "--param", "-p", metavar="NAME.KEY=VALUE", help=_PARAM_HELP),
-    format: ShowFormat = typer.Option(ShowFormat.rich, "--format", "-f", help="rich or json."),
-) -> None:
-    """Re-derive every property numerically and compare f′ with autograd; exit 1 on any disagreement."""
-    from actviz.render import tables
-    from actviz.facts.audit import audit_all
-
-    audits = audit_all(resolve(names, param))  # a broken plugin is listed as broken; the others still checked
-    tables.print_check(audits, format.value)
-    if any(not a.ok for a in audits):
-        raise typer.Exit(1)
-
-
-def _register_subcommands() -> None:
-    from actviz.cli import compare as cli_compare
-    from actviz.cli import data as cli_data
-    from actviz.cli import lesson as cli_lesson
-    from actviz.cli import plot as cli_plot
-    from actviz.cli import report as cli_report
-    from actviz.cli import results as cli_results
-
-    for module in (cli_plot, cli_compare, cli_data, cli_results, cli_lesson, cli_report):
-        module.register(app)
-
-
-_register_subcommands()
+_register()
 
 
 def main() -> None:
     """The console-script entry point (``python -m actviz`` too).
 
-    Ctrl-C is held back while a module is being imported (see :mod:`actviz.core.interrupts`);
+    Ctrl-C is held back while a module is being imported (see :mod:`actviz.core.signals`);
     standard output that fails (closed pipe, full disk) or cannot encode a character is
     dealt with here, after the command, when buffered output is flushed.
     """
-    from actviz.core import interrupts
-
-    interrupts.install()
+    signals.install()
     _guard_stdout()
     code: Any = 0
     try:
-        interrupts.running()
+        signals.running()
         app()
     except SystemExit as exc:
         code = exc.code
     except KeyboardInterrupt as exc:  # arrived outside the command (e.g. right after it)
-        _say("aborted")
-        code = _interrupt_code(exc)
+        _say(signals.message(exc))
+        code = signals.exit_code(exc)
     try:
         sys.stdout.flush()
     except (_StdoutError, OSError) as exc:

@@ -1,5 +1,11 @@
 """The ``actviz compare`` command: options (comma lists make a grid), progress, the summary.
 
+The values are judged once, by the library (:mod:`actviz.bench.config`): its complaint
+names a :class:`TrainConfig` field (``batch_size must be >= 1, got 0``) and is reported
+here under the option that set it (``--batch-size must be >= 1, got 0``).  This module
+only parses the text (whole numbers, numbers, comma lists) and keeps the command's own
+limits: at least one hidden layer, the initialisations of :data:`COMPARE_INITS`.
+
 torch, matplotlib and scipy are imported inside the command only, so ``actviz --help``
 stays fast.
 """
@@ -7,18 +13,37 @@ stays fast.
 from __future__ import annotations
 
 import itertools
-import math
-from typing import Any, Callable, List, Optional
+from typing import Annotated, Any, List, Optional
 
 import typer
 
+from actviz.bench.config import DEVICES, INITS, MAX_SEED, OPTIMIZERS, ConfigError, TrainConfig, check_field
+from actviz.cli.options import param_option
 from actviz.core.errors import UsageError
 
-INITS = ("normal", "xavier", "xavier_normal", "kaiming", "kaiming_uniform", "torch")
-OPTIMIZERS = ("sgd", "adam")
-DEVICES = ("auto", "cpu", "cuda")
-#: torch.manual_seed takes seeds up to 2**64 - 1; keep them signed-64-bit
-MAX_SEED = 2**63 - 1
+#: the initialisations ``compare`` offers: all but ``constant`` (every hidden unit the same for ever;
+#: the symmetry lesson shows it)
+COMPARE_INITS = tuple(i for i in INITS if i != "constant")
+
+
+def flag(field: str) -> str:
+    """The option that sets a :class:`TrainConfig` field: ``batch_size`` → ``--batch-size``."""
+    return "--" + field.replace("_", "-")
+
+
+def _as_option(exc: ConfigError, given: str | None = None) -> UsageError:
+    """The library's complaint about a field, said of the option that set it (and of the text ``given``)."""
+    problem = exc.problem
+    if given is not None and problem.endswith(f"got {exc.value}"):
+        problem = problem[: len(problem) - len(str(exc.value))] + given
+    return UsageError(f"{flag(exc.field)} {problem}")
+
+
+def _checked(field: str, value: Any, choices: tuple[str, ...] | None = None, given: str | None = None) -> Any:
+    try:
+        return check_field(field, value, choices=choices)
+    except ConfigError as exc:
+        raise _as_option(exc, given) from None
 
 
 def _items(option: str, text: str) -> list[str]:
@@ -28,39 +53,43 @@ def _items(option: str, text: str) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _int_list(option: str, text: str, minimum: int = 1) -> list[int]:
+def _int_list(field: str, text: str) -> list[int]:
+    option = flag(field)
     out = []
     for t in _items(option, text):
         try:
             v = int(t)
         except ValueError:
             raise UsageError(f"{option} takes whole numbers, got {t!r}") from None
-        if v < minimum:
-            raise UsageError(f"{option} must be >= {minimum}, got {v}")
-        out.append(v)
+        if field == "depth" and v < 1:  # 0 (softmax regression) is the library's, not a comparison of activations
+            raise UsageError(f"{option} must be >= 1, got {v}")
+        out.append(_checked(field, v))
     return out
 
 
-def _float_list(option: str, text: str) -> list[float]:
+def _float_list(field: str, text: str) -> list[float]:
+    option = flag(field)
     out = []
     for t in _items(option, text):
         try:
             v = float(t)
         except ValueError:
             raise UsageError(f"{option} takes numbers, got {t!r}") from None
-        if not (math.isfinite(v) and v > 0):
-            raise UsageError(f"{option} must be a positive number, got {t}")
-        out.append(v)
+        out.append(_checked(field, v, given=t))
     return out
 
 
-def _choice_list(option: str, text: str, choices: tuple[str, ...]) -> list[str]:
-    out = []
-    for t in _items(option, text):
-        if t.lower() not in choices:
-            raise UsageError(f"{option} must be one of {', '.join(choices)}, got {t!r}")
-        out.append(t.lower())
-    return out
+def _choice(field: str, text: str, choices: tuple[str, ...]) -> str:
+    """A choice, case-insensitively; an error names the value as given."""
+    try:
+        return check_field(field, text.lower(), choices=choices)
+    except ConfigError:
+        _checked(field, text, choices)
+        raise
+
+
+def _choice_list(field: str, text: str, choices: tuple[str, ...]) -> list[str]:
+    return [_choice(field, t, choices) for t in _items(flag(field), text)]
 
 
 def variants(names: List[str], params: List[str]) -> list[Any]:
@@ -96,79 +125,84 @@ def variants(names: List[str], params: List[str]) -> list[Any]:
     return out
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("compare")
-    def compare(
-        names: List[str] = typer.Argument(..., help="Activations to compare (see 'actviz list').", show_default=False),
-        epochs: int = typer.Option(10, "--epochs", "-e", help="Training epochs."),
-        seeds: int = typer.Option(3, "--seeds", help="Seeds per activation and configuration (paired by seed)."),
-        seed: int = typer.Option(0, "--seed", help="The first seed (seeds are SEED, SEED+1, ...)."),
-        hidden: str = typer.Option("256", "--hidden", metavar="N[,N...]", help="Units per hidden layer."),
-        depth: str = typer.Option("1", "--depth", metavar="N[,N...]",
-                                  help="Hidden layers (vanishing gradients show from about 3)."),
-        lr: str = typer.Option("0.1", "--lr", metavar="F[,F...]", help="Learning rate."),
-        batch_size: str = typer.Option("256", "--batch-size", "-b", metavar="N[,N...]", help="Mini-batch size."),
-        optimizer: str = typer.Option("sgd", "--optimizer", metavar="sgd|adam[,...]", help="sgd or adam."),
-        init: str = typer.Option("normal", "--init", metavar="NAME[,NAME...]",
-                                 help="Weights: normal = N(0, 0.01²) with zero biases (d2l), xavier (uniform), "
-                                 "xavier_normal, kaiming (normal, fan-in), kaiming_uniform, torch (nn.Linear's)."),
-        device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
-        param: Optional[List[str]] = typer.Option(None, "--param", "-p", metavar="NAME.KEY=V[,V...]",
-                                                  help="An activation parameter, e.g. leaky_relu.negative_slope=0.1; "
-                                                  "a comma list gives one variant per value (repeatable)."),
-        target: float = typer.Option(0.80, "--target", help="Test accuracy for the 'epochs to' column."),
-        probe_size: int = typer.Option(1024, "--probe-size", help="Training images in the diagnostics probe batch."),
-        threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default: PyTorch's)."),
-        data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Where Fashion-MNIST is (or goes)."),
-        out: str = typer.Option("actviz-results", "--out", "-o",
-                                help="The results store: finished runs found there are reused."),
-        fresh: bool = typer.Option(False, "--fresh", help="Retrain every run asked for, ignoring stored ones "
-                                   "(they stay until the new ones finish)."),
-        plots: bool = typer.Option(True, "--plots/--no-plots",
-                                   help="Draw curves.png and diagnostics.png (--no-plots removes stale ones)."),
-    ) -> None:
-        """Train the d2l MLP on Fashion-MNIST per activation, configuration and seed; compare with statistics.
+def compare_cmd(
+    names: Annotated[List[str], typer.Argument(help="Activations to compare (see 'actviz list').",
+                                               show_default=False)],
+    epochs: Annotated[int, typer.Option("--epochs", "-e", help="Training epochs.")] = 10,
+    seeds: Annotated[int, typer.Option(
+        "--seeds", help="Seeds per activation and configuration (paired by seed).")] = 3,
+    seed: Annotated[int, typer.Option("--seed", help="The first seed (seeds are SEED, SEED+1, ...).")] = 0,
+    hidden: Annotated[str, typer.Option("--hidden", metavar="N[,N...]", help="Units per hidden layer.")] = "256",
+    depth: Annotated[str, typer.Option("--depth", metavar="N[,N...]",
+                                       help="Hidden layers (vanishing gradients show from about 3).")] = "1",
+    lr: Annotated[str, typer.Option("--lr", metavar="F[,F...]", help="Learning rate.")] = "0.1",
+    batch_size: Annotated[str, typer.Option("--batch-size", "-b", metavar="N[,N...]",
+                                            help="Mini-batch size.")] = "256",
+    optimizer: Annotated[str, typer.Option("--optimizer", metavar="sgd|adam[,...]", help="sgd or adam.")] = "sgd",
+    init: Annotated[str, typer.Option(
+        "--init", metavar="NAME[,NAME...]",
+        help="Weights: normal = N(0, 0.01²) with zero biases (d2l), xavier (uniform), "
+        "xavier_normal, kaiming (normal, fan-in), kaiming_uniform, torch (nn.Linear's).")] = "normal",
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    param: Annotated[Optional[List[str]], param_option(
+        "An activation parameter, e.g. leaky_relu.negative_slope=0.1; "
+        "a comma list gives one variant per value (repeatable).", metavar="NAME.KEY=V[,V...]")] = None,
+    target: Annotated[float, typer.Option("--target", help="Test accuracy for the 'epochs to' column.")] = 0.80,
+    probe_size: Annotated[int, typer.Option(
+        "--probe-size", help="Training images in the diagnostics probe batch.")] = 1024,
+    threads: Annotated[Optional[int], typer.Option("--threads", help="CPU threads (default: PyTorch's).")] = None,
+    data_dir: Annotated[Optional[str], typer.Option("--data-dir", help="Where Fashion-MNIST is (or goes).")] = None,
+    out: Annotated[str, typer.Option(
+        "--out", "-o", help="The results store: finished runs found there are reused.")] = "actviz-results",
+    fresh: Annotated[bool, typer.Option("--fresh", help="Retrain every run asked for, ignoring stored ones "
+                                        "(they stay until the new ones finish).")] = False,
+    plots: Annotated[bool, typer.Option(
+        "--plots/--no-plots", help="Draw curves.png and diagnostics.png (--no-plots removes stale ones).")] = True,
+) -> None:
+    """Train the d2l MLP on Fashion-MNIST per activation, configuration and seed; compare with statistics.
 
-        Defaults are d2l's "Multilayer Perceptrons": inputs in [0, 1], 784-256-10,
-        weights N(0, 0.01²), zero biases, SGD lr 0.1, batch 256, 10 epochs, 3 seeds.
-        Comma lists (--depth 1,3 --lr 0.1,0.05, -p leaky_relu.negative_slope=0.01,0.3)
-        make a grid.  --out is a store: runs already there are reused.  Prints mean, 95%
-        CI and a verdict against the best per configuration; writes results.json,
-        curves.png and diagnostics.png.
-        """
-        from actviz.bench.compare import MAX_SEEDS
+    Defaults are d2l's "Multilayer Perceptrons": inputs in [0, 1], 784-256-10,
+    weights N(0, 0.01²), zero biases, SGD lr 0.1, batch 256, 10 epochs, 3 seeds.
+    Comma lists (--depth 1,3 --lr 0.1,0.05, -p leaky_relu.negative_slope=0.01,0.3)
+    make a grid.  --out is a store: runs already there are reused.  Prints mean, 95%
+    CI and a verdict against the best per configuration; writes results.json,
+    curves.png and diagnostics.png.
+    """
+    _check_seeds(seeds, seed)
+    _checked("epochs", epochs)
+    device = _choice("device", device, DEVICES)
+    _checked("probe_size", probe_size)
+    if not out.strip():
+        raise UsageError("--out is empty: name the folder for the results (default actviz-results)")
+    acts = variants(names, param or [])
+    from actviz.facts.audit import check_contract  # a broken plugin is named in one line
 
-        if seeds < 1:
-            raise UsageError(f"--seeds must be >= 1, got {seeds}")
-        if seeds > MAX_SEEDS:
-            raise UsageError(f"--seeds must be at most {MAX_SEEDS}, got {seeds}")
-        if not 0 <= seed <= MAX_SEED - seeds + 1:
-            raise UsageError(f"--seed must be between 0 and {MAX_SEED - seeds + 1} (the last seed must fit in "
-                             f"64 bits), got {seed}")
-        if epochs < 1:
-            raise UsageError(f"--epochs must be >= 1, got {epochs}")
-        if device.lower() not in DEVICES:
-            raise UsageError(f"--device must be auto, cpu or cuda, got {device!r}")
-        if probe_size < 1:
-            raise UsageError(f"--probe-size must be >= 1, got {probe_size}")
-        if not out.strip():
-            raise UsageError("--out is empty: name the folder for the results (default actviz-results)")
-        acts = variants(names, param or [])
-        from actviz.facts.audit import check_contract  # a broken plugin is named in one line
-
-        for act in acts:
-            check_contract(act)
-
-        from actviz.bench.train import TrainConfig
-
-        grid = itertools.product(_int_list("--hidden", hidden), _int_list("--depth", depth), _float_list("--lr", lr),
-                                 _int_list("--batch-size", batch_size), _choice_list("--optimizer", optimizer, OPTIMIZERS),
-                                 _choice_list("--init", init, INITS))
+    for act in acts:
+        check_contract(act)
+    grid = itertools.product(_int_list("hidden", hidden), _int_list("depth", depth), _float_list("lr", lr),
+                             _int_list("batch_size", batch_size), _choice_list("optimizer", optimizer, OPTIMIZERS),
+                             _choice_list("init", init, COMPARE_INITS))
+    try:
         configs = [TrainConfig(epochs=epochs, hidden=h, depth=d, lr=r, batch_size=b, optimizer=o, init=i,
-                               device=device.lower(), probe_size=probe_size, threads=threads).validate()
+                               device=device, probe_size=probe_size, threads=threads).validate()
                    for h, d, r, b, o, i in grid]
-        _run(acts, configs, seeds=list(range(seed, seed + seeds)), data_dir=data_dir, out=out, target=target,
-             plots=plots, fresh=fresh)
+    except ConfigError as exc:
+        raise _as_option(exc) from None
+    _run(acts, configs, seeds=list(range(seed, seed + seeds)), data_dir=data_dir, out=out, target=target,
+         plots=plots, fresh=fresh)
+
+
+def _check_seeds(seeds: int, seed: int) -> None:
+    """--seeds between 1 and the benchmark's maximum, and every seed in signed 64 bits."""
+    from actviz.bench.compare import MAX_SEEDS
+
+    if seeds < 1:
+        raise UsageError(f"--seeds must be >= 1, got {seeds}")
+    if seeds > MAX_SEEDS:
+        raise UsageError(f"--seeds must be at most {MAX_SEEDS}, got {seeds}")
+    if not 0 <= seed <= MAX_SEED - seeds + 1:
+        raise UsageError(f"--seed must be between 0 and {MAX_SEED - seeds + 1} (the last seed must fit in "
+                         f"64 bits), got {seed}")
 
 
 def _run(acts: list[Any], configs: list[Any], **kw: Any) -> None:
@@ -176,7 +210,7 @@ def _run(acts: list[Any], configs: list[Any], **kw: Any) -> None:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from actviz.bench import compare as cmp
-    from actviz.bench import signals
+    from actviz.core import signals
     from actviz.render.summary import rich_blocks
 
     err = Console(stderr=True)
@@ -249,4 +283,4 @@ def _run(acts: list[Any], configs: list[Any], **kw: Any) -> None:
         raise typer.Exit(1)
 
 
-__all__ = ["register", "variants"]
+__all__ = ["compare_cmd", "variants"]

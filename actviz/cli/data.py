@@ -1,14 +1,14 @@
 """``actviz data``: where the Fashion-MNIST set is, fetching it, checking it.
 
-``register(app)`` adds the ``data`` group to the main Typer app.  Importing this
-module is cheap: the data layer, Rich and torch are imported inside the commands.
+The group's callback (:func:`data_main`) and its commands are module-level functions,
+added to the ``actviz`` app in :mod:`actviz.cli.app`.  Importing this module is cheap:
+the data layer, Rich and torch are imported inside the commands.
 Failures raise :class:`~actviz.core.errors.DataError` (exit 1) or
 :class:`~actviz.core.errors.UsageError` (exit 2); the main app prints them as one line.
 """
 
 from __future__ import annotations
 
-import enum
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,40 +16,17 @@ from typing import TYPE_CHECKING, Any, List, Optional
 
 import typer
 
+from actviz.cli.options import DataDirOpt, FormatOpt, ShowFormat
+
 if TYPE_CHECKING:
     from rich.console import Console
 
     from actviz.bench.data import DataStatus, FileCheck, ProgressCallback
 
-_DATA_DIR_HELP = (
-    "Use this directory and no other (files missing there are downloaded into it). "
-    "Default: $ACTVIZ_DATA_DIR, else the user cache, else /usr/share/datasets/fashion-mnist."
-)
 _META_KEY = "actviz.data_dir"
 
-
-class OutputFormat(str, enum.Enum):
-    rich = "rich"
-    json = "json"
-
-
-data_app = typer.Typer(
-    name="data",
-    help="Where the Fashion-MNIST data set is, fetching it, checking it.",
-    invoke_without_command=True,
-    no_args_is_help=False,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``data`` command group (status, download, verify) to ``app``."""
-    app.add_typer(
-        data_app,
-        name="data",
-        help="Fashion-MNIST: where it is (status), fetch it (download), check it (verify).",
-    )
+#: rich or json, as every command's
+OutputFormat = ShowFormat
 
 
 # --------------------------------------------------------------------------- helpers
@@ -202,10 +179,9 @@ def install_download_progress() -> None:
 # --------------------------------------------------------------------------- commands
 
 
-@data_app.callback()
 def data_main(
     ctx: typer.Context,
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", metavar="DIR", help=_DATA_DIR_HELP),
+    data_dir: DataDirOpt = None,
     format: OutputFormat = typer.Option(
         OutputFormat.rich, "--format", "-f", help="Output of the default status: rich or json."
     ),
@@ -221,11 +197,10 @@ def data_main(
         _show_status(data_dir, format)
 
 
-@data_app.command("status")
 def status_cmd(
     ctx: typer.Context,
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", metavar="DIR", help=_DATA_DIR_HELP),
-    format: OutputFormat = typer.Option(OutputFormat.rich, "--format", "-f", help="rich or json."),
+    data_dir: DataDirOpt = None,
+    format: FormatOpt = OutputFormat.rich,
 ) -> None:
     """Which directory would be used and which files it holds (gzip or plain).
 
@@ -234,7 +209,6 @@ def status_cmd(
     _show_status(_dir(ctx, data_dir), format)
 
 
-@data_app.command("download")
 def download_cmd(
     ctx: typer.Context,
     data_dir: Optional[str] = typer.Option(
@@ -294,11 +268,10 @@ def _verify_json(checks: list[FileCheck]) -> list[dict[str, Any]]:
     ]
 
 
-@data_app.command("verify")
 def verify_cmd(
     ctx: typer.Context,
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", metavar="DIR", help=_DATA_DIR_HELP),
-    format: OutputFormat = typer.Option(OutputFormat.rich, "--format", "-f", help="rich or json."),
+    data_dir: DataDirOpt = None,
+    format: FormatOpt = OutputFormat.rich,
 ) -> None:
     """Check the SHA-256 of each file's decompressed contents; exit 1 if any fails."""
     from actviz.bench import data
@@ -337,3 +310,7 @@ def verify_cmd(
             f"{len(bad)} of {len(checks)} Fashion-MNIST files failed verification: "
             f"{listed}. To fix: {fix}"
         )
+
+
+__all__ = ["data_main", "download_cmd", "download_progress", "install_download_progress", "status_cmd",
+           "verify_cmd"]

@@ -6,18 +6,16 @@ when one runs.
 
 from __future__ import annotations
 
-import enum
 import json
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
+from actviz.cli.options import FormatOpt, ShowFormat
 from actviz.core.errors import ActvizError, UsageError
 
-
-class LessonFormat(str, enum.Enum):
-    rich = "rich"
-    json = "json"
+#: the lesson's output formats (rich or json), as every command's
+LessonFormat = ShowFormat
 
 
 def print_index(fmt: str) -> None:
@@ -54,54 +52,55 @@ def render(result: Any) -> None:
         console.print("• " + note, highlight=False, markup=False)
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``lesson`` to the ``actviz`` app."""
+def lesson_cmd(
+    name: Annotated[Optional[str], typer.Argument(
+        metavar="NAME", help="The lesson to run; without one, the lessons are listed.")] = None,
+    activations: Annotated[Optional[str], typer.Option(
+        "--activations", "-a", metavar="NAME,...",
+        help="Activations to study, comma-separated (any registered one; default: the lesson's own)."),
+    ] = None,
+    seeds: Annotated[Optional[str], typer.Option(
+        "--seeds", metavar="N", help="Repetitions (what they are depends on the lesson; the listing says)."),
+    ] = None,
+    out: Annotated[str, typer.Option(
+        "--out", "-o", metavar="DIR",
+        help="Directory for the pictures and lesson.json (a sub-folder per lesson).")] = "actviz-lessons",
+    format: FormatOpt = ShowFormat.rich,
+) -> None:
+    """Run a lesson: an experiment that shows why activation functions matter (or list them)."""
+    from pathlib import Path
 
-    @app.command("lesson")
-    def lesson_cmd(
-        name: Optional[str] = typer.Argument(None, metavar="NAME",
-                                             help="The lesson to run; without one, the lessons are listed."),
-        activations: Optional[str] = typer.Option(None, "--activations", "-a", metavar="NAME,...",
-                                                  help="Activations to study, comma-separated (any registered "
-                                                  "one; default: the lesson's own)."),
-        seeds: Optional[str] = typer.Option(None, "--seeds", metavar="N",
-                                            help="Repetitions (what they are depends on the lesson; the listing "
-                                            "says)."),
-        out: str = typer.Option("actviz-lessons", "--out", "-o", metavar="DIR",
-                                help="Directory for the pictures and lesson.json (a sub-folder per lesson)."),
-        format: LessonFormat = typer.Option(LessonFormat.rich, "--format", "-f", help="rich or json."),
-    ) -> None:
-        """Run a lesson: an experiment that shows why activation functions matter (or list them)."""
-        from pathlib import Path
+    from actviz import lessons
 
-        from actviz import lessons
+    if name is None:
+        print_index(format.value)
+        return
+    lesson = lessons.get_lesson(name)
+    if out == "":  # like compare's --out: not silently the current directory
+        raise UsageError("--out is empty: name the folder for the lesson's files (default actviz-lessons)")
+    n_seeds = _parse_seeds(seeds, lesson)
+    acts, broken = _chosen(activations)
+    result = lessons.run_lesson(lesson.name, activations=acts, seeds=n_seeds, out=Path(out) / lesson.name)
+    if format is ShowFormat.json:
+        print(result.json_text(), end="")
+    else:
+        render(result)
+        files = ", ".join(str(Path(out) / lesson.name / p) for p in [*result.pictures, "lesson.json"])
+        typer.echo(f"wrote {files} ({result.seconds:.1f} s)")
+    if broken:  # the lesson ran with the others; the exit code and one line name the broken ones
+        raise ActvizError("; ".join(broken) + " (left out of the lesson)")
 
-        if name is None:
-            print_index(format.value)
-            return
-        lesson = lessons.get_lesson(name)
-        if out == "":  # like compare's --out: not silently the current directory
-            raise UsageError("--out is empty: name the folder for the lesson's files (default actviz-lessons)")
-        n_seeds = _parse_seeds(seeds, lesson)
-        acts = None
-        if activations is not None:
-            from actviz.core.registry import bind_all
 
-            names = [a.strip() for a in activations.split(",") if a.strip()]
-            if not names:
-                raise UsageError("--activations: name at least one activation, e.g. --activations relu,tanh")
-            acts, broken = _usable(bind_all(names, [], role="studied"))
-        else:
-            broken = []
-        result = lessons.run_lesson(lesson.name, activations=acts, seeds=n_seeds, out=Path(out) / lesson.name)
-        if format is LessonFormat.json:
-            print(result.json_text(), end="")
-        else:
-            render(result)
-            files = ", ".join(str(Path(out) / lesson.name / p) for p in [*result.pictures, "lesson.json"])
-            typer.echo(f"wrote {files} ({result.seconds:.1f} s)")
-        if broken:  # the lesson ran with the others; the exit code and one line name the broken ones
-            raise ActvizError("; ".join(broken) + " (left out of the lesson)")
+def _chosen(activations: Optional[str]) -> tuple[Optional[list], list[str]]:
+    """The activations of --activations (None: the lesson's own) and the problems of broken ones."""
+    if activations is None:
+        return None, []
+    from actviz.core.registry import bind_all
+
+    names = [a.strip() for a in activations.split(",") if a.strip()]
+    if not names:
+        raise UsageError("--activations: name at least one activation, e.g. --activations relu,tanh")
+    return _usable(bind_all(names, [], role="studied"))
 
 
 def _usable(acts: list) -> tuple[list, list[str]]:
@@ -135,4 +134,4 @@ def _parse_seeds(text: Optional[str], lesson: Any) -> Optional[int]:
     return n
 
 
-__all__ = ["register", "render", "print_index"]
+__all__ = ["lesson_cmd", "print_index", "render"]

@@ -247,7 +247,6 @@ def _has_jump(x: Any, g: Any, kinks: list[float], g_left: Any = None, g_right: A
 
 def continuity(act: Activation, s: Samples | None = None) -> int | str:
     """The largest k ≤ MAX_ORDER − 1 with f ∈ C^k found, −1 for a jump in f, "inf" if none."""
-    import numpy as np
 
     s = s or sample(act)
     kinks = [k.x for k in act.kinks]

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from actviz.core.registry import params_json
-from actviz.lessons.result import LessonResult, check_seeds, colors, g, mean_interval, new_figure, resolve_activations
+from actviz.lessons.result import LessonResult, check_seeds, colors, mean_interval, new_figure, resolve_activations
 
 NAME = "collapse"
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from actviz.core.registry import params_json
-from actviz.lessons.result import LessonResult, check_seeds, one_thread, colors, g, new_figure, resolve_activations
+from actviz.lessons.result import LessonResult, check_seeds, one_thread, colors, new_figure, resolve_activations
 
 NAME = "derivatives"
 DEFAULT_ACTIVATIONS = ("sigmoid", "tanh", "gelu", "softplus", "relu")

@@ -315,7 +315,7 @@ def build_report(
     ``stores`` come from :func:`actviz.render.report_training.training_data`.  An activation that
     breaks its contract (a broken plugin) is left out and named under ``broken``.
     """
-    from actviz import __version__
+    from actviz._version import __version__
 
     from actviz.facts.audit import BrokenActivation, check_contract
 

@@ -134,7 +134,7 @@ class Store:
                           allow_nan=False)
         body = ",\n".join(self._run_text(r) for r in runs)
         text = head[:-2] + ',\n "runs": [\n' + body + "\n ]\n}\n" if head != "{}" else '{"runs": [' + body + "]}\n"
-        from actviz.bench.signals import shielded  # TODO(lead): actviz.core.signals once merged
+        from actviz.core.signals import shielded
 
         with shielded():
             return write_atomic(self.file, text.encode())

@@ -1,0 +1,103 @@
+"""What a training run is asked to do: :class:`TrainConfig`, its choices, and its one validation.
+
+Importing this module is cheap (no torch): the command line takes the choice lists
+from here and lets :meth:`TrainConfig.validate` (or :func:`check_field`, one value at a
+time) judge every value.  A bad value raises :class:`ConfigError`, a
+:class:`~actviz.core.errors.UsageError` that names the field (``hidden must be >= 1,
+got 0``); the command line reports it under the option's name (``--hidden must be >= 1,
+got 0``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from actviz.core.errors import UsageError
+
+__all__ = ["DEVICES", "INITS", "MAX_SEED", "OPTIMIZERS", "ConfigError", "TrainConfig", "check_field"]
+
+OPTIMIZERS = ("sgd", "adam")
+#: weight initialisations: ``normal`` is d2l's N(0, 0.01²) with zero biases; ``constant`` sets every
+#: weight to the same value (the symmetric start that never breaks; the symmetry lesson's)
+INITS = ("normal", "xavier", "xavier_normal", "kaiming", "kaiming_uniform", "torch", "constant")
+#: ``auto``: CUDA when available, else the CPU
+DEVICES = ("auto", "cpu", "cuda")
+#: the largest seed: torch.manual_seed takes seeds up to 2**64 - 1; they are kept signed-64-bit
+MAX_SEED = 2**63 - 1
+
+
+class ConfigError(UsageError):
+    """A training setting out of range: ``field`` (of :class:`TrainConfig`), its ``value``, the ``problem``.
+
+    ``str(error)`` is ``"<field> <problem>"``, e.g. ``"hidden must be >= 1, got 0"``.
+    """
+
+    def __init__(self, field: str, problem: str, value: Any = None):
+        super().__init__(f"{field} {problem}")
+        self.field = field
+        self.problem = problem
+        self.value = value
+
+
+def _problem(field: str, value: Any, choices: tuple[str, ...] | None) -> str | None:
+    """What is wrong with ``value`` for ``field`` (None: nothing)."""
+    if field == "epochs":
+        return None if isinstance(value, int) and value >= 1 else f"must be >= 1, got {value}"
+    if field in ("hidden", "batch_size", "probe_size"):
+        return None if value >= 1 else f"must be >= 1, got {value}"
+    if field == "depth":
+        return None if value >= 0 else f"must be >= 0 (0: softmax regression), got {value}"
+    if field == "lr":
+        return None if math.isfinite(value) and value > 0 else f"must be a positive number, got {value}"
+    if field == "threads":
+        return None if value is None or value >= 1 else f"must be >= 1, got {value}"
+    if field == "device":
+        allowed = choices or DEVICES
+        return None if value in allowed else f"must be {', '.join(allowed[:-1])} or {allowed[-1]}, got {value!r}"
+    allowed = choices or {"optimizer": OPTIMIZERS, "init": INITS}[field]
+    return None if value in allowed else f"must be one of {', '.join(allowed)}, got {value!r}"
+
+
+def check_field(field: str, value: Any, *, choices: tuple[str, ...] | None = None) -> Any:
+    """Return ``value`` if it is a valid ``field`` of :class:`TrainConfig`, else raise :class:`ConfigError`.
+
+    ``choices`` narrows a choice field (``optimizer``, ``init``, ``device``) to a subset.
+    """
+    problem = _problem(field, value, choices)
+    if problem is not None:
+        raise ConfigError(field, problem, value)
+    return value
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What ``actviz compare`` trains; the defaults are d2l's reference setup.
+
+    ``depth`` hidden layers of ``hidden`` units (0: softmax regression), ``epochs`` passes
+    over the training set in mini-batches of ``batch_size``, ``optimizer`` (one of
+    :data:`OPTIMIZERS`) with learning rate ``lr``, weights drawn by ``init`` (one of
+    :data:`INITS`), on ``device`` (one of :data:`DEVICES`), diagnostics on a probe batch
+    of ``probe_size`` training images, ``threads`` CPU threads (None: PyTorch's).
+    """
+
+    epochs: int = 10
+    hidden: int = 256
+    depth: int = 1
+    lr: float = 0.1
+    batch_size: int = 256
+    optimizer: str = "sgd"
+    init: str = "normal"
+    device: str = "auto"
+    probe_size: int = 1024
+    threads: int | None = None
+
+    def validate(self) -> TrainConfig:
+        """Return self if every field is valid; else raise :class:`ConfigError` for the first that is not."""
+        for f in fields(self):
+            check_field(f.name, getattr(self, f.name))
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,80 @@
+"""The registry's commands: ``actviz list``, ``show``, ``table`` and ``check``.
+
+Importing this module is cheap: the renderers (and torch through them) are imported
+inside the commands.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, List, Optional
+
+import typer
+
+from actviz.cli.options import Format, FormatOpt, ParamOpt, ShowFormat, TableFormatOpt, param_option
+from actviz.core.errors import ActvizError
+
+
+def resolve(names: Optional[List[str]], params: Optional[List[str]]) -> list:
+    """Activations for NAME... (all when none) with ``NAME.KEY=VALUE`` overrides applied."""
+    from actviz.core import registry
+
+    return registry.bind_all(names or registry.names(), params or [],
+                             role="among the activations asked for")
+
+
+def list_cmd(format: FormatOpt = ShowFormat.rich) -> None:
+    """List the registered activations with their aliases and formulas."""
+    from actviz.render import tables
+
+    tables.print_list(format.value)
+
+
+def show_cmd(
+    name: Annotated[str, typer.Argument(help="Activation name or alias (case and -/_ forgiven).")],
+    param: Annotated[Optional[List[str]],
+                     param_option("Parameter value, e.g. alpha=2 (repeatable).", metavar="KEY=VALUE")] = None,
+    format: FormatOpt = ShowFormat.rich,
+) -> None:
+    """Show one activation: formula, derivative, parameters, kinks, properties, autograd check."""
+    from actviz.core import registry
+    from actviz.render import tables
+
+    texts = registry.parse_assignments(param or [], qualified=False).get("", {})
+    data = tables.show_data(registry.bind(name, texts))
+    if format is ShowFormat.json:
+        print(tables.show_json(data))
+    else:
+        tables.print_show(data)
+
+
+def table_cmd(
+    names: Annotated[Optional[List[str]], typer.Argument(help="Activations to include (default: all).")] = None,
+    param: ParamOpt = None,
+    format: TableFormatOpt = Format.rich,
+) -> None:
+    """The property report: the twelve properties and the autograd error of every (or each named) activation."""
+    from actviz.render import tables
+
+    rows = tables.property_rows(resolve(names, param))
+    tables.print_table(rows, format.value)
+    broken = [row for row in rows if row.get("broken")]
+    if broken:  # listed in the table; the exit code and one line say so too
+        raise ActvizError("; ".join(f"activation {row['label']!r} is broken: {row['broken']}" for row in broken))
+
+
+def check_cmd(
+    names: Annotated[Optional[List[str]], typer.Argument(help="Activations to check (default: all).")] = None,
+    param: ParamOpt = None,
+    format: FormatOpt = ShowFormat.rich,
+) -> None:
+    """Re-derive every property numerically and compare f′ with autograd; exit 1 on any disagreement."""
+    from actviz.facts.audit import audit_all
+    from actviz.render import tables
+
+    audits = audit_all(resolve(names, param))  # a broken plugin is listed as broken; the others still checked
+    tables.print_check(audits, format.value)
+    if any(not a.ok for a in audits):
+        raise typer.Exit(1)
+
+
+__all__ = ["check_cmd", "list_cmd", "resolve", "show_cmd", "table_cmd"]
