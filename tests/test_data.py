@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 from actviz.bench import data
+from actviz.bench.data import fetch, locate
 from actviz.core.errors import DataError, UsageError
 
 REAL_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -42,9 +43,9 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]
     monkeypatch.delenv(data.ENV_DATA_DIR, raising=False)
     monkeypatch.delenv(data.ENV_MIRRORS, raising=False)
     debian = tmp_path / "debian"
-    monkeypatch.setattr(data, "DEBIAN_DIR", debian)
+    monkeypatch.setattr(locate, "DEBIAN_DIR", debian)
     # Should a test forget its mirrors, nothing real is ever asked.
-    monkeypatch.setattr(data, "MIRRORS", (f"http://127.0.0.1:{closed_port()}/",))
+    monkeypatch.setattr(fetch, "MIRRORS", (f"http://127.0.0.1:{closed_port()}/",))
     return {"cache": cache_home / "actviz" / "fashion-mnist", "debian": debian}
 
 
@@ -644,7 +645,7 @@ def test_real_data_set(real_dir: Path) -> None:
 def test_real_data_set_is_found_via_the_debian_dir(
     real_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(data, "DEBIAN_DIR", real_dir)
+    monkeypatch.setattr(locate, "DEBIAN_DIR", real_dir)
     st = data.status()
     assert (st.directory, st.origin, st.complete) == (real_dir, "debian", True)
     assert [c.state for c in data.verify()] == ["ok"] * 4
