@@ -211,7 +211,9 @@ def main() -> None:
     )
     for mode, parallel, table in modes:
         print(f"\n{mode} (median of {args.repeat}):")
-        times = {name: median_time(lambda fn=fn: fn(parallel), args.repeat) for name, fn in table.items()}
+        times = {
+            name: median_time(lambda fn=fn, par=parallel: fn(par), args.repeat) for name, fn in table.items()
+        }
         ref = times["zlib, hash inline (reference)"]
         for name, t in times.items():
             print(f"  {name:34s} {t * 1000:7.1f} ms   {t / ref:5.2f} x reference", flush=True)

@@ -21,7 +21,6 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from actviz.bench.data import locate
@@ -105,7 +104,7 @@ def mirrors_in_use(mirrors: Iterable[str] | None = None) -> list[str]:
 
 
 class _Parts:
-    """The ``.NAME.gz.*.part`` files of one attempt, created on demand, all removed on exit."""
+    """The ``.NAME.gz.*.part`` files of one attempt, created on demand, all removed by :meth:`close`."""
 
     def __init__(self, dest: Path, filename: str) -> None:
         self.dest = dest
@@ -119,11 +118,9 @@ class _Parts:
         self.paths.append(Path(tmp_name))
         return self.paths[-1]
 
-    def __enter__(self) -> _Parts:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        for leftover in self.paths:  # the one moved into place is gone already
+    def close(self) -> None:
+        """Remove the part files (the one moved into place is gone already)."""
+        for leftover in self.paths:
             with contextlib.suppress(OSError):
                 leftover.unlink()
 
@@ -214,7 +211,7 @@ def _download_file(
         if base in dead:
             tried.append(f"{url} (skipped: mirror unreachable)")
             continue
-        with _Parts(dest, filename) as parts:
+        with contextlib.closing(_Parts(dest, filename)) as parts:
             try:
                 tmp = _stream_or_fail(url, parts, name, timeout, deadline, progress, explicit)
             except DataError:
