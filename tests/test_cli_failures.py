@@ -214,7 +214,7 @@ def test_compare_shows_a_progress_bar_when_it_downloads(tmp_path, monkeypatch):
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     (mirror / f"{data.TRAIN_IMAGES}.gz").write_bytes(b"\x1f\x8b" + bytes(200_000))  # fetched, then rejected
-    monkeypatch.setattr(data, "_default_progress", None)
+    monkeypatch.setattr(data.fetch, "_default_progress", None)
     monkeypatch.setenv("ACTVIZ_MIRRORS", mirror.as_uri())
     result = invoke("compare", "relu", "--epochs", "1", "--data-dir", str(tmp_path / "fm"),
                     "--out", str(tmp_path / "out"))
@@ -235,7 +235,7 @@ def test_default_progress_is_used_by_library_downloads(tmp_path, monkeypatch):
         finally:
             calls.append(("exit",))
 
-    monkeypatch.setattr(data, "_default_progress", None)
+    monkeypatch.setattr(data.fetch, "_default_progress", None)
     data.set_default_progress(factory)
     mirror = tmp_path / "mirror"
     mirror.mkdir()

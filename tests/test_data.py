@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 from actviz.bench import data
+from actviz.bench.data import fetch, locate
 from actviz.core.errors import DataError, UsageError
 
 REAL_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -42,9 +43,9 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]
     monkeypatch.delenv(data.ENV_DATA_DIR, raising=False)
     monkeypatch.delenv(data.ENV_MIRRORS, raising=False)
     debian = tmp_path / "debian"
-    monkeypatch.setattr(data, "DEBIAN_DIR", debian)
+    monkeypatch.setattr(locate, "DEBIAN_DIR", debian)
     # Should a test forget its mirrors, nothing real is ever asked.
-    monkeypatch.setattr(data, "MIRRORS", (f"http://127.0.0.1:{closed_port()}/",))
+    monkeypatch.setattr(fetch, "MIRRORS", (f"http://127.0.0.1:{closed_port()}/",))
     return {"cache": cache_home / "actviz" / "fashion-mnist", "debian": debian}
 
 
@@ -599,6 +600,23 @@ def test_file_mirror(tmp_path: Path, fake: FakeSet) -> None:
     assert all(c.ok for c in data.verify(dest))
 
 
+# --------------------------------------------------------------------------- the registry
+
+
+def test_the_package_names_come_from_the_fashion_mnist_record() -> None:
+    record = data.DATASETS["fashion-mnist"]
+    assert record is data.FASHION_MNIST
+    assert data.FILES == record.files == (
+        data.TRAIN_IMAGES, data.TRAIN_LABELS, data.TEST_IMAGES, data.TEST_LABELS
+    )
+    assert data.SHA256 is record.sha256 and set(record.sha256) == set(record.files)
+    assert data.CLASS_NAMES == record.classes and len(record.classes) == 10
+    assert record.image_shape == (28, 28)
+    assert data.DEBIAN_DIR == record.debian_dir == REAL_DIR
+    assert data.MIRRORS == record.mirrors
+    assert data.cache_dir().name == record.name
+
+
 # --------------------------------------------------------------------------- imports
 
 
@@ -609,7 +627,7 @@ def test_importing_the_data_layer_is_light() -> None:
         "print(heavy); sys.exit(1 if heavy else 0)"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -644,7 +662,7 @@ def test_real_data_set(real_dir: Path) -> None:
 def test_real_data_set_is_found_via_the_debian_dir(
     real_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(data, "DEBIAN_DIR", real_dir)
+    monkeypatch.setattr(locate, "DEBIAN_DIR", real_dir)
     st = data.status()
     assert (st.directory, st.origin, st.complete) == (real_dir, "debian", True)
     assert [c.state for c in data.verify()] == ["ok"] * 4

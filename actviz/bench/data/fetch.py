@@ -1,0 +1,368 @@
+"""Downloading the set's files from the mirrors into a directory.
+
+Mirrors are base URLs to which the ``.gz`` file names are appended.  They can be
+given per call (``mirrors=``), or by the ``ACTVIZ_MIRRORS`` environment variable, a
+comma-separated list of base URLs (``http``, ``https`` or ``file``) that replaces the
+built-in :data:`MIRRORS`; they are tried in order, and one that cannot be reached is
+not asked again for the other files.
+
+Each file is streamed into a ``.NAME.gz.*.part`` file beside its target, verified
+(gzip data whose decompressed SHA-256 is the recorded one), and only then moved into
+place atomically.  An interrupted or corrupt download leaves nothing behind: no
+``.part`` file, no directory it created.  The whole download must be over within
+the deadline of :func:`~actviz.bench.data.transfer.deadline_seconds`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from actviz.bench.data import locate
+from actviz.bench.data.checksums import SHA256, check_all
+from actviz.bench.data.formats import read_contents
+from actviz.bench.data.registry import FASHION_MNIST
+from actviz.bench.data.transfer import (
+    DEADLINE,
+    ENV_DEADLINE,
+    TIMEOUT,
+    Deadline,
+    DeadlinePassed,
+    LocalWriteError,
+    ProgressCallback,
+    deadline_seconds,
+    reason,
+    stream,
+)
+from actviz.core.errors import DataError, UsageError
+
+__all__ = [
+    "ENV_MIRRORS",
+    "MIRRORS",
+    "download",
+    "download_missing",
+    "mirrors_in_use",
+    "set_default_progress",
+]
+
+#: The data set's public mirrors, tried in order (``name.gz`` is appended).
+MIRRORS: tuple[str, ...] = FASHION_MNIST.mirrors
+#: Environment variable with comma-separated mirror base URLs replacing :data:`MIRRORS`.
+ENV_MIRRORS = "ACTVIZ_MIRRORS"
+
+#: ``factory()`` gives a context manager yielding a :data:`ProgressCallback`; used by every
+#: download that is given no ``progress`` (the command line installs its progress bar here).
+_default_progress: Callable[[], Any] | None = None
+
+
+def set_default_progress(factory: Callable[[], Any] | None) -> None:
+    """Show ``factory()``'s progress (a context manager yielding a callback) for downloads given none.
+
+    The command line installs its Rich progress bar here, so that a download shows one
+    whichever command starts it (``data download``, ``compare``, ...).  ``None`` removes it.
+    """
+    global _default_progress
+    _default_progress = factory
+
+
+def mirrors_in_use(mirrors: Iterable[str] | None = None) -> list[str]:
+    """The mirror base URLs a download would try, in order.
+
+    ``mirrors`` if given, else ``ACTVIZ_MIRRORS`` (comma-separated) if set, else
+    :data:`MIRRORS`.  Each ends in ``/``; a URL that is not http, https or file is a
+    :class:`~actviz.core.errors.UsageError`.
+    """
+    from urllib.parse import urlsplit
+
+    source = "--mirror"
+    if mirrors is None:
+        env = os.environ.get(ENV_MIRRORS, "")
+        if env.strip():
+            mirrors = env.split(",")
+            source = ENV_MIRRORS
+        else:
+            mirrors = MIRRORS
+    result = []
+    for url in mirrors:
+        url = url.strip()
+        if not url:
+            continue
+        if urlsplit(url).scheme not in ("http", "https", "file"):
+            raise UsageError(f"{source}: {url!r} is not an http(s):// or file:// URL")
+        result.append(url if url.endswith("/") else url + "/")
+    if not result:
+        raise UsageError(f"{source}: no mirror URL given")
+    return result
+
+
+# --------------------------------------------------------------------------- one file
+
+
+class _Parts:
+    """The ``.NAME.gz.*.part`` files of one attempt, created on demand, all removed by :meth:`close`."""
+
+    def __init__(self, dest: Path, filename: str) -> None:
+        self.dest = dest
+        self.filename = filename
+        self.paths: list[Path] = []
+
+    def new(self) -> Path:
+        """A new, empty part file (made when the first bytes arrive: no empty .part is ever left)."""
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{self.filename}.", suffix=".part", dir=self.dest)
+        os.close(fd)
+        self.paths.append(Path(tmp_name))
+        return self.paths[-1]
+
+    def close(self) -> None:
+        """Remove the part files (the one moved into place is gone already)."""
+        for leftover in self.paths:
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def _stream_or_fail(
+    url: str, parts: _Parts, name: str, timeout: float, deadline: Deadline,
+    progress: ProgressCallback | None, explicit: bool,
+) -> Path | None:
+    """:func:`~actviz.bench.data.transfer.stream`, with a local write failure or the deadline a DataError."""
+    dest, filename = parts.dest, parts.filename
+    try:
+        return stream(url, parts.new, name, timeout, deadline, progress)
+    except LocalWriteError as exc:
+        cause = exc.__cause__ or exc
+        raise DataError(f"cannot write {dest / filename}: {reason(cause)}") from None
+    except DeadlinePassed as exc:
+        raise DataError(
+            f"downloading {filename} from {url} did not finish within the deadline of "
+            f"{deadline.seconds:g} s ({exc.done} bytes received); the mirror is too slow. "
+            f"To fix: set {ENV_DEADLINE}=SECONDS to allow longer, try another --mirror, "
+            f"or {locate.fix_hint(dest, explicit)}"
+        ) from None
+
+
+def _download_problem(tmp: Path | None, name: str) -> str | None:
+    """Why a downloaded file is no good (empty, not gzip, wrong SHA-256); None when it is."""
+    if tmp is None:
+        return "empty reply"
+    try:
+        contents = read_contents(tmp, compressed=True)
+    except DataError:
+        return "corrupt download: not valid gzip"
+    if contents.sha256 != SHA256[name]:
+        return "corrupt download: SHA-256 mismatch"
+    return None
+
+
+def _place(tmp: Path, dest: Path, name: str) -> Path:
+    """Move the verified ``tmp`` to ``dest/name.gz`` atomically; drop a stale plain copy."""
+    target = dest / f"{name}.gz"
+    try:
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise DataError(f"cannot write {target}: {reason(exc)}") from None
+    plain = dest / name
+    if plain.is_file():  # a stale plain copy would shadow the new file
+        with contextlib.suppress(OSError):
+            plain.unlink()
+    _fsync_dir(dest)
+    return target
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _download_file(
+    name: str,
+    dest: Path,
+    mirrors: Sequence[str],
+    dead: set[str],
+    timeout: float,
+    deadline: Deadline,
+    progress: ProgressCallback | None,
+    explicit: bool,
+) -> Path:
+    """Fetch ``name.gz`` from the first mirror that has a good copy; atomically placed.
+
+    A mirror that answers with an HTTP error or a bad file is passed over for this file;
+    one that cannot be reached is added to ``dead`` and not asked again.
+    """
+    import urllib.error
+
+    filename = f"{name}.gz"
+    tried: list[str] = []
+    for base in mirrors:
+        url = base + filename
+        if base in dead:
+            tried.append(f"{url} (skipped: mirror unreachable)")
+            continue
+        with contextlib.closing(_Parts(dest, filename)) as parts:
+            try:
+                tmp = _stream_or_fail(url, parts, name, timeout, deadline, progress, explicit)
+            except DataError:
+                raise
+            except urllib.error.HTTPError as exc:  # the mirror answered: try the next
+                tried.append(f"{url} ({reason(exc)})")
+                continue
+            except Exception as exc:  # refused, unresolvable, timed out, cut short, bad reply
+                tried.append(f"{url} ({reason(exc)})")
+                if isinstance(exc, OSError):  # unreachable: don't ask it for other files
+                    dead.add(base)
+                continue
+            problem = _download_problem(tmp, name)
+            if problem is not None:
+                tried.append(f"{url} ({problem})")
+                continue
+            assert tmp is not None
+            return _place(tmp, dest, name)
+    raise DataError(
+        f"could not download {filename} into {dest}: tried "
+        + "; ".join(tried)
+        + f". To fix: {locate.fix_hint(dest, explicit)}"
+    )
+
+
+# --------------------------------------------------------------------------- the missing files
+
+
+def _missing_dirs(dest: Path) -> list[Path]:
+    """``dest`` and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    d = dest
+    while not os.path.lexists(d) and d.parent != d:
+        missing.append(d)
+        d = d.parent
+    return missing
+
+
+def _remove_dirs(dirs: Sequence[Path]) -> None:
+    for d in dirs:  # deepest first; stops at the first that is not empty
+        try:
+            d.rmdir()
+        except OSError:
+            break
+
+
+def _remove_stale_parts(dest: Path, names: Sequence[str], older_than: float) -> None:
+    """Remove ``.NAME.gz.*.part`` files left by a download that was killed (SIGKILL) long ago."""
+    now = time.time()
+    for name in names:
+        for leftover in dest.glob(f".{name}.gz.*.part"):
+            with contextlib.suppress(OSError):
+                if now - leftover.lstat().st_mtime > older_than:
+                    leftover.unlink()
+
+
+def download_missing(
+    dest: Path,
+    names: Sequence[str],
+    *,
+    mirrors: Iterable[str] | None,
+    progress: ProgressCallback | None,
+    timeout: float | None,
+    explicit: bool,
+    deadline: float | None = None,
+) -> None:
+    """Download the files ``names`` into ``dest`` (made if need be; removed again if a failure leaves it empty).
+
+    ``timeout`` defaults to :data:`~actviz.bench.data.transfer.TIMEOUT`; ``explicit``
+    says whether the user named ``dest`` (it changes the advice in error messages).
+    """
+    urls = mirrors_in_use(mirrors)
+    seconds = deadline_seconds(deadline)
+    created = _missing_dirs(dest)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _remove_dirs(created)
+        raise DataError(f"cannot create {dest}: {reason(exc)}") from None
+    _remove_stale_parts(dest, names, older_than=max(seconds, DEADLINE))
+    dead: set[str] = set()
+    clock = Deadline(seconds)
+    try:
+        with contextlib.ExitStack() as stack:
+            if progress is None and _default_progress is not None:
+                progress = stack.enter_context(_default_progress())
+            for name in names:
+                _download_file(name, dest, urls, dead, TIMEOUT if timeout is None else timeout,
+                               clock, progress, explicit)
+    except BaseException:
+        _remove_dirs(created)  # leave no directory behind that this call created and left empty
+        raise
+    finally:
+        clock.cancel()
+
+
+def _debian_copy_verifies() -> bool:
+    debian = locate.scan(locate.DEBIAN_DIR)
+    return all(f.present for f in debian) and all(c.ok for c, _ in check_all(debian))
+
+
+def download(
+    dest: str | os.PathLike[str] | None = None,
+    *,
+    mirrors: Iterable[str] | None = None,
+    progress: ProgressCallback | None = None,
+    force: bool = False,
+    timeout: float | None = None,
+    deadline: float | None = None,
+) -> Path:
+    """Download the four files into ``dest`` and return the directory holding the set.
+
+    ``dest`` defaults to ``ACTVIZ_DATA_DIR`` if set, else the user cache directory;
+    in that last case a complete copy that verifies in the Debian directory is enough
+    and nothing is fetched (unless ``force``), and that directory is returned.
+    Files already in the target whose contents verify are kept (all are fetched
+    again with ``force``); missing or failing ones are fetched from the first mirror
+    of :func:`mirrors_in_use` that answers with a good copy.  Each file is verified
+    (SHA-256 of the decompressed contents) before it is atomically moved into place,
+    so a failed or corrupt download leaves nothing behind.  A mirror that cannot be
+    reached is not asked again.  ``progress(name, done, total)`` is called as bytes
+    arrive (without it, the default set by :func:`set_default_progress`).  The whole
+    download must be over within ``deadline`` seconds (default ``ACTVIZ_DOWNLOAD_DEADLINE``,
+    else :data:`~actviz.bench.data.transfer.DEADLINE`), however slowly the bytes come.
+    Raises :class:`~actviz.core.errors.DataError` naming what was tried and how to fix
+    it when a file cannot be had, :class:`~actviz.core.errors.UsageError` for a
+    malformed mirror URL.
+    """
+    urls = mirrors_in_use(mirrors)
+    deadline_seconds(deadline)  # a bad value is a usage error before anything happens
+    explicit = locate.explicit_dir(dest)
+    directory = explicit[0] if explicit else locate.cache_dir()
+    if directory.exists() and not directory.is_dir():
+        raise DataError(f"{directory} is not a directory")
+    if force:
+        names = list(FASHION_MNIST.files)
+    else:
+        files = locate.scan(directory)
+        present = [f for f in files if f.present]
+        bad = {c.name for c, _ in check_all(present) if not c.ok}
+        names = [f.name for f in files if not f.present or f.name in bad]
+        if names and explicit is None and _debian_copy_verifies():
+            return locate.DEBIAN_DIR
+    if names:
+        download_missing(
+            directory,
+            names,
+            mirrors=urls,
+            progress=progress,
+            timeout=timeout,
+            explicit=explicit is not None,
+            deadline=deadline,
+        )
+    return directory
