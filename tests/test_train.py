@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import actviz
-from actviz.bench import train
+from actviz.bench import mlp, train
 from actviz.core.errors import UsageError
 from actviz.bench.train import TrainConfig, train_runs
 
@@ -54,7 +54,7 @@ def strip_time(runs):
 
 def test_init_defaults_and_shapes():
     config = TrainConfig(device="cpu")
-    m = train._Model(actviz.get("relu"), config, 0, 784, torch.device("cpu"))
+    m = mlp.Model(actviz.get("relu"), config, 0, 784, torch.device("cpu"))
     w = m.weight_matrices()
     assert [tuple(x.shape) for x in w] == [(784, 256), (256, 10)]
     for x in w:
@@ -65,10 +65,10 @@ def test_init_defaults_and_shapes():
 
 def test_depth_and_maxout_shapes():
     config = TrainConfig(device="cpu", depth=3, hidden=16)
-    m = train._Model(actviz.get("maxout"), config, 0, 784, torch.device("cpu"))
+    m = mlp.Model(actviz.get("maxout"), config, 0, 784, torch.device("cpu"))
     assert m.k == 3
     assert [tuple(x.shape) for x in m.weight_matrices()] == [(784, 48), (16, 48), (16, 48), (16, 10)]
-    m5 = train._Model(actviz.get("maxout", weights=(1, 2, 3, 4, 5), biases=(0, 0, 0, 0, 0)), config, 0, 784,
+    m5 = mlp.Model(actviz.get("maxout", weights=(1, 2, 3, 4, 5), biases=(0, 0, 0, 0, 0)), config, 0, 784,
                       torch.device("cpu"))
     assert m5.k == 5 and tuple(m5.weight_matrices()[0].shape) == (784, 80)
     h, idx = m.hidden(0, torch.randn(7, 48))
@@ -257,8 +257,8 @@ def test_manual_backprop_matches_autograd(name, depth):
     """The hand-written forward/backward (fused first layer, in-place updates) is one exact SGD step."""
     config = TrainConfig(hidden=16, depth=depth, init="kaiming", device="cpu", lr=0.1)
     dev = torch.device("cpu")
-    models = [train._Model(actviz.get(name), config, 0, 20, dev), train._Model(actviz.get("relu"), config, 1, 20, dev)]
-    group = train._Group(models, config, dev)
+    models = [mlp.Model(actviz.get(name), config, 0, 20, dev), mlp.Model(actviz.get("relu"), config, 1, 20, dev)]
+    group = mlp.Group(models, config, dev)
     g = torch.Generator().manual_seed(5)
     x = torch.cat([torch.rand(32, 20, generator=g), torch.ones(32, 1)], 1)
     y = torch.randint(0, 10, (32,), generator=g)

@@ -180,11 +180,10 @@ def format_value(value: Any) -> str:
 
 
 def jsonable(v: Any) -> Any:
-    """``v`` as JSON data: intervals as ``[low, high, low_closed, high_closed]``, ±inf and nan as strings."""
-    if isinstance(v, Interval):
-        return v.to_json()
-    if isinstance(v, tuple):
-        return [jsonable(x) for x in v]
-    if isinstance(v, float) and not math.isfinite(v):
-        return "inf" if v > 0 else "-inf" if v < 0 else "nan"
-    return v
+    """``v`` as JSON data: intervals as ``[low, high, low_closed, high_closed]``, ±inf and nan as strings.
+
+    The facts' policy of :func:`actviz.core.jsonsafe.json_data` (``nonfinite="name"``).
+    """
+    from actviz.core.jsonsafe import json_data
+
+    return json_data(v, nonfinite="name", other=str)

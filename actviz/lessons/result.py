@@ -21,6 +21,7 @@ from typing import Any
 
 from actviz.core.errors import UsageError
 from actviz.core.files import write_atomic
+from actviz.core.jsonsafe import json_data
 
 #: the default activations of the lessons that compare activations
 DEFAULT_ACTIVATIONS = ("relu", "tanh", "sigmoid")
@@ -60,18 +61,8 @@ class LessonResult:
 
 
 def jsonable(value: Any) -> Any:
-    """Plain JSON data: tuples → lists, non-finite floats → their names as strings."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
-    if hasattr(value, "item"):  # numpy / torch scalars
-        return jsonable(value.item())
-    return str(value)
+    """Plain JSON data: tuples → lists, non-finite floats → their names as strings (``json_data``'s "name" policy)."""
+    return json_data(value, nonfinite="name", other=str)
 
 
 def resolve_activations(activations: Sequence[Any] | None, default: Sequence[str] = DEFAULT_ACTIVATIONS) -> list[Any]:
