@@ -1,4 +1,5 @@
-"""Rendering: terminal tables, pictures, the gallery.
+"""Rendering: terminal tables, pictures, the gallery, the HTML page, a store's statistics and pictures.
 
-Imports from :mod:`actviz.core` and :mod:`actviz.facts`.
+Imports from :mod:`actviz.core`, :mod:`actviz.facts` and :mod:`actviz.results`; never from
+:mod:`actviz.bench`, its sibling (the command line hands it plain data).
 """
