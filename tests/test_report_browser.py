@@ -287,6 +287,9 @@ def test_phone_layout_is_readable(browser, pages):
         assert page.evaluate("(() => { const w = document.querySelector('.tablewrap');"
                              " return w.scrollWidth > w.clientWidth; })()")
         assert page.locator("#table .scrollhint").is_visible()
+        spill = page.eval_on_selector_all("#properties td", "tds => tds.filter(t => t.scrollWidth > t.clientWidth + 1)"
+                                          ".map(t => t.textContent)")
+        assert spill == []  # no cell runs into the next (negative_slope=0.01 in a narrow column)
         # the training tables: the activation column never clipped, the accuracy on screen, the hint shown
         first = page.locator("#training .config:not(.sweep)").first
         first.scroll_into_view_if_needed()
