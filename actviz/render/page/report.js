@@ -287,15 +287,20 @@ function diagFigure(cfg, key, title, logy){
     legend: {orientation: "h", y: -0.25}, paper_bgcolor: "#fff", plot_bgcolor: "#fff"}};
 }
 
-function sweepFigure(sweep){
+function sweepFigure(sweep, narrow){
+  // rows: configurations; on a phone the grid is turned so that activation names read across
+  const T = m => m[0].map((_, j) => m.map(row => row[j]));
   const text = sweep.acc_pct.map((row, i) => row.map((v, j) => v === null ? "" :
     v.toFixed(2) + (sweep.best[j] === i ? " \u2605" : "")));
   const hover = sweep.acc_pct.map((row, i) => row.map((v, j) => sweep.activations[j] + " at " + sweep.configs[i] +
     ": " + (v === null ? "no runs" : v.toFixed(2) + "% (n = " + sweep.n[i][j] + ")")));
-  return {traces: [{type: "heatmap", x: sweep.activations, y: sweep.configs, z: sweep.acc_pct, text: text,
-      texttemplate: "%{text}", hovertext: hover, hoverinfo: "text", colorscale: "Viridis", xgap: 2, ygap: 2,
-      colorbar: {title: {text: "%"}, thickness: 12}}],
-    layout: {title: {text: "test accuracy (%)", font: {size: 13}}, margin: {l: 10, r: 10, t: 34, b: 10}, xaxis: {automargin: true, side: "bottom"},
+  const trace = narrow ?
+    {x: sweep.configs, y: sweep.activations, z: T(sweep.acc_pct), text: T(text), hovertext: T(hover)} :
+    {x: sweep.activations, y: sweep.configs, z: sweep.acc_pct, text: text, hovertext: hover};
+  return {traces: [Object.assign(trace, {type: "heatmap", texttemplate: "%{text}", hoverinfo: "text",
+      colorscale: "Viridis", xgap: 2, ygap: 2, colorbar: {title: {text: "%"}, thickness: 12}})],
+    layout: {title: {text: "test accuracy (%)", font: {size: 13}}, margin: {l: 10, r: 10, t: 34, b: 10},
+      xaxis: {automargin: true, side: "bottom"},
       yaxis: {automargin: true, autorange: "reversed"}, paper_bgcolor: "#fff", plot_bgcolor: "#fff"}};
 }
 
@@ -322,11 +327,12 @@ function setupTraining(){
       box.appendChild(el("h3", {}, "Sweep: " + store.sweep.configs.length + " configurations"));
       box.appendChild(el("p", {class: "note"}, "store " + store.source + ": mean test accuracy over seeds, in percent; " +
         "\u2605 marks each activation's best configuration (by the mean; the tables below give the intervals)."));
+      const narrow = window.innerWidth < 600, rows = narrow ? store.sweep.activations : store.sweep.configs;
       const d = el("div", {id: "sweep-" + si, class: "sweep-plot"});
-      d.style.height = Math.max(220, 90 + 46 * store.sweep.configs.length) + "px";
+      d.style.height = Math.max(220, 110 + 46 * rows.length) + "px";
       box.appendChild(d);
       root.appendChild(box);
-      const f = sweepFigure(store.sweep);
+      const f = sweepFigure(store.sweep, narrow);
       Plotly.newPlot(d, f.traces, f.layout, CONFIG);
     }
     store.configurations.forEach((cfg, ci_) => {
