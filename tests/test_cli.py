@@ -73,6 +73,54 @@ def test_table_formats_and_selection():
     assert rich.exit_code == 0 and "elu(alpha=2)" in rich.stdout and "(−2, ∞)" in rich.stdout
 
 
+def _table_layout(text: str) -> tuple[list[list[str]], list[list[str]], list[str]]:
+    """The terminal table read back: each part's headers, each part's rows (first words), the legend's names."""
+    from actviz.render.tables import LEGEND
+
+    lines = text.splitlines()
+    known = sorted(LEGEND, key=len, reverse=True)
+    parts, rows = [], []
+    for i, line in enumerate(lines):
+        if set(line.strip()) == {"─"}:
+            head, found = lines[i - 1].split(None, 1)[1], []
+            while head.strip():
+                head = head.strip()
+                name = next(k for k in known if head.startswith(k + " ") or head == k)
+                found.append(name)
+                head = head[len(name):]
+            parts.append(found)
+            rows.append([])
+        elif parts and line.startswith(" ") and line.strip() and not set(lines[i + 1].strip()) == {"─"}:
+            rows[-1].append(line.split()[0])
+    legend = [e.split(": ", 1)[0] for line in lines if not line.startswith(" ") for e in line.split("  ")
+              if ": " in e and not e.startswith("'")]
+    return parts, rows, legend
+
+
+@pytest.mark.parametrize("width, args, parts", [
+    (80, ["hard_logistic", "gelu", "mish", "leaky_relu"], 2),
+    (120, ["hard_logistic", "gelu", "mish", "leaky_relu"], 1),
+    (200, ["hard_logistic", "gelu", "mish", "leaky_relu"], 1),
+    (80, ["gelu", "leaky_relu", "-p", "leaky_relu.negative_slope=0.123"], 3),  # a long label: more parts, no wrap
+])
+def test_table_fits_the_terminal_with_every_property_and_a_legend_of_its_columns(width, args, parts):
+    from rich.cells import cell_len
+
+    result = invoke("table", *args, env={"COLUMNS": str(width)})
+    assert result.exit_code == 0, result.output
+    assert all(cell_len(line.rstrip()) <= width for line in result.stdout.splitlines())
+    shown_parts, rows, legend = _table_layout(result.stdout)
+    shown = [h for part in shown_parts for h in part]
+    assert len(shown) == len(KEYS) + 1 and len(set(shown)) == len(shown)  # every property once, and the error
+    assert sorted(legend) == sorted(shown)  # the legend names exactly the columns shown
+    labels = [a if a != "leaky_relu" or "-p" not in args else "leaky_relu(negative_slope=0.123)"
+              for a in args if not a.startswith(("-", "leaky_relu."))]
+    assert rows == [labels] * len(shown_parts)  # one line per activation: no cell wrapped
+    assert len(shown_parts) == parts
+    if parts == 2:
+        assert [len(p) for p in shown_parts] == [6, 7]  # six properties each, then the autograd error
+
+
 def test_show_reports_formula_kinks_properties_and_autograd():
     result = invoke("show", "leaky-relu", "--param", "negative_slope=-0.5")
     assert result.exit_code == 0, result.output

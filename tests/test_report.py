@@ -206,13 +206,51 @@ def test_training_section_from_both_store_layouts(tmp_path, shape, n_configs):
     else:
         assert configs[0]["label"] == "epochs=3, hidden=64"  # the store's label: what differs from the defaults
     for cfg in configs:
-        assert [r["label"] for r in cfg["rows"]] == ["relu", "tanh", "leaky_relu(negative_slope=0.1)"]
+        assert [r["label"] for r in cfg["rows"]] == ["relu", "tanh"]  # the activations named, not the store's third
         curve = cfg["curves"]["tanh"]
         assert curve["epochs"] == [1, 2, 3] and curve["seeds"] == 3
         acc = curve["test_acc"]
         assert all(lo <= m <= hi for lo, m, hi in zip(acc["low"], acc["mean"], acc["high"]))
         assert acc["low"][-1] < acc["high"][-1]  # the seeds differ: a band, not a line
         assert len(cfg["diagnostics"]["relu"]["grad_norm"]) == cfg["config"]["depth"] + 1
+
+
+def test_named_activations_are_the_only_ones_in_the_training_section(tmp_path):
+    store = write_store(tmp_path / "store", "configs")  # relu, tanh and leaky_relu(negative_slope=0.1)
+    assert invoke("relu", "tanh", "--results", str(store), "-o", str(tmp_path / "r.html")).exit_code == 0
+    (training,) = page_data((tmp_path / "r.html").read_text())["training"]
+    for cfg in training["configurations"]:
+        assert [r["label"] for r in cfg["rows"]] == ["relu", "tanh"]
+        assert set(cfg["curves"]) == set(cfg["diagnostics"]) == set(cfg["statuses"]) == {"relu", "tanh"}
+        assert all({p["a"], p["b"]} == {"relu", "tanh"} for p in cfg["pairs"])
+    assert training["sweep"]["activations"] == ["relu", "tanh"]
+    # with no names, every activation of the store
+    assert invoke("--results", str(store), "-o", str(tmp_path / "all.html")).exit_code == 0
+    (every,) = page_data((tmp_path / "all.html").read_text())["training"]
+    assert len(every["configurations"][0]["rows"]) == 3
+
+
+def test_naming_activations_a_store_lacks_is_a_usage_error(tmp_path):
+    store = write_store(tmp_path / "store", "configs")
+    result = invoke("gelu", "--results", str(store), "-o", str(tmp_path / "r.html"))
+    assert result.exit_code == 2
+    assert "no runs of gelu" in error_line(result) and "leaky_relu, relu, tanh" in error_line(result)
+
+
+def test_a_sweep_is_one_grid_of_mean_accuracy_in_percent(tmp_path):
+    store = write_store(tmp_path / "store", "configs")
+    assert invoke("relu", "tanh", "--results", str(store), "-o", str(tmp_path / "r.html")).exit_code == 0
+    (training,) = page_data((tmp_path / "r.html").read_text())["training"]
+    sweep = training["sweep"]
+    assert sweep["configs"] == [c["label"] for c in training["configurations"]]
+    for i, cfg in enumerate(training["configurations"]):
+        for j, row in enumerate(cfg["rows"]):
+            assert sweep["acc_pct"][i][j] == pytest.approx(100 * row["test_acc_mean"], abs=0.01)
+            assert sweep["n"][i][j] == 3
+    assert sweep["best"] == [0, 0]  # depth 1 beats depth 2 for both (the stores' histories say so)
+    flat = write_store(tmp_path / "flat", "flat")
+    assert invoke("relu", "--results", str(flat), "-o", str(tmp_path / "f.html")).exit_code == 0
+    assert page_data((tmp_path / "f.html").read_text())["training"][0]["sweep"] is None  # one configuration
 
 
 def test_statistics_are_recomputed_from_the_runs_never_copied_from_the_stored_summary(tmp_path):

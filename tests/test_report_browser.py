@@ -164,6 +164,22 @@ def test_filtering(full):
     assert len(full.cells("activation")) == len(registry.names())
 
 
+def test_filter_words_are_any_of_and_column_terms_all_of(full):
+    names = registry.names()
+    props = {n: properties_of(registry.get(n)) for n in names}
+    full.page.fill("#filter", "gelu swish")  # words: any of them (each matches anywhere in a row)
+    either = [n for n in names if "gelu" in n or "swish" in n]
+    assert full.cells("activation") == either and {"gelu", "swish", "hard_swish"} <= set(either)
+    full.page.fill("#filter", "gelu swish hard_tanh saturation=left")  # ... and every column term
+    assert full.cells("activation") == [n for n in names if ("gelu" in n or "swish" in n or n == "hard_tanh")
+                                        and props[n].saturation == "left"]
+    full.page.fill("#filter", "saturation=both dead=yes")  # column terms: all of them
+    assert full.cells("activation") == [n for n in names if props[n].saturation == "both" and props[n].dead_neurons]
+    placeholder = full.page.get_attribute("#filter", "placeholder")
+    assert "any" in placeholder and "all" in placeholder and "column=value" in placeholder
+    assert "any" in full.page.get_attribute("#filter", "aria-label")
+
+
 def test_parameter_control_swaps_curves_and_row(small):
     page = small.page
     slider = page.locator('[data-param="elu.alpha"]')
@@ -220,10 +236,10 @@ def test_training_section_with_results(full, small):
     assert small.page.locator("#training").count() == 0
     section = full.page.locator("section#training")
     assert section.is_visible()
-    labels = full.page.eval_on_selector_all("#training .config h3", "hs => hs.map(h => h.textContent)")
+    labels = full.page.eval_on_selector_all("#training .config:not(.sweep) h3", "hs => hs.map(h => h.textContent)")
     assert labels[:2] == ["depth=1, lr=0.1", "depth=2, lr=0.1"] and labels[2].startswith("epochs=3")
-    assert full.page.locator("#training .js-plotly-plot").count() == 5 * 3
-    rows = full.page.eval_on_selector_all("#training .config >> nth=0 >> table.stats tbody tr",
+    assert full.page.locator("#training .js-plotly-plot").count() == 5 * 3 + 1  # and the sweep's heat map
+    rows = full.page.eval_on_selector_all("#training .config:not(.sweep) >> nth=0 >> table.stats tbody tr",
                                           "trs => trs.map(t => t.dataset.label)")
     assert rows[:3] == ["relu", "tanh", "leaky_relu(negative_slope=0.1)"]
     band = full.plot("train-0-0-0")
@@ -244,6 +260,57 @@ def test_screenshot_is_not_blank(full):
     panel = full.page.locator("#act-relu")
     panel.scroll_into_view_if_needed()
     assert _variance(panel.screenshot()) > 200
+
+
+def test_sweep_heat_map_and_accuracy_in_percent(full):
+    sweep = full.page.evaluate("document.getElementById('sweep-0').data[0]")
+    assert sweep["type"] == "heatmap" and sweep["y"] == ["depth=1, lr=0.1", "depth=2, lr=0.1"]
+    stored = full.page.evaluate("window.actvizReport.data.training[0].configurations.map("
+                                "c => c.rows.map(r => r.test_acc_mean))")
+    assert [[round(v, 2) for v in row] for row in sweep["z"]] == [[round(100 * v, 2) for v in row] for row in stored]
+    first = full.page.eval_on_selector_all("#training .config:not(.sweep) >> nth=0 >> table.stats",
+                                           "ts => Array.from(ts[0].rows).map(r => r.cells[2].textContent)")
+    assert first[0] == "test acc %" and float(first[1]) == pytest.approx(100 * stored[0][0], abs=0.01)
+    acc = full.page.evaluate("document.getElementById('train-0-0-0').data.filter(t => !t.name.endsWith(' band'))"
+                             ".map(t => t.y[t.y.length - 1])")
+    assert all(50 < y <= 100 for y in acc)  # percent on the curves too
+
+
+def test_phone_layout_is_readable(browser, pages):
+    """At 390 px: a short header, one-line table headers, a visible hint where a table scrolls, nothing clipped."""
+    o = Opened(browser, pages["full"], width=390, height=844)
+    try:
+        page = o.page
+        assert page.evaluate("document.querySelector('header').getBoundingClientRect().height") < 80
+        head = page.evaluate("document.querySelector('#properties thead').getBoundingClientRect().height")
+        cell = page.evaluate("document.querySelector('#properties tbody td').getBoundingClientRect().height")
+        assert head < 2 * cell, (head, cell)  # no tall band of wrapped headers
+        assert page.evaluate("(() => { const w = document.querySelector('.tablewrap');"
+                             " return w.scrollWidth > w.clientWidth; })()")
+        assert page.locator("#table .scrollhint").is_visible()
+        spill = page.eval_on_selector_all("#properties td", "tds => tds.filter(t => t.scrollWidth > t.clientWidth + 1)"
+                                          ".map(t => t.textContent)")
+        assert spill == []  # no cell runs into the next (negative_slope=0.01 in a narrow column)
+        # the training tables: the activation column never clipped, the accuracy on screen, the hint shown
+        first = page.locator("#training .config:not(.sweep)").first
+        first.scroll_into_view_if_needed()
+        clipped = page.eval_on_selector_all(
+            "#training table.stats td:first-child", "tds => tds.filter(t => t.scrollWidth > t.clientWidth + 1).length")
+        assert clipped == 0
+        right = page.evaluate("document.querySelector('#training .config:not(.sweep) table.stats tr')"
+                              ".cells[2].getBoundingClientRect().right")
+        assert right <= 390
+        assert first.locator(".scrollhint").first.is_visible()
+        sweep = page.evaluate("document.getElementById('sweep-0').data[0]")
+        assert sweep["y"] == ["relu", "tanh", "leaky_relu(negative_slope=0.1)"]  # names read across on a phone
+        assert o.errors == []
+    finally:
+        o.page.close()
+    wide = Opened(browser, pages["small"], width=1280, height=900)
+    try:  # where a table fits, no hint
+        assert not wide.page.locator("#table .scrollhint").is_visible()
+    finally:
+        wide.page.close()
 
 
 @pytest.mark.parametrize("which", ["small", "full"])

@@ -38,3 +38,18 @@ def test_the_template_asks_for_what_the_page_fills():
     assert "${" not in page.split("<script>", 1)[0]
     assert (PAGE / "report.css").read_text(encoding="utf-8") in page
     assert (PAGE / "report.js").read_text(encoding="utf-8") in page
+
+
+def test_the_inlined_plotly_bundle_has_every_trace_the_page_draws():
+    """The page inlines a partial plotly.js bundle: every trace type report.js asks for must be in it."""
+    from actviz.render import report
+
+    bundle = report.plotly_js()
+    registered = set(re.findall(r'moduleType:"trace",name:"(\w+)"', bundle))
+    script = (PAGE / "report.js").read_text(encoding="utf-8")
+    used = set(re.findall(r'\btype: *"(\w+)"', script)) - {"rect", "log", "linear", "category"}
+    assert used <= set(report.PLOTLY_TRACES) <= registered, (used, registered)
+    assert "scatter" in registered and "heatmap" in registered
+    assert len(bundle) < 2_000_000  # the partial bundle, not the 4.8 MB full one
+    licence = (PAGE / "plotly-LICENSE.txt").read_text(encoding="utf-8")
+    assert "MIT License" in licence and "Plotly" in licence

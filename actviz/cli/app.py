@@ -230,11 +230,44 @@ class _Group(TyperGroup):
             _fail(str(exc), exc.exit_code)
         except BrokenPipeError as exc:  # `actviz table | head`
             sys.exit(_stdout_failed(exc))
+        except ModuleNotFoundError as exc:
+            if _debug() or _missing(exc) is None:
+                raise
+            _fail(_missing(exc), 1)
         except Exception as exc:
             if _debug():
                 raise
             _fail(f"internal error: {type(exc).__name__}: {exc} (set ACTVIZ_DEBUG=1 for the traceback)", 1)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+#: what to install for a dependency that is missing, by its top-level module
+_INSTALL = {
+    "torch": ("PyTorch", "pip install torch --index-url https://download.pytorch.org/whl/cpu "
+                         "(CPU only; without --index-url, the CUDA build)"),
+    "numpy": ("NumPy", "pip install numpy"),
+    "matplotlib": ("Matplotlib", "pip install matplotlib"),
+    "scipy": ("SciPy", "pip install scipy"),
+    "sympy": ("SymPy", "pip install sympy"),
+    "plotille": ("plotille", "pip install plotille"),
+}
+
+
+def _missing(exc: ModuleNotFoundError) -> str | None:
+    """One line saying which dependency to install, for a missing one of actviz's; None for another module."""
+    top = (exc.name or "").split(".")[0]
+    if top not in _INSTALL:
+        return None
+    what, line = _INSTALL[top]
+    return f"actviz needs {what} (the module '{top}' is not installed): {line}"
+
+
+def _require(module: str) -> None:
+    """Raise ModuleNotFoundError (one line through :func:`_missing`) if ``module`` is not installed; imports nothing."""
+    from importlib.util import find_spec
+
+    if find_spec(module) is None:
+        raise ModuleNotFoundError(f"No module named '{module}'", name=module)
 
 
 app = typer.Typer(
@@ -274,6 +307,8 @@ def _root(
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
         raise typer.Exit(0)
+    if ctx.invoked_subcommand not in ("list", "data"):
+        _require("numpy")  # torch runs without it, then fails inside a computation as if an activation were broken
     if signals.installed() and ctx.invoked_subcommand not in _OWN_READINESS:
         signals.ready()  # the handlers of main() are in place
     from actviz.core.registry import load_plugins

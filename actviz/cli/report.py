@@ -39,7 +39,8 @@ def report_cmd(
 
     acts = registry.bind_all(names or registry.names(), param, role="in the report")
     report.check_output_path(output)
-    stores = [_training(r) for r in results]  # a bad store fails before any work
+    only = {a.name for a in acts} if names else None  # named activations: only theirs in the training section
+    stores = [_training(r, only) for r in results]  # a bad store fails before any work
     console = Console(stderr=True)
     with Progress(
         TextColumn("[bold]report[/]"), BarColumn(), MofNCompleteColumn(),
@@ -65,13 +66,24 @@ def report_cmd(
                err=True)
 
 
-def _training(path: Path) -> dict:
-    """One ``--results`` store as the page's data: read and checked once, its statistics recomputed."""
+def _training(path: Path, only: Optional[set] = None) -> dict:
+    """One ``--results`` store as the page's data: read and checked once, its statistics recomputed.
+
+    With ``only`` (registry names), the runs of other activations are left out before the
+    statistics are computed: the paired tests compare the activations shown.
+    """
     from actviz import results as store
     from actviz.bench.summary import stored_target, summarize_configs
+    from actviz.core.errors import UsageError
     from actviz.render.report_training import training_data
 
     doc = store.load(path, option="--results")
+    if only is not None:
+        held = sorted({r["activation"] for r in doc["runs"]})
+        doc = {**doc, "runs": [r for r in doc["runs"] if r["activation"] in only]}
+        if not doc["runs"]:
+            raise UsageError(f"--results {path}: no runs of {', '.join(sorted(only))} "
+                             f"(the store holds {', '.join(held) or 'no runs'})")
     return training_data(doc, summarize_configs(doc["runs"], stored_target(doc)))
 
 

@@ -5,8 +5,11 @@
 :func:`actviz.bench.summary.summarize_configs` (the command line does both and hands the
 plain data here), and returns, per configuration: the statistics rows, the paired
 differences and verdicts, the training curves (mean over seeds with a band from the
-lowest to the highest seed), the diagnostics of the last epoch and the runs' statuses.
-Numbers are rounded to the digits the page shows.
+lowest to the highest seed), the diagnostics of the last epoch and the runs' statuses;
+for a sweep (two or more configurations) the ``sweep``: mean test accuracy in percent
+per configuration and activation, and each activation's best configuration.
+Accuracies are fractions in the data, as the store holds them; the page shows them in
+percent, as the command line does.  Numbers are rounded to the digits the page shows.
 """
 
 from __future__ import annotations
@@ -90,6 +93,26 @@ def _statuses(runs: Sequence[Run]) -> dict[str, dict[str, int]]:
     return out
 
 
+def _sweep(configs: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """Configurations × activations: mean test accuracy in percent, n, and the best configuration per activation."""
+    if len(configs) < 2:
+        return None
+    labels: list[str] = []
+    for cfg in configs:
+        labels += [r["label"] for r in cfg["rows"] if r["label"] not in labels]
+    acc, n = [], []
+    for cfg in configs:
+        rows = {r["label"]: r for r in cfg["rows"]}
+        acc.append([_sig(100 * rows[lab]["test_acc_mean"], 4) if rows.get(lab, {}).get("test_acc_mean") is not None
+                    else None for lab in labels])
+        n.append([rows[lab]["n"] if lab in rows else 0 for lab in labels])
+    best = []
+    for j in range(len(labels)):
+        column = [(a[j], i) for i, a in enumerate(acc) if a[j] is not None]
+        best.append(max(column)[1] if column else None)
+    return {"configs": [c["label"] for c in configs], "activations": labels, "acc_pct": acc, "n": n, "best": best}
+
+
 def training_data(doc: Mapping[str, Any], summary: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The page's data of one store: ``doc`` from :func:`actviz.results.load`, ``summary`` its statistics."""
     groups = by_config(doc["runs"])
@@ -116,4 +139,5 @@ def training_data(doc: Mapping[str, Any], summary: Sequence[Mapping[str, Any]]) 
                         if isinstance(v, (str, int, float)) and not isinstance(v, bool)},
         "target": target if isinstance(target, (int, float)) and not isinstance(target, bool) else None,
         "configurations": out,
+        "sweep": _sweep(out),
     }

@@ -19,7 +19,7 @@ from actviz.core.formatting import format_param
 from actviz.core.properties import DEFINITIONS, KEYS, Interval, format_value, jsonable
 from actviz.core.registry import Activation, params_json
 
-#: short column headers for the terminal table (a legend explains them)
+#: short column headers for the terminal table (the legend explains each one shown)
 SHORT = {
     "range": "range",
     "derivative_range": "f′ range",
@@ -33,6 +33,24 @@ SHORT = {
     "vanishing_gradient": "vg",
     "exploding_gradient": "eg",
     "dead_neurons": "dead",
+}
+#: the autograd check's column header
+AD_ERR = "AD err"
+#: what each column header of the terminal table means
+LEGEND = {
+    "range": "values f takes",
+    "f′ range": "values f′ takes",
+    "mono": "monotonic",
+    "C^k": "continuity (-1 = jumps)",
+    "f′mono": "f′ monotonic",
+    "id@0": "identity at origin",
+    "sym": "symmetry",
+    "0-c": "zero-centred",
+    "sat": "saturating side(s)",
+    "vg": "vanishing gradient",
+    "eg": "exploding gradient",
+    "dead": "f′ = 0 on a half-line",
+    AD_ERR: "max |analytic f′ − autograd f′| (float64)",
 }
 
 
@@ -130,44 +148,74 @@ def _cell(v: Any) -> str:
     return format_value(v)
 
 
-def rows_rich(rows: list[dict[str, Any]]) -> Any:
+def _columns() -> list[tuple[str, str | None]]:
+    """The terminal table's columns after the activation: (header, property key or None for the autograd error)."""
+    return [(SHORT[k], k) for k in KEYS] + [(AD_ERR, None)]
+
+
+def _parts(n: int) -> list[list[tuple[str, str | None]]]:
+    """The columns dealt in order into ``n`` parts of equal share of the properties; the autograd error last."""
+    columns = _columns()
+    size = -(-len(KEYS) // n)
+    parts = [columns[i:i + size] for i in range(0, len(KEYS), size)]
+    parts[-1].append(columns[-1])
+    return parts
+
+
+def _rich_part(rows: list[dict[str, Any]], columns: Sequence[tuple[str, str | None]]) -> Any:
+    """One Rich table: the activation and ``columns`` (a part of :func:`_columns`); no cell wraps."""
     from rich import box
     from rich.table import Table
 
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=0,
-                  header_style="bold")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=0, header_style="bold")
     table.add_column("activation", style="bold cyan", no_wrap=True)
-    for key in KEYS:
-        wide = key in ("range", "derivative_range")
-        table.add_column(SHORT[key], justify="left" if wide else "center", overflow="fold",
-                         no_wrap=not wide)
-    table.add_column("AD err", justify="right", no_wrap=True)
+    for header, key in columns:
+        justify = "right" if key is None else "left" if key in ("range", "derivative_range") else "center"
+        table.add_column(header, justify=justify, no_wrap=True)
     for row in rows:
-        if row.get("broken"):
-            table.add_row(row["label"], "[red]broken[/red]", *("—" for _ in KEYS[1:]), "—")
-            continue
-        err = row["autograd_max_error"]
-        table.add_row(row["label"], *(_cell(row[k]) for k in KEYS), f"{err:.0e}" if err > 0 else "0")
+        cells = []
+        for i, (_, key) in enumerate(columns):
+            if row.get("broken"):
+                cells.append("[red]broken[/red]" if i == 0 else "—")
+            elif key is None:
+                err = row["autograd_max_error"]
+                cells.append(f"{err:.0e}" if err > 0 else "0")
+            else:
+                cells.append(_cell(row[key]))
+        table.add_row(row["label"], *cells)
     return table
 
 
-def rows_rich_narrow(rows: list[dict[str, Any]]) -> Any:
-    """For terminals under 100 columns: one wrapped line of properties per activation."""
-    from rich import box
-    from rich.table import Table
+def rows_rich(rows: list[dict[str, Any]], width: int = 200) -> list[Any]:
+    """The terminal table in as few stacked Rich tables as fit ``width`` columns with no cell wrapped.
 
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_header=True, header_style="bold")
-    table.add_column("activation", style="bold cyan", overflow="fold")
-    table.add_column("properties", overflow="fold")
-    for row in rows:
-        if row.get("broken"):
-            table.add_row(row["label"], f"[red]broken[/red]: {row['broken']}")
-            continue
-        parts = [f"{SHORT[k]} {_cell(row[k])}" for k in KEYS]
-        parts.append(f"autograd {row['autograd_max_error']:.0e}")
-        table.add_row(row["label"], "  ".join(parts))
-    return table
+    One table where it fits (about 100 columns); otherwise the properties are dealt, in
+    order, into two (at 80 columns: six each) or more tables of equal share, each
+    repeating the activation column; the autograd error ends the last.
+    """
+    from rich.console import Console
 
+    measure = Console(width=max(width, 1000)).measure
+    for n in range(1, len(KEYS) + 1):
+        tables = [_rich_part(rows, part) for part in _parts(n)]
+        if all(measure(t).maximum <= width for t in tables):
+            break
+    return tables
+
+
+def legend_lines(headers: Sequence[str], width: int) -> list[str]:
+    """The legend of the columns ``headers``, one entry per column, packed into lines of ``width``; no entry split."""
+    entries = ["✓ yes", "· no", *(f"{h}: {LEGEND[h]}" for h in headers),
+               "A bracket means the end is attained.", "'actviz show NAME' gives the definitions."]
+    from rich.cells import cell_len
+
+    lines: list[str] = []
+    for entry in entries:
+        if lines and cell_len(lines[-1]) + 2 + cell_len(entry) <= width:
+            lines[-1] += "  " + entry
+        else:
+            lines.append(entry)
+    return lines
 
 
 def render_table(rows: list[dict[str, Any]], fmt: str) -> str | None:
@@ -189,14 +237,10 @@ def print_table(rows: list[dict[str, Any]], fmt: str) -> None:
     from rich.console import Console
 
     console = Console()
-    console.print(rows_rich(rows) if console.width >= 100 else rows_rich_narrow(rows))
-    console.print(
-        "✓ yes  · no   mono: monotonic  C^k: continuity (-1 = jumps)  id@0: identity at origin  "
-        "sym: symmetry  0-c: zero-centred  sat: saturating side(s)  vg/eg: vanishing/exploding "
-        "gradient  dead: f′ = 0 on a half-line  AD err: max |analytic f′ − autograd f′| (float64). "
-        "A bracket means the end is attained. 'actviz show NAME' gives the definitions.",
-        style="dim",
-    )
+    for table in rows_rich(rows, console.width):
+        console.print(table)
+    for line in legend_lines([h for h, _ in _columns()], console.width):
+        console.print(line, style="dim", highlight=False, soft_wrap=True)
 
 
 # --------------------------------------------------------------------------- list

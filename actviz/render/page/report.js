@@ -137,18 +137,19 @@ function setupTable(){
     if (i < 0) i = names.findIndex(n => n.startsWith(word));
     return i;
   }
+  // words: a row shows if it holds ANY of them (gelu swish: both); column=value terms: ALL must hold
   function apply(){
     const terms = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    const cols = [], words = [];
+    terms.forEach(t => {
+      const eq = t.indexOf("="), i = eq > 0 ? colIndex(t.slice(0, eq)) : -1;
+      if (i >= 0) cols.push([i, t.slice(eq + 1)]); else words.push(t);
+    });
     let shown = 0;
     Array.from(table.tBodies[0].rows).forEach(tr => {
-      const ok = terms.every(t => {
-        const eq = t.indexOf("=");
-        if (eq > 0){
-          const i = colIndex(t.slice(0, eq)), want = t.slice(eq + 1);
-          if (i >= 0) return tr.cells[i].textContent.toLowerCase().indexOf(want) >= 0;
-        }
-        return tr.textContent.toLowerCase().indexOf(t) >= 0;
-      });
+      const text = tr.textContent.toLowerCase();
+      const ok = (!words.length || words.some(w => text.indexOf(w) >= 0)) &&
+        cols.every(([i, want]) => tr.cells[i].textContent.toLowerCase().indexOf(want) >= 0);
       tr.hidden = !ok;
       if (ok) shown++;
     });
@@ -215,18 +216,21 @@ function el(tag, attrs, text){
   return e;
 }
 function pct(v){ return v === null || v === undefined ? "—" : (100 * v).toFixed(1) + "%"; }
+// accuracies are fractions in the data and percent on the page (as on the command line)
+function accPct(v){ return v === null || v === undefined ? "—" : (100 * v).toFixed(2); }
+function ciPct(v){ return v ? "[" + accPct(v[0]) + ", " + accPct(v[1]) + "]" : "—"; }
 function num(v, d){ return v === null || v === undefined ? "—" : Number(v).toFixed(d); }
 function ci(v, d){ return v ? "[" + num(v[0], d) + ", " + num(v[1], d) + "]" : "—"; }
 
 function statsTable(cfg){
   const t = el("table", {class: "stats"});
-  const head = ["activation", "n", "test acc", "± sd", "95% CI", "train loss", "± sd", "95% CI", "epochs to target", "dead", "saturated"];
+  const head = ["activation", "n", "test acc %", "95% CI", "± sd", "train loss", "95% CI", "± sd", "epochs to target", "dead", "saturated"];
   const tr = el("tr"); head.forEach(h => tr.appendChild(el("th", {}, h))); t.appendChild(el("thead")).appendChild(tr);
   const body = t.appendChild(el("tbody"));
   cfg.rows.forEach(r => {
     const row = el("tr", {"data-label": r.label});
-    [r.label, r.n === null || r.n === undefined ? "—" : String(r.n), num(r.test_acc_mean, 4), num(r.test_acc_std, 4),
-     ci(r.test_acc_ci, 4), num(r.train_loss_mean, 4), num(r.train_loss_std, 4), ci(r.train_loss_ci, 4),
+    [r.label, r.n === null || r.n === undefined ? "—" : String(r.n), accPct(r.test_acc_mean), ciPct(r.test_acc_ci),
+     accPct(r.test_acc_std), num(r.train_loss_mean, 4), ci(r.train_loss_ci, 4), num(r.train_loss_std, 4),
      r.epochs_to_target === null ? "—" : num(r.epochs_to_target, 1), pct(r.dead), pct(r.saturated)
     ].forEach(v => row.appendChild(el("td", {}, v)));
     body.appendChild(row);
@@ -236,21 +240,23 @@ function statsTable(cfg){
 
 function pairsTable(cfg){
   const t = el("table", {class: "stats"});
-  const tr = el("tr"); ["a", "b", "mean difference (a − b)", "95% CI", "p", "p (Holm)"].forEach(h => tr.appendChild(el("th", {}, h)));
+  const tr = el("tr"); ["a", "b", "test acc a − b (points)", "95% CI", "p", "p (Holm)"].forEach(h => tr.appendChild(el("th", {}, h)));
   t.appendChild(el("thead")).appendChild(tr);
   const body = t.appendChild(el("tbody"));
   cfg.pairs.forEach(p => {
     const row = el("tr");
-    [p.a, p.b, num(p.diff_mean, 4), ci(p.ci, 4), num(p.p, 3), num(p.p_holm, 3)].forEach(v => row.appendChild(el("td", {}, v)));
+    [p.a, p.b, accPct(p.diff_mean), ciPct(p.ci), num(p.p, 3), num(p.p_holm, 3)].forEach(v => row.appendChild(el("td", {}, v)));
     body.appendChild(row);
   });
   return t;
 }
 
 function curveFigure(cfg, metric, title){
-  const traces = [];
+  const traces = [], scale = metric.endsWith("_acc") ? 100 : 1;
+  const times = v => v.map(y => y === null ? null : scale * y);
   Object.keys(cfg.curves).forEach((label, i) => {
-    const s = cfg.curves[label], m = s[metric], color = COLORS[i % COLORS.length];
+    const s = cfg.curves[label], color = COLORS[i % COLORS.length];
+    const m = {mean: times(s[metric].mean), low: times(s[metric].low), high: times(s[metric].high)};
     if (!s.epochs.length) return;
     if (s.seeds > 1){
       traces.push({x: s.epochs.concat(s.epochs.slice().reverse()), y: m.high.concat(m.low.slice().reverse()),
@@ -260,7 +266,8 @@ function curveFigure(cfg, metric, title){
       line: {color: color, width: 2}, marker: {size: 5}});
   });
   return {traces: traces, layout: {title: {text: title, font: {size: 13}}, margin: {l: 50, r: 10, t: 34, b: 40},
-    xaxis: {title: {text: "epoch"}, dtick: 1, gridcolor: "#eee"}, yaxis: {gridcolor: "#eee"}, hovermode: "x",
+    xaxis: {title: {text: "epoch"}, dtick: 1, gridcolor: "#eee"},
+    yaxis: {gridcolor: "#eee", title: {text: scale === 100 ? "%" : ""}, automargin: true}, hovermode: "x",
     legend: {orientation: "h", y: -0.25}, paper_bgcolor: "#fff", plot_bgcolor: "#fff"}};
 }
 
@@ -280,23 +287,67 @@ function diagFigure(cfg, key, title, logy){
     legend: {orientation: "h", y: -0.25}, paper_bgcolor: "#fff", plot_bgcolor: "#fff"}};
 }
 
+function sweepFigure(sweep, narrow){
+  // rows: configurations; on a phone the grid is turned so that activation names read across
+  const T = m => m[0].map((_, j) => m.map(row => row[j]));
+  const text = sweep.acc_pct.map((row, i) => row.map((v, j) => v === null ? "" :
+    v.toFixed(2) + (sweep.best[j] === i ? " \u2605" : "")));
+  const hover = sweep.acc_pct.map((row, i) => row.map((v, j) => sweep.activations[j] + " at " + sweep.configs[i] +
+    ": " + (v === null ? "no runs" : v.toFixed(2) + "% (n = " + sweep.n[i][j] + ")")));
+  const trace = narrow ?
+    {x: sweep.configs, y: sweep.activations, z: T(sweep.acc_pct), text: T(text), hovertext: T(hover)} :
+    {x: sweep.activations, y: sweep.configs, z: sweep.acc_pct, text: text, hovertext: hover};
+  return {traces: [Object.assign(trace, {type: "heatmap", texttemplate: "%{text}", hoverinfo: "text",
+      colorscale: "Viridis", xgap: 2, ygap: 2, colorbar: {title: {text: "%"}, thickness: 12}})],
+    layout: {title: {text: "test accuracy (%)", font: {size: 13}}, margin: {l: 10, r: 10, t: 34, b: 10},
+      xaxis: {automargin: true, side: "bottom"},
+      yaxis: {automargin: true, autorange: "reversed"}, paper_bgcolor: "#fff", plot_bgcolor: "#fff"}};
+}
+
+// a wide table scrolls inside its box; the hint before it says so while the box overflows
+function scrollHints(){
+  document.querySelectorAll(".scrollhint").forEach(h => {
+    const box = h.nextElementSibling;
+    h.hidden = !box || box.scrollWidth <= box.clientWidth + 1;
+  });
+}
+function hinted(box){
+  const frag = document.createDocumentFragment();
+  frag.appendChild(el("p", {class: "scrollhint note", hidden: ""}, "\u2194 wider than the screen: swipe the table sideways for every column"));
+  frag.appendChild(box);
+  return frag;
+}
+
 function setupTraining(){
   const root = document.getElementById("training-body");
   if (!root) return;
   DATA.training.forEach((store, si) => {
+    if (store.sweep){
+      const box = el("div", {class: "config sweep"});
+      box.appendChild(el("h3", {}, "Sweep: " + store.sweep.configs.length + " configurations"));
+      box.appendChild(el("p", {class: "note"}, "store " + store.source + ": mean test accuracy over seeds, in percent; " +
+        "\u2605 marks each activation's best configuration (by the mean; the tables below give the intervals)."));
+      const narrow = window.innerWidth < 600, rows = narrow ? store.sweep.activations : store.sweep.configs;
+      const d = el("div", {id: "sweep-" + si, class: "sweep-plot"});
+      d.style.height = Math.max(220, 110 + 46 * rows.length) + "px";
+      box.appendChild(d);
+      root.appendChild(box);
+      const f = sweepFigure(store.sweep, narrow);
+      Plotly.newPlot(d, f.traces, f.layout, CONFIG);
+    }
     store.configurations.forEach((cfg, ci_) => {
       const box = el("div", {class: "config", "data-config": cfg.label});
       box.appendChild(el("h3", {}, cfg.label));
       box.appendChild(el("p", {class: "note"}, "store " + store.source + (store.created ? ", " + store.created : "") +
-        (store.target !== null && store.target !== undefined ? "; target test accuracy " + store.target : "")));
-      const scroll = t => { const w = el("div", {class: "scrollx"}); w.appendChild(t); return w; };
+        (store.target !== null && store.target !== undefined ? "; target test accuracy " + accPct(store.target) + "%" : "")));
+      const scroll = t => { const w = el("div", {class: "scrollx"}); w.appendChild(t); return hinted(w); };
       box.appendChild(scroll(statsTable(cfg)));
       if (cfg.pairs.length) box.appendChild(scroll(pairsTable(cfg)));
       if (cfg.verdicts.length){
         const ul = el("ul", {class: "verdicts"}); cfg.verdicts.forEach(v => ul.appendChild(el("li", {}, v))); box.appendChild(ul);
       }
       const plots = el("div", {class: "plots"});
-      const figs = [curveFigure(cfg, "test_acc", "test accuracy"), curveFigure(cfg, "train_loss", "training loss"),
+      const figs = [curveFigure(cfg, "test_acc", "test accuracy (%)"), curveFigure(cfg, "train_loss", "training loss"),
         diagFigure(cfg, "dead", "dead units (last epoch)", false), diagFigure(cfg, "saturated", "saturated units (last epoch)", false),
         diagFigure(cfg, "grad_norm", "gradient norm per layer (last epoch)", true)];
       figs.forEach((f, j) => {
@@ -314,6 +365,8 @@ function setupTraining(){
 DATA.activations.forEach(a => { STATE[a.name] = a.initial; });
 setupTable();
 setupControls();
+scrollHints();
+window.addEventListener("resize", scrollHints);
 document.querySelectorAll("[data-overlay], input[name=overlay-what]").forEach(b => b.addEventListener("change", drawOverlay));
 const order = DATA.activations.map(a => a.name);
 if (order.length) drawPanel(order[0]);
@@ -321,7 +374,7 @@ let next = 1;
 function drawRest(){
   while (next < order.length && DRAWN[order[next]]) next++;
   if (next < order.length){ drawPanel(order[next++]); setTimeout(drawRest, 0); }
-  else { drawOverlay(); setupTraining(); document.body.dataset.ready = "1"; }
+  else { drawOverlay(); setupTraining(); scrollHints(); document.body.dataset.ready = "1"; }
 }
 setTimeout(drawRest, 0);
 })();
