@@ -49,7 +49,7 @@ def _say(line: str) -> None:
     """One line on stderr; a stderr that cannot be written is not a reason for a traceback."""
     try:
         typer.echo(line, err=True)
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         pass
 
 
@@ -103,13 +103,38 @@ def _ascii_fallback(exc: UnicodeError) -> tuple[str, int]:
     return "".join(_ASCII.get(ch, "?") for ch in text), exc.end
 
 
+class _ClosedStdout(io.TextIOBase):
+    """Standard output that was closed when the command started (``>&-``): writing to it is an error."""
+
+    encoding = "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, s: str) -> int:
+        if not s:
+            return 0
+        raise _StdoutError(OSError(errno.EBADF, "it is closed"))
+
+    def flush(self) -> None:
+        pass
+
+
 def _guard_stdout() -> None:
     """Wrap sys.stdout: write errors become :class:`_StdoutError`, unencodable characters ASCII stand-ins.
 
     ``PYTHONIOENCODING=ascii`` (or a Latin-1 terminal) then degrades instead of failing:
     Rich draws ASCII boxes for such encodings, and any other character is replaced.
+    A standard output closed at start-up (Python leaves ``sys.stdout`` None) fails at the
+    first write, with one line.
     """
     out = sys.stdout
+    if out is None:
+        sys.stdout = _ClosedStdout()
+        return
     if isinstance(out, _GuardedStdout) or type(out) is not io.TextIOWrapper:
         return
     try:
@@ -203,9 +228,12 @@ class _Group(TyperGroup):
 
     def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
-        with warnings.catch_warnings():
-            _warning_policy()
-            self._main(args, prog_name, complete_var, **extra)
+        try:
+            with warnings.catch_warnings():
+                _warning_policy()
+                self._main(args, prog_name, complete_var, **extra)
+        finally:  # the outcome is decided: a signal from now on is remembered (see main)
+            signals.closing()
 
     def _main(self, args: Any, prog_name: Any, complete_var: Any, **extra: Any) -> None:
         try:
@@ -329,23 +357,25 @@ def main() -> None:
     dealt with here, after the command, when buffered output is flushed.
     """
     signals.install()
-    _guard_stdout()
     code: Any = 0
     try:
+        _guard_stdout()
         signals.running()
         app()
     except SystemExit as exc:
         code = exc.code
     except KeyboardInterrupt as exc:  # arrived outside the command (e.g. right after it)
+        signals.closing()
         _say(signals.message(exc))
         code = signals.exit_code(exc)
+    signals.closing()
     try:
         sys.stdout.flush()
     except (_StdoutError, OSError) as exc:
         code = _stdout_failed(exc)
-    except ValueError:  # stdout closed
+    except (ValueError, AttributeError):  # stdout closed
         pass
-    sys.exit(code)
+    signals.finish(code)  # a signal that came meanwhile decides the exit code; then the process ends
 
 
 __all__ = ["app", "main", "resolve"]
