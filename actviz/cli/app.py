@@ -8,7 +8,9 @@ stay fast.
 Errors: every :class:`~actviz.core.errors.ActvizError` and every usage error
 becomes one line on stderr and an exit code (2 for a wrong invocation, 1 for a
 failure while running, and for a signal the code and line of
-:mod:`actviz.core.signals`: 130 ``aborted`` for Ctrl-C, 143 ``terminated`` for SIGTERM).
+:mod:`actviz.core.signals`: 130 ``aborted`` for Ctrl-C, 143 ``terminated`` for SIGTERM, 129
+``hung up`` for SIGHUP, at any moment up to the process's exit).  A standard output closed
+at start-up is one error line when the command writes to it (exit 1).
 ``ACTVIZ_DEBUG=1`` shows tracebacks.
 
 Every command is a module-level function in its own module (``actviz.cli.plot.plot_cmd``
