@@ -10,8 +10,16 @@ Interval(low=-0.17004075057125405, high=inf, low_closed=True, high_closed=False)
 
 from __future__ import annotations
 
+import _signal
 import os as _os
 import sys as _sys
+
+#: signals that arrived before actviz.core.signals took over (the command acts on them then)
+_early: list[int] = []
+
+
+def _remember(signum: int, frame: object) -> None:
+    _early.append(signum)
 
 
 def _started_as_cli() -> bool:
@@ -21,6 +29,14 @@ def _started_as_cli() -> bool:
         return True
     script = _os.path.basename(_sys.argv[0]) if _sys.argv else ""
     return script in ("actviz", "actviz.exe", "actviz-script.py")
+
+
+def _remember_signals() -> None:
+    """From the first instruction: remember SIGINT, SIGTERM, SIGHUP (not those inherited as ignored)."""
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        signum = getattr(_signal, name, None)
+        if signum is not None and _signal.getsignal(signum) in (_signal.default_int_handler, _signal.SIG_DFL):
+            _signal.signal(signum, _remember)
 
 
 def _check_process() -> None:
@@ -56,11 +72,12 @@ def _check_process() -> None:
 
 
 if _started_as_cli():
+    _remember_signals()
     # every signal held back while a module is imported, from the very start of the command
     # (see actviz.core.signals): before any heavy import
     from actviz.core import signals as _signals
 
-    _signals.install(owns_process=True)
+    _signals.install(owns_process=True, taking_over=_remember, early=_early)
     _check_process()
 
 from actviz.core.errors import ActvizError, DataError, UnknownActivationError, UsageError

@@ -225,3 +225,14 @@ def test_a_deleted_current_directory_is_one_line_before_torch(tmp_path):
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr == ("error: the current directory cannot be used (it was deleted); "
                            "change to one that exists and run actviz again\n")
+
+
+def test_a_signal_remembered_before_the_handlers_took_over_is_acted_on():
+    # the package root remembers signals from its first instruction until actviz.core.signals is imported
+    proc = python("""
+        import signal
+        from actviz.core import signals
+        signals.install(owns_process=True, early=[int(signal.SIGHUP)])
+        print("not stopped")
+    """)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (129, "", "hung up\n")

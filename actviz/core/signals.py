@@ -253,23 +253,30 @@ def _ignored(signum: int) -> bool:
         return True
 
 
-def install(*, owns_process: bool = False) -> None:
+def install(*, owns_process: bool = False, taking_over: Callable[..., Any] | None = None,
+            early: list[int] | None = None) -> None:
     """Install the one handler for SIGINT, SIGTERM and SIGHUP (main thread only; idempotent).
 
     A signal inherited as ignored stays ignored.  ``owns_process``: this process is the
     ``actviz`` command (the package root says so), and :func:`finish` ends it with
-    ``os._exit``.
+    ``os._exit``.  ``taking_over``: a handler to replace as well (the package root's, which
+    only remembers, into ``early``, the signals that arrive before this module is
+    imported); the first signal remembered is then acted on.
     """
     _state.owns_process = _state.owns_process or owns_process
     if _state.installed:
         return
     try:  # signal.signal raises ValueError outside the main thread
         for s in _TRAINING_SIGNALS:
-            if signal.getsignal(s) in (signal.default_int_handler, signal.SIG_DFL):
+            handler = signal.getsignal(s)
+            if handler in (signal.default_int_handler, signal.SIG_DFL) or (
+                    taking_over is not None and handler is taking_over):
                 signal.signal(s, _on_signal)
     except (ValueError, OSError):  # not the main interpreter, or no signals here
         return
     _state.installed = True
+    if early:
+        _act(early[0])
 
 
 def installed() -> bool:
