@@ -250,6 +250,8 @@ class _Group(TyperGroup):
             _say(str(exc))
             sys.exit(exc.code)
         except (typer.Abort, KeyboardInterrupt) as exc:
+            if isinstance(exc.__context__, signals.Interrupted):  # click's Abort from a signal: that signal
+                exc = exc.__context__
             _say(signals.message(exc))
             sys.exit(signals.exit_code(exc))
         except _StdoutError as exc:
