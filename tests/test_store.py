@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -116,3 +117,51 @@ def test_unreadable_or_foreign_files_are_errors(tmp_path):
 
 def test_the_labels_defaults_are_the_training_defaults():
     assert store.DEFAULTS == store.training_config(TrainConfig())
+
+
+def test_two_writers_of_one_store_keep_each_others_runs(tmp_path):
+    """Each write merges what another process wrote since: for every key, the run further along."""
+    first, second = store.Store.open(tmp_path), store.Store.open(tmp_path)  # both read the empty store
+    a = run(label="relu", seed=0, status="running", epochs=1)
+    first.live[a["key"]] = a
+    first.write({"summary": []}, first.runs())
+    b = run(label="tanh", seed=0)
+    second.live[b["key"]] = b
+    second.write({"summary": []}, second.runs())  # does not know of relu: merges it
+    a["status"], a["epochs_completed"] = "completed", 2
+    a["history"].append({"epoch": 2, "test_acc": 0.8})
+    first.write({"summary": []}, first.runs())  # does not know of tanh: merges it
+    stale = run(label="relu", seed=0, status="running", epochs=1)  # a slower writer of the same key
+    second.live[stale["key"]] = stale
+    second.write({"summary": []}, second.runs())
+    doc = json.loads((tmp_path / "results.json").read_text())
+    got = {(r["label"], r["status"], r["epochs_completed"]) for r in doc["runs"]}
+    assert got == {("relu", "completed", 2), ("tanh", "completed", 2)}
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_store_made_unreadable_by_another_writer_is_not_overwritten(tmp_path):
+    s = store.Store.open(tmp_path)
+    s.write({"summary": []}, [run(seed=0)])
+    (tmp_path / "results.json").write_text("{ not json")
+    with pytest.raises(ActvizError, match="cannot update the results store"):
+        s.write({"summary": []}, [run(seed=1)])
+    assert (tmp_path / "results.json").read_text() == "{ not json"
+
+
+def test_the_store_lock_is_exclusive_and_leaves_nothing_behind(tmp_path):
+    from actviz.results.store import LOCK, StoreBusy, locked
+
+    folder = tmp_path / "a" / "b"
+    lines: list[str] = []
+    with locked(folder):
+        assert (folder / LOCK).read_text().strip() == str(os.getpid())
+        with pytest.raises(StoreBusy, match=f"another actviz \\(pid {os.getpid()}\\)"):
+            with locked(folder, wait=False, on_wait=lines.append):
+                pass
+    assert lines == []
+    assert not (tmp_path / "a").exists()  # created for the lock, empty: removed again
+    folder.mkdir(parents=True)
+    with locked(folder):
+        (folder / "results.json").write_text("{}")
+    assert [p.name for p in folder.iterdir()] == ["results.json"]

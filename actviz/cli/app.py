@@ -8,7 +8,9 @@ stay fast.
 Errors: every :class:`~actviz.core.errors.ActvizError` and every usage error
 becomes one line on stderr and an exit code (2 for a wrong invocation, 1 for a
 failure while running, and for a signal the code and line of
-:mod:`actviz.core.signals`: 130 ``aborted`` for Ctrl-C, 143 ``terminated`` for SIGTERM).
+:mod:`actviz.core.signals`: 130 ``aborted`` for Ctrl-C, 143 ``terminated`` for SIGTERM, 129
+``hung up`` for SIGHUP, at any moment up to the process's exit).  A standard output closed
+at start-up is one error line when the command writes to it (exit 1).
 ``ACTVIZ_DEBUG=1`` shows tracebacks.
 
 Every command is a module-level function in its own module (``actviz.cli.plot.plot_cmd``
@@ -49,7 +51,7 @@ def _say(line: str) -> None:
     """One line on stderr; a stderr that cannot be written is not a reason for a traceback."""
     try:
         typer.echo(line, err=True)
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         pass
 
 
@@ -103,13 +105,38 @@ def _ascii_fallback(exc: UnicodeError) -> tuple[str, int]:
     return "".join(_ASCII.get(ch, "?") for ch in text), exc.end
 
 
+class _ClosedStdout(io.TextIOBase):
+    """Standard output that was closed when the command started (``>&-``): writing to it is an error."""
+
+    encoding = "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, s: str) -> int:
+        if not s:
+            return 0
+        raise _StdoutError(OSError(errno.EBADF, "it is closed"))
+
+    def flush(self) -> None:
+        pass
+
+
 def _guard_stdout() -> None:
     """Wrap sys.stdout: write errors become :class:`_StdoutError`, unencodable characters ASCII stand-ins.
 
     ``PYTHONIOENCODING=ascii`` (or a Latin-1 terminal) then degrades instead of failing:
     Rich draws ASCII boxes for such encodings, and any other character is replaced.
+    A standard output closed at start-up (Python leaves ``sys.stdout`` None) fails at the
+    first write, with one line.
     """
     out = sys.stdout
+    if out is None:
+        sys.stdout = _ClosedStdout()
+        return
     if isinstance(out, _GuardedStdout) or type(out) is not io.TextIOWrapper:
         return
     try:
@@ -203,9 +230,12 @@ class _Group(TyperGroup):
 
     def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
-        with warnings.catch_warnings():
-            _warning_policy()
-            self._main(args, prog_name, complete_var, **extra)
+        try:
+            with warnings.catch_warnings():
+                _warning_policy()
+                self._main(args, prog_name, complete_var, **extra)
+        finally:  # the outcome is decided: a signal from now on is remembered (see main)
+            signals.closing()
 
     def _main(self, args: Any, prog_name: Any, complete_var: Any, **extra: Any) -> None:
         try:
@@ -220,6 +250,8 @@ class _Group(TyperGroup):
             _say(str(exc))
             sys.exit(exc.code)
         except (typer.Abort, KeyboardInterrupt) as exc:
+            if isinstance(exc.__context__, signals.Interrupted):  # click's Abort from a signal: that signal
+                exc = exc.__context__
             _say(signals.message(exc))
             sys.exit(signals.exit_code(exc))
         except _StdoutError as exc:
@@ -364,23 +396,25 @@ def main() -> None:
     dealt with here, after the command, when buffered output is flushed.
     """
     signals.install()
-    _guard_stdout()
     code: Any = 0
     try:
+        _guard_stdout()
         signals.running()
         app()
     except SystemExit as exc:
         code = exc.code
     except KeyboardInterrupt as exc:  # arrived outside the command (e.g. right after it)
+        signals.closing()
         _say(signals.message(exc))
         code = signals.exit_code(exc)
+    signals.closing()
     try:
         sys.stdout.flush()
     except (_StdoutError, OSError) as exc:
         code = _stdout_failed(exc)
-    except ValueError:  # stdout closed
+    except (ValueError, AttributeError):  # stdout closed
         pass
-    sys.exit(code)
+    signals.finish(code)  # a signal that came meanwhile decides the exit code; then the process ends
 
 
 __all__ = ["app", "main", "resolve"]

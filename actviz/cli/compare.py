@@ -158,6 +158,8 @@ def compare_cmd(
                                         "(they stay until the new ones finish).")] = False,
     plots: Annotated[bool, typer.Option(
         "--plots/--no-plots", help="Draw curves.png and diagnostics.png (--no-plots removes stale ones).")] = True,
+    no_wait: Annotated[bool, typer.Option(
+        "--no-wait", help="If another compare is writing to --out, fail at once instead of waiting for it.")] = False,
 ) -> None:
     """Train the d2l MLP on Fashion-MNIST per activation, configuration and seed; compare with statistics.
 
@@ -189,7 +191,7 @@ def compare_cmd(
     except ConfigError as exc:
         raise _as_option(exc) from None
     _run(acts, configs, seeds=list(range(seed, seed + seeds)), data_dir=data_dir, out=out, target=target,
-         plots=plots, fresh=fresh)
+         plots=plots, fresh=fresh, wait=not no_wait)
 
 
 def _check_seeds(seeds: int, seed: int) -> None:
@@ -205,7 +207,9 @@ def _check_seeds(seeds: int, seed: int) -> None:
                          f"64 bits), got {seed}")
 
 
-def _run(acts: list[Any], configs: list[Any], **kw: Any) -> None:
+def _run(acts: list[Any], configs: list[Any], wait: bool = True, **kw: Any) -> None:
+    import contextlib
+
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -242,8 +246,11 @@ def _run(acts: list[Any], configs: list[Any], **kw: Any) -> None:
             progress.console.print(f"[red]{event['activation']} (seed {event['seed']}) diverged in epoch "
                                    f"{event['epoch']}[/red]; the others go on")
 
-    with signals.interruptible():
+    from actviz.results.store import locked
+
+    with signals.interruptible(), contextlib.ExitStack() as store_lock:  # one writer per store, to the last picture
         try:
+            store_lock.enter_context(locked(kw["out"], wait=wait, on_wait=lambda line: typer.echo(line, err=True)))
             results = cmp.run_compare(acts, configs=configs, callback=on_event, **kw)
         except signals.Interrupted as exc:  # before training started (loading the data): nothing to keep
             typer.echo("interrupted before training: nothing was written", err=True)

@@ -1,7 +1,8 @@
 """Files that users name: atomic writes, output paths checked early, reads that never block.
 
 * :func:`write_atomic` — a temporary file in the same directory, then ``os.replace``.
-  A failure leaves any previous file untouched and no temporary file behind.  A
+  A failure leaves any previous file untouched and no temporary file behind; a signal
+  waits until the file is in place.  A
   special file where the output goes (``-o /dev/full``, a FIFO, a socket) is refused:
   renaming over it would replace the device node or pipe with a regular file.
 * :func:`check_output_file` — reject an output path that cannot be written (a
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from actviz.core.errors import ActvizError
+from actviz.core.signals import shielded
 
 
 def _umask() -> int:
@@ -141,11 +143,18 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | Callable[[IO[bytes]
     """Write ``data`` (bytes, or a function writing to a binary file) to ``path`` atomically.
 
     A directory or special file (device, FIFO, socket) at ``path`` is refused, not replaced.
+    A signal (Ctrl-C, SIGTERM, SIGHUP) that arrives meanwhile is acted on once the file is
+    written, so no temporary file is ever left behind (:func:`actviz.core.signals.shielded`).
     """
     path = Path(path)
     kind = _special(path)
     if kind is not None:
         raise ActvizError(f"cannot write {str(path)!r}: it is {kind}, not a regular file")
+    with shielded():  # a signal meanwhile waits until the file is in place and the temporary one gone
+        return _write_atomic(path, data)
+
+
+def _write_atomic(path: Path, data: bytes | Callable[[IO[bytes]], Any]) -> Path:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".tmp", dir=path.parent)  # fits wherever path does
     except OSError as exc:

@@ -93,13 +93,20 @@ def _train_models(acts: list[Any], ds: Any, base: dict[str, Any], depth: int,
                   seed_list: list[int]) -> tuple[Any, Any]:
     """Softmax regression and the MLPs of every activation, same settings and seeds, weights kept.
 
-    A run that did not complete (diverged) is an :class:`~actviz.core.errors.ActvizError`.
+    A run that did not complete (diverged) is an :class:`~actviz.core.errors.ActvizError`; a signal
+    during training stops the lesson (:class:`~actviz.core.signals.Interrupted`, its exit code).
     """
     from actviz.bench.train import TrainConfig, train_runs
 
+    from actviz.core import signals
+
     identity = acts[0]
     softmax = train_runs([identity], ds, TrainConfig(depth=0, **base), seeds=seed_list, keep_weights=True)
+    if softmax.interrupted:  # Ctrl-C or a signal: the lesson is interrupted, nothing is written
+        raise signals.stopped()
     mlps = train_runs(acts, ds, TrainConfig(depth=depth, **base), seeds=seed_list, keep_weights=True)
+    if mlps.interrupted:
+        raise signals.stopped()
     for run in [*softmax.runs, *mlps.runs]:
         if run["status"] != "completed":
             from actviz.core.errors import ActvizError

@@ -60,6 +60,10 @@ def run(*, activations: Sequence[Any] | None = None, seeds: int | None = None, e
     for init in INITS:
         res = train_runs(acts, ds, TrainConfig(epochs=epochs, hidden=hidden, depth=1, lr=lr, init=init),
                          seeds=list(range(n)), keep_weights=True)
+        if res.interrupted:  # Ctrl-C or a signal: the lesson is interrupted, nothing is written
+            from actviz.core import signals
+
+            raise signals.stopped()
         for act in acts:
             runs = [r for r in res.runs if r["activation"] == act.name and r["params"] == params_json(act)]
             entry: dict[str, Any] = {"activation": act.label, "init": init, "seeds": [], "name": act.name,
