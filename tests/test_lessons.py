@@ -79,6 +79,32 @@ def test_approx_error_falls_with_units():
     assert r.columns[-1] == "slope"
 
 
+def test_approx_error_never_rises_with_units_in_any_cell():
+    r = approx.run(activations=["relu", "tanh", "sigmoid"], ks=(1, 2, 4, 8, 16), steps=150)
+    for fit in r.data["fits"]:
+        for target in approx.TARGETS:
+            errs = [fit["errors"][target][k] for k in r.data["ks"]]
+            assert all(b <= a for a, b in zip(errs, errs[1:])), (fit["activation"], target, errs)
+    assert not any("rose" in n for n in r.notes)
+    assert any("upper bound" in n for n in r.notes) and "best fit found" in r.title
+
+
+def test_approx_step_said_slowest_only_where_it_is():
+    r = approx.run(activations=["relu", "tanh"], ks=(1, 4, 16), steps=150)
+    text = " ".join(r.notes)
+    for fit in r.data["fits"]:
+        s = fit["slopes"]
+        slowest = all(s["step"] >= s[t] for t in approx.TARGETS)
+        if "falls slowest for every activation" in text:
+            assert slowest, (fit["activation"], s)
+    for n in r.notes:  # every ×factor printed for a target is last / first of that row
+        for fit in r.data["fits"]:
+            if n.startswith(fit["activation"] + ":"):
+                for t in approx.TARGETS:
+                    e = fit["errors"][t]
+                    assert f"{t} {e[1]:.2g} → {e[16]:.2g} (×{e[16] / e[1]:.2g})" in n
+
+
 def test_approx_identity_cannot_fit():
     r = approx.run(activations=["identity"], ks=(1, 8), steps=100)
     e = r.data["fits"][0]["errors"]["sin(3x)"]
