@@ -129,6 +129,47 @@ def test_signal_outcomes():
     assert by[("tanh", "normal")]["zero_centered"] is True and by[("relu", "normal")]["vanishing_gradient"] is False
 
 
+def _signal_sentences_agree(data, notes):
+    """Every verdict a signal note states is the verdict of the ratio it names (the documented bands)."""
+    text = " ".join(notes)
+    assert "variance holds but" not in text
+    by = {(c["activation"], c["init"]): c for c in data["combos"]}
+    for (a, init), c in by.items():
+        assert c["forward"] == signal.verdict(c["forward_ratio"]) and c["backward"] == signal.verdict(c["backward_ratio"])
+        label = signal.INIT_LABELS[init]
+        assert f"{c['backward']} with {label}" in text, (a, init)
+        mention = f"{a} with {label} (variance ×{c['forward_ratio']:.2g}, "
+        if mention in text:
+            said = text.split(mention, 1)[1].split(";", 1)[0]
+            assert said == ("kept" if c["forward"] == "kept" else "it decays"), (a, init, said)
+            assert c["forward"] in ("kept", "decays")
+        if init == "xavier" and c["name"] == "tanh":
+            note = next(n for n in notes if n.startswith("Xavier with tanh"))
+            assert f"forward variance {c['forward']} (×{c['forward_ratio']:.2g}" in note
+            assert ("holding" in note) == (c["forward"] in ("decays", "vanishes"))
+            assert ("kept band" in note) == (c["forward"] == "kept")
+    for a in dict.fromkeys(c["activation"] for c in data["combos"]):
+        kept = [signal.INIT_LABELS[i] for i in data["inits"]
+                if by[(a, i)]["forward"] == "kept" and by[(a, i)]["backward"] == "kept"]
+        line = next(n for n in notes if n.startswith(f"{a} ("))
+        assert f"both kept with {', '.join(kept) if kept else 'none of these initialisations'};" in line
+
+
+def test_signal_sentences_agree_with_the_numbers():
+    r = signal.run(seeds=1, width=64, batch=128)
+    _signal_sentences_agree(r.data, r.notes)
+    # the same data with tanh's Xavier ratio moved through every band: the text follows the number
+    for ratio in (0.0149, 0.5, 50.0, 1e-5):
+        data = json.loads(json.dumps(r.data))
+        for c in data["combos"]:
+            if c["init"] == "xavier":
+                c["forward_ratio"] = ratio
+                c["forward"] = signal.verdict(ratio)
+        notes = signal._notes(data)
+        _signal_sentences_agree(data, notes)
+        assert not any("holds" in n and "kept" not in n for n in notes)
+
+
 # --------------------------------------------------------------------------- derivatives
 
 
