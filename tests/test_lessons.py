@@ -249,6 +249,48 @@ def test_collapse_and_symmetry_run_on_any_data():
     assert {e["init"]: e["distinct_units"] for e in s.data["runs"]} == {"constant": 1, "normal": 8}
 
 
+def test_collapse_and_symmetry_sentences_follow_the_numbers():
+    data = synthetic(n_train=600, n_test=200)
+    c = collapse.run(seeds=2, epochs=1, hidden=16, depth=2, data=data)
+    d = json.loads(json.dumps(c.data))
+    relu = d["models"][2]["vs_softmax"]
+    relu.update(mean=0.004, low=-0.01, high=0.02)
+    assert "the interval does not exclude" in collapse._notes(d, 2)[-1]
+    assert "the interval" not in collapse._notes(d, 1)[-1]  # one seed: no interval to speak of
+    relu.update(mean=-0.03, low=-0.05, high=-0.01)
+    assert "worse at these settings" in collapse._notes(d, 2)[-1]
+    d["product"][0]["max_logit_difference"] = 0.5
+    assert "another parametrisation" not in collapse._notes(d, 2)[1]
+    s = symmetry.run(activations=["sigmoid"], epochs=1, hidden=8, data=data)
+    d = json.loads(json.dumps(s.data))
+    assert "whose units differ" in symmetry._notes(d)[0]
+    for e in d["runs"]:
+        e["distinct_units"] = 1
+    assert "whose units differ" not in symmetry._notes(d)[0]
+
+
+def test_xor_sentences_follow_the_numbers():
+    r = xor.run(activations=["identity", "step"], seeds=8, epochs=200)
+    d = json.loads(json.dumps(r.data))
+    ident, step = d["mlp"]
+    assert ("p = ½ at every point" in r.notes[1]) == (abs(ident["loss_median"] - math.log(2)) < 0.01)
+    ident["loss_median"] = 0.2
+    assert "p = ½ at every point" not in xor._notes(d)[1]
+    if step["successes"] == 0:
+        assert "of the 0 successes" not in r.notes[2]
+
+
+def test_derivatives_sentences_follow_the_numbers():
+    r = derivatives.run(activations=["sigmoid", "tanh", "step", "relu"])
+    smooth_note = next(n for n in r.notes if n.startswith("Central differences beat"))
+    assert "step" not in smooth_note and "relu" not in smooth_note  # exact quotients are not "smooth" wins
+    assert "for 2 of 2 smooth activations" in smooth_note
+    assert any(n.startswith("step: the central quotients are exact") for n in r.notes)
+    d = json.loads(json.dumps(r.data))
+    d["activations"][0]["autograd_max_error"] = 0.3
+    assert any("Autograd differs from the analytic f′ by up to 3.0e-01 (sigmoid)" in n for n in derivatives._notes(d))
+
+
 def test_mean_interval():
     m, lo, hi = mean_interval([1.0, 2.0, 3.0])
     assert m == 2.0 and lo == pytest.approx(2 - 4.303 / math.sqrt(3)) and hi == pytest.approx(2 + 4.303 / math.sqrt(3))
