@@ -45,8 +45,10 @@ def plot_cmd(
         "--derivative", "-d",
         help="Add a panel with the analytic f′ (line) and the autograd f′ (crosses), kinks marked.",
     )] = False,
-    xmin: Annotated[float, typer.Option("--xmin", help="Left end of the x range.")] = -6.0,
-    xmax: Annotated[float, typer.Option("--xmax", help="Right end of the x range.")] = 6.0,
+    xmin: Annotated[Optional[float], typer.Option(
+        "--xmin", help="Left end of the x range [default: -6, or lower to show every kink].")] = None,
+    xmax: Annotated[Optional[float], typer.Option(
+        "--xmax", help="Right end of the x range [default: 6, or higher to show every kink].")] = None,
     param: Annotated[List[str], param_option(
         "A parameter of one of the activations, e.g. leaky_relu.negative_slope=0.2 (repeatable).")] = [],
     output: Annotated[Optional[str], typer.Option(
@@ -70,7 +72,7 @@ def plot_cmd(
         raise UsageError("--terminal draws in the terminal and writes no file; leave out -o/--output "
                          "(or --terminal to write FILE)")
     acts = registry.bind_all(names, param, role="being plotted")
-    xmin, xmax = plotting._check_range(xmin, xmax)
+    xmin, xmax = plotting.resolve_range(acts, xmin, xmax)
     for act in acts:  # a broken plugin is named in one line
         check_contract(act)
     if terminal:
