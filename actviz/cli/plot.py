@@ -26,14 +26,12 @@ def default_output(names: list[str], derivative: bool) -> Path:
 
 def _plot_terminal(acts: list, *, derivative: bool, xmin: float, xmax: float) -> None:
     """Print the curves as text, sized to the terminal (COLUMNS and LINES are honoured)."""
-    import os
     import shutil
-    import sys
 
-    from actviz.render.terminal import terminal_plot
+    from actviz.render.terminal import color_mode, terminal_plot
 
     columns = shutil.get_terminal_size(fallback=(80, 24)).columns
-    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    color = color_mode()  # None on a pipe or with NO_COLOR; the pictures' hues where the terminal has them
     typer.echo(terminal_plot(acts, derivative=derivative, xmin=xmin, xmax=xmax, width=columns, color=color),
                nl=False)
 
