@@ -291,6 +291,46 @@ def test_derivatives_sentences_follow_the_numbers():
     assert any("Autograd differs from the analytic f′ by up to 3.0e-01 (sigmoid)" in n for n in derivatives._notes(d))
 
 
+def test_lesson_pictures_read_cleanly():
+    """approx: every error panel has at least three labelled y ticks; signal: the legend covers no panel;
+    derivatives: no quotient label sits on a line."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from actviz.lessons.result import style
+
+    r = approx.run(activations=["relu", "tanh"], ks=(1, 2, 4, 8), steps=60)
+    with style():
+        fig = approx.figures(r)["error-vs-k.png"]
+        FigureCanvasAgg(fig).draw()
+    for ax in fig.axes:
+        labelled = [t for t in ax.get_yticklabels() if t.get_text() and ax.get_ylim()[0] <= t.get_position()[1] <= ax.get_ylim()[1]]
+        assert len(labelled) >= 3, (ax.get_title(), [t.get_text() for t in labelled])
+    s = signal.run(activations=["relu", "tanh"], seeds=1, width=16, batch=32, depth=4)
+    with style():
+        fig = signal.figures(s)["variance.png"]
+        FigureCanvasAgg(fig).draw()
+    assert all(ax.get_legend() is None for ax in fig.axes) and fig.legends
+    box = fig.legends[0].get_window_extent()
+    assert not any(box.overlaps(ax.get_window_extent()) for ax in fig.axes)
+    d = derivatives.run(activations=["relu"])
+    with style():
+        fig = derivatives.figures(d)["finite-differences.png"]
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+    kink_ax = fig.axes[1]
+    renderer = canvas.get_renderer()
+    for text in kink_ax.texts:
+        box = text.get_window_extent(renderer)
+        name, _, value = text.get_text().partition(": ")
+        if name in ("forward", "backward", "central"):  # each quotient's label stands above its own line
+            assert box.y0 >= kink_ax.transData.transform((1.0, float(value)))[1] + 2, text.get_text()
+        for line in kink_ax.lines:
+            ys = set(line.get_ydata())
+            if len(ys) == 1:  # a horizontal line: its pixel row must not cross the label
+                y_px = kink_ax.transData.transform((1.0, ys.pop()))[1]
+                assert not box.y0 - 2 < y_px < box.y1 + 2, (text.get_text(), y_px, box)  # 2 px clear
+
+
 def test_mean_interval():
     m, lo, hi = mean_interval([1.0, 2.0, 3.0])
     assert m == 2.0 and lo == pytest.approx(2 - 4.303 / math.sqrt(3)) and hi == pytest.approx(2 + 4.303 / math.sqrt(3))
