@@ -47,6 +47,73 @@ def target_values(name: str, x: Any) -> Any:
     raise ValueError(f"unknown target {name!r}")
 
 
+def _hidden(act: Any, w: Any, b: Any, xs: Any) -> Any:
+    """The hidden units f(w·x + b) of every fit at the points ``xs``: (fits, points, units)."""
+    return act.forward(w[:, None, :] * xs[None, :, None] + b[:, None, :])
+
+
+def _output_layer(act: Any, net: dict[str, Any], pts: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+    """Test error, prediction and output layer (a, c): the net's own, or least squares on its units."""
+    import torch
+
+    w, b, a, c = net["w"], net["b"], net["a"], net["c"]
+    x, y, xt, yt = pts["x"], pts["y"], pts["xt"], pts["yt"]
+    n, k = w.shape
+    dt = w.dtype
+    with torch.no_grad():
+        feats = torch.cat([_hidden(act, w, b, x), torch.ones(n, x.shape[0], 1, dtype=dt)], 2)  # (n, 256, k + 1)
+        # the ridge 1e-10 keeps the normal equations well posed
+        gram = feats.transpose(1, 2) @ feats + 1e-10 * torch.eye(k + 1, dtype=dt)
+        sol = torch.linalg.solve(gram, feats.transpose(1, 2) @ y[:, :, None])[:, :, 0]
+        ht = _hidden(act, w, b, xt)
+        pred_ls = torch.einsum("npk,nk->np", ht, sol[:, :k]) + sol[:, k, None]
+        pred_now = torch.einsum("npk,nk->np", ht, a) + c[:, None]
+        err_ls = ((pred_ls - yt) ** 2).mean(1).sqrt().nan_to_num(math.inf)
+        err_now = ((pred_now - yt) ** 2).mean(1).sqrt().nan_to_num(math.inf)
+        use_ls = err_ls < err_now
+        return (torch.where(use_ls, err_ls, err_now), torch.where(use_ls[:, None], pred_ls, pred_now),
+                torch.where(use_ls[:, None], sol[:, :k], a.detach()), torch.where(use_ls, sol[:, k], c.detach()))
+
+
+def _pick(mask: Any, new: Any, old: Any) -> Any:
+    """``new`` where ``mask`` (one flag per fit), else ``old``."""
+    import torch
+
+    return torch.where(mask.view(-1, *[1] * (new.dim() - 1)), new, old)
+
+
+def _start(prev: dict[str, Any], k: int, y: Any, gen: Any) -> dict[str, Any]:
+    """Two starts per chain for k units: warm (the previous best, plus random units whose output
+    weights are 0) in the first half, cold (all units random) in the second."""
+    import torch
+
+    m, old = prev["w"].shape
+    n, dt = 2 * m, y.dtype
+    w = torch.randn(n, k, generator=gen, dtype=dt) * 2
+    centre = (torch.rand(n, k, generator=gen, dtype=dt) * 2 - 1) * math.pi
+    b = -w * centre
+    a = torch.zeros(n, k, dtype=dt)
+    w[:m, :old], b[:m, :old], a[:m, :old] = prev["w"], prev["b"], prev["a"]
+    return {"w": w, "b": b, "a": a, "c": torch.cat([prev["c"], y[m:].mean(1)])}
+
+
+def _train(act: Any, net: dict[str, Any], pts: dict[str, Any], steps: int, lr: float) -> dict[str, Any]:
+    """Full-batch Adam on the mean squared error of every fit, the learning rate decaying ×0.01."""
+    import torch
+
+    params = {key: v.clone().requires_grad_(True) for key, v in net.items()}
+    opt = torch.optim.Adam(list(params.values()), lr=lr)
+    sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.01 ** (1 / max(1, steps)))
+    x, y = pts["x"], pts["y"]
+    for _ in range(steps):
+        opt.zero_grad(set_to_none=True)
+        pred = torch.einsum("npk,nk->np", _hidden(act, params["w"], params["b"], x), params["a"]) + params["c"][:, None]
+        ((pred - y) ** 2).mean(1).sum().backward()
+        opt.step()
+        sched.step()
+    return {key: v.detach() for key, v in params.items()}
+
+
 def _fit(act: Any, ks: Sequence[int], restarts: int, steps: int, seed: int, lr: float = 0.01) -> dict[str, Any]:
     """RMS test error[target][k] (best restart) and the fitted curves, for one activation.
 
@@ -62,95 +129,44 @@ def _fit(act: Any, ks: Sequence[int], restarts: int, steps: int, seed: int, lr: 
     xt = torch.linspace(-math.pi, math.pi, 2001, dtype=dt)
     chains = [(t, r) for t in range(len(TARGETS)) for r in range(restarts)]
     m = len(chains)
-    n = 2 * m  # per chain and k two fits: warm (from the previous count's best) and cold (all units random)
-    y = torch.stack([target_values(TARGETS[t], x) for t, _ in chains] * 2)  # (n, 256)
-    yt = torch.stack([target_values(TARGETS[t], xt) for t, _ in chains] * 2)
+    pts = {"x": x, "xt": xt,
+           "y": torch.stack([target_values(TARGETS[t], x) for t, _ in chains] * 2),  # (2m, 256): warm, cold
+           "yt": torch.stack([target_values(TARGETS[t], xt) for t, _ in chains] * 2)}
     gen = torch.Generator().manual_seed(seed)
-    # the previous count's best network per chain: hidden (w, b), output (a, c), its test error and prediction
-    w0 = torch.zeros(m, 0, dtype=dt)
-    b0 = torch.zeros(m, 0, dtype=dt)
-    a0 = torch.zeros(m, 0, dtype=dt)
-    c0 = y[:m].mean(1)
+    # the previous count's best network per chain, its test error and prediction
+    best = {"w": torch.zeros(m, 0, dtype=dt), "b": torch.zeros(m, 0, dtype=dt), "a": torch.zeros(m, 0, dtype=dt),
+            "c": pts["y"][:m].mean(1)}
     err_prev = torch.full((m,), math.inf, dtype=dt)
     pred_prev = torch.zeros(m, xt.shape[0], dtype=dt)
     errors: dict[str, dict[int, float]] = {t: {} for t in TARGETS}
     curves: dict[str, dict[int, list[float]]] = {t: {} for t in TARGETS}
     improved = 0
     for k in ks:
-        w_new = torch.randn(n, k, generator=gen, dtype=dt) * 2
-        centre = (torch.rand(n, k, generator=gen, dtype=dt) * 2 - 1) * math.pi
-        b_new = -w_new * centre
-        old = w0.shape[1]  # the warm fits keep the previous units in front and add k − old random ones
-        w_new[:m, :old], b_new[:m, :old] = w0, b0
-        w = w_new.requires_grad_(True)
-        b = b_new.requires_grad_(True)
-        a_init = torch.zeros(n, k, dtype=dt)
-        a_init[:m, :old] = a0
-        a = a_init.requires_grad_(True)
-        c = torch.cat([c0, y[m:].mean(1)]).requires_grad_(True)
-
-        def hidden(xs: Any) -> Any:
-            return act.forward(w[:, None, :] * xs[None, :, None] + b[:, None, :])
-
-        @torch.no_grad()
-        def evaluate() -> tuple[Any, Any, Any, Any]:
-            """Test error, prediction and output layer: the current one, or least squares on the units."""
-            feats = torch.cat([hidden(x), torch.ones(n, x.shape[0], 1, dtype=dt)], 2)  # (n, 256, k + 1)
-            # the ridge 1e-10 keeps the normal equations well posed
-            gram = feats.transpose(1, 2) @ feats + 1e-10 * torch.eye(k + 1, dtype=dt)
-            sol = torch.linalg.solve(gram, feats.transpose(1, 2) @ y[:, :, None])[:, :, 0]
-            ht = hidden(xt)
-            pred_ls = torch.einsum("npk,nk->np", ht, sol[:, :k]) + sol[:, k, None]
-            pred_now = torch.einsum("npk,nk->np", ht, a) + c[:, None]
-            err_ls = ((pred_ls - yt) ** 2).mean(1).sqrt().nan_to_num(math.inf)
-            err_now = ((pred_now - yt) ** 2).mean(1).sqrt().nan_to_num(math.inf)
-            use_ls = err_ls < err_now
-            return (torch.where(use_ls, err_ls, err_now), torch.where(use_ls[:, None], pred_ls, pred_now),
-                    torch.where(use_ls[:, None], sol[:, :k], a), torch.where(use_ls, sol[:, k], c))
-
-        # the start (the previous fit plus new units, or random features) with its best output layer
-        err_start, pred_start, a_start, c_start = evaluate()
-        with torch.no_grad():
-            a.copy_(a_start)
-            c.copy_(c_start)
-        w_start, b_start = w.detach().clone(), b.detach().clone()
-        opt = torch.optim.Adam([w, b, a, c], lr=lr)
-        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.01 ** (1 / max(1, steps)))
-        for _ in range(steps):
-            opt.zero_grad(set_to_none=True)
-            pred = torch.einsum("npk,nk->np", hidden(x), a) + c[:, None]
-            loss = ((pred - y) ** 2).mean(1).sum()
-            loss.backward()
-            opt.step()
-            sched.step()
-        err_end, pred_end, a_end, c_end = evaluate()
-        better = err_end < err_start
+        start = _start(best, k, pts["y"], gen)
+        # the start with its best output layer counts too: training that makes a fit worse does not
+        err0, pred0, start["a"], start["c"] = _output_layer(act, start, pts)
+        end = _train(act, start, pts, steps, lr)
+        err1, pred1, end["a"], end["c"] = _output_layer(act, end, pts)
+        better = err1 < err0
         improved += int(better.sum())
-
-        def keep(new_: Any, old_: Any, pick: Any = better) -> Any:
-            return torch.where(pick.view(-1, *[1] * (new_.dim() - 1)), new_, old_)
-
-        err, pred = keep(err_end, err_start), keep(pred_end, pred_start)
-        w1, b1 = keep(w.detach(), w_start), keep(b.detach(), b_start)
-        a1, c1 = keep(a_end, a_start), keep(c_end, c_start)
-        cold = err[m:] < err[:m]  # the better of the warm and the cold fit of each chain
-        err, pred = keep(err[m:], err[:m], cold), keep(pred[m:], pred[:m], cold)
-        w0, b0, a0, c0 = (keep(v[m:], v[:m], cold) for v in (w1, b1, a1, c1))
+        err, pred = _pick(better, err1, err0), _pick(better, pred1, pred0)
+        net = {key: _pick(better, end[key], start[key]) for key in start}
+        cold = err[m:] < err[:m]  # the better of each chain's warm and cold fit
+        err, pred = _pick(cold, err[m:], err[:m]), _pick(cold, pred[m:], pred[:m])
+        best = {key: _pick(cold, v[m:], v[:m]) for key, v in net.items()}
         # a network of k units holds the previous one (new output weights 0): never worse than it
         worse = ~(err <= err_prev)
-        err = torch.where(worse, err_prev, err)
-        pred = torch.where(worse[:, None], pred_prev, pred)
-        err_prev, pred_prev = err, pred
+        err_prev, pred_prev = _pick(worse, err_prev, err), _pick(worse, pred_prev, pred)
         for i, (t, _) in enumerate(chains):
             name = TARGETS[t]
-            e = float(err[i])
+            e = float(err_prev[i])
             e = e if math.isfinite(e) else float("nan")
             if k not in errors[name] or (math.isfinite(e) and not e >= errors[name][k]):
                 errors[name][k] = e
                 if k in (1, 4, 16, 64) or k == max(ks):  # the fits drawn (lesson.json stays small)
-                    curves[name][k] = [round(v, 5) for v in pred[i, ::8].tolist()]
+                    curves[name][k] = [round(v, 5) for v in pred_prev[i, ::8].tolist()]
     return {"errors": errors, "curves": curves, "x": xt[::8].tolist(),
-            "trained_better": improved, "fits": n * len(ks)}
+            "trained_better": improved, "fits": 2 * m * len(ks)}
 
 
 def _slope(ks: Sequence[int], errs: Sequence[float]) -> float | None:

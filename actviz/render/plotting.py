@@ -487,8 +487,6 @@ def plot_overview(acts: Sequence[Any], *, xmin: float | None = None, xmax: float
     acts = [resolve_activation(a) for a in acts]
     if not acts:
         raise UsageError("nothing to plot: give at least one activation")
-    if xmin is not None and xmax is not None:
-        check_range(xmin, xmax)
     columns = max(1, min(columns, len(acts)))
     rows = math.ceil(len(acts) / columns)
     with matplotlib.rc_context(STYLE):
