@@ -79,6 +79,32 @@ def test_approx_error_falls_with_units():
     assert r.columns[-1] == "slope"
 
 
+def test_approx_error_never_rises_with_units_in_any_cell():
+    r = approx.run(activations=["relu", "tanh", "sigmoid"], ks=(1, 2, 4, 8, 16), steps=150)
+    for fit in r.data["fits"]:
+        for target in approx.TARGETS:
+            errs = [fit["errors"][target][k] for k in r.data["ks"]]
+            assert all(b <= a for a, b in zip(errs, errs[1:])), (fit["activation"], target, errs)
+    assert not any("rose" in n for n in r.notes)
+    assert any("upper bound" in n for n in r.notes) and "best fit found" in r.title
+
+
+def test_approx_step_said_slowest_only_where_it_is():
+    r = approx.run(activations=["relu", "tanh"], ks=(1, 4, 16), steps=150)
+    text = " ".join(r.notes)
+    for fit in r.data["fits"]:
+        s = fit["slopes"]
+        slowest = all(s["step"] >= s[t] for t in approx.TARGETS)
+        if "falls slowest for every activation" in text:
+            assert slowest, (fit["activation"], s)
+    for n in r.notes:  # every ×factor printed for a target is last / first of that row
+        for fit in r.data["fits"]:
+            if n.startswith(fit["activation"] + ":"):
+                for t in approx.TARGETS:
+                    e = fit["errors"][t]
+                    assert f"{t} {e[1]:.2g} → {e[16]:.2g} (×{e[16] / e[1]:.2g})" in n
+
+
 def test_approx_identity_cannot_fit():
     r = approx.run(activations=["identity"], ks=(1, 8), steps=100)
     e = r.data["fits"][0]["errors"]["sin(3x)"]
@@ -101,6 +127,47 @@ def test_signal_outcomes():
     tanh = by[("tanh", "xavier")]  # measured, not assumed: reported with its number
     assert any("Xavier with tanh, measured" in n and f"{tanh['forward_ratio']:.2g}" in n for n in r.notes)
     assert by[("tanh", "normal")]["zero_centered"] is True and by[("relu", "normal")]["vanishing_gradient"] is False
+
+
+def _signal_sentences_agree(data, notes):
+    """Every verdict a signal note states is the verdict of the ratio it names (the documented bands)."""
+    text = " ".join(notes)
+    assert "variance holds but" not in text
+    by = {(c["activation"], c["init"]): c for c in data["combos"]}
+    for (a, init), c in by.items():
+        assert c["forward"] == signal.verdict(c["forward_ratio"]) and c["backward"] == signal.verdict(c["backward_ratio"])
+        label = signal.INIT_LABELS[init]
+        assert f"{c['backward']} with {label}" in text, (a, init)
+        mention = f"{a} with {label} (variance ×{c['forward_ratio']:.2g}, "
+        if mention in text:
+            said = text.split(mention, 1)[1].split(";", 1)[0]
+            assert said == ("kept" if c["forward"] == "kept" else "it decays"), (a, init, said)
+            assert c["forward"] in ("kept", "decays")
+        if init == "xavier" and c["name"] == "tanh":
+            note = next(n for n in notes if n.startswith("Xavier with tanh"))
+            assert f"forward variance {c['forward']} (×{c['forward_ratio']:.2g}" in note
+            assert ("holding" in note) == (c["forward"] in ("decays", "vanishes"))
+            assert ("kept band" in note) == (c["forward"] == "kept")
+    for a in dict.fromkeys(c["activation"] for c in data["combos"]):
+        kept = [signal.INIT_LABELS[i] for i in data["inits"]
+                if by[(a, i)]["forward"] == "kept" and by[(a, i)]["backward"] == "kept"]
+        line = next(n for n in notes if n.startswith(f"{a} ("))
+        assert f"both kept with {', '.join(kept) if kept else 'none of these initialisations'};" in line
+
+
+def test_signal_sentences_agree_with_the_numbers():
+    r = signal.run(seeds=1, width=64, batch=128)
+    _signal_sentences_agree(r.data, r.notes)
+    # the same data with tanh's Xavier ratio moved through every band: the text follows the number
+    for ratio in (0.0149, 0.5, 50.0, 1e-5):
+        data = json.loads(json.dumps(r.data))
+        for c in data["combos"]:
+            if c["init"] == "xavier":
+                c["forward_ratio"] = ratio
+                c["forward"] = signal.verdict(ratio)
+        notes = signal._notes(data)
+        _signal_sentences_agree(data, notes)
+        assert not any("holds" in n and "kept" not in n for n in notes)
 
 
 # --------------------------------------------------------------------------- derivatives
@@ -180,6 +247,88 @@ def test_collapse_and_symmetry_run_on_any_data():
     assert c.data["product"][0]["max_logit_difference"] < 1e-9
     s = symmetry.run(activations=["sigmoid"], epochs=1, hidden=8, data=data)
     assert {e["init"]: e["distinct_units"] for e in s.data["runs"]} == {"constant": 1, "normal": 8}
+
+
+def test_collapse_and_symmetry_sentences_follow_the_numbers():
+    data = synthetic(n_train=600, n_test=200)
+    c = collapse.run(seeds=2, epochs=1, hidden=16, depth=2, data=data)
+    d = json.loads(json.dumps(c.data))
+    relu = d["models"][2]["vs_softmax"]
+    relu.update(mean=0.004, low=-0.01, high=0.02)
+    assert "the interval does not exclude" in collapse._notes(d, 2)[-1]
+    assert "the interval" not in collapse._notes(d, 1)[-1]  # one seed: no interval to speak of
+    relu.update(mean=-0.03, low=-0.05, high=-0.01)
+    assert "worse at these settings" in collapse._notes(d, 2)[-1]
+    d["product"][0]["max_logit_difference"] = 0.5
+    assert "another parametrisation" not in collapse._notes(d, 2)[1]
+    s = symmetry.run(activations=["sigmoid"], epochs=1, hidden=8, data=data)
+    d = json.loads(json.dumps(s.data))
+    assert "whose units differ" in symmetry._notes(d)[0]
+    for e in d["runs"]:
+        e["distinct_units"] = 1
+    assert "whose units differ" not in symmetry._notes(d)[0]
+
+
+def test_xor_sentences_follow_the_numbers():
+    r = xor.run(activations=["identity", "step"], seeds=8, epochs=200)
+    d = json.loads(json.dumps(r.data))
+    ident, step = d["mlp"]
+    assert ("p = ½ at every point" in r.notes[1]) == (abs(ident["loss_median"] - math.log(2)) < 0.01)
+    ident["loss_median"] = 0.2
+    assert "p = ½ at every point" not in xor._notes(d)[1]
+    if step["successes"] == 0:
+        assert "of the 0 successes" not in r.notes[2]
+
+
+def test_derivatives_sentences_follow_the_numbers():
+    r = derivatives.run(activations=["sigmoid", "tanh", "step", "relu"])
+    smooth_note = next(n for n in r.notes if n.startswith("Central differences beat"))
+    assert "step" not in smooth_note and "relu" not in smooth_note  # exact quotients are not "smooth" wins
+    assert "for 2 of 2 smooth activations" in smooth_note
+    assert any(n.startswith("step: the central quotients are exact") for n in r.notes)
+    d = json.loads(json.dumps(r.data))
+    d["activations"][0]["autograd_max_error"] = 0.3
+    assert any("Autograd differs from the analytic f′ by up to 3.0e-01 (sigmoid)" in n for n in derivatives._notes(d))
+
+
+def test_lesson_pictures_read_cleanly():
+    """approx: every error panel has at least three labelled y ticks; signal: the legend covers no panel;
+    derivatives: no quotient label sits on a line."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from actviz.lessons.result import style
+
+    r = approx.run(activations=["relu", "tanh"], ks=(1, 2, 4, 8), steps=60)
+    with style():
+        fig = approx.figures(r)["error-vs-k.png"]
+        FigureCanvasAgg(fig).draw()
+    for ax in fig.axes:
+        labelled = [t for t in ax.get_yticklabels() if t.get_text() and ax.get_ylim()[0] <= t.get_position()[1] <= ax.get_ylim()[1]]
+        assert len(labelled) >= 3, (ax.get_title(), [t.get_text() for t in labelled])
+    s = signal.run(activations=["relu", "tanh"], seeds=1, width=16, batch=32, depth=4)
+    with style():
+        fig = signal.figures(s)["variance.png"]
+        FigureCanvasAgg(fig).draw()
+    assert all(ax.get_legend() is None for ax in fig.axes) and fig.legends
+    box = fig.legends[0].get_window_extent()
+    assert not any(box.overlaps(ax.get_window_extent()) for ax in fig.axes)
+    d = derivatives.run(activations=["relu"])
+    with style():
+        fig = derivatives.figures(d)["finite-differences.png"]
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+    kink_ax = fig.axes[1]
+    renderer = canvas.get_renderer()
+    for text in kink_ax.texts:
+        box = text.get_window_extent(renderer)
+        name, _, value = text.get_text().partition(": ")
+        if name in ("forward", "backward", "central"):  # each quotient's label stands above its own line
+            assert box.y0 >= kink_ax.transData.transform((1.0, float(value)))[1] + 2, text.get_text()
+        for line in kink_ax.lines:
+            ys = set(line.get_ydata())
+            if len(ys) == 1:  # a horizontal line: its pixel row must not cross the label
+                y_px = kink_ax.transData.transform((1.0, ys.pop()))[1]
+                assert not box.y0 - 2 < y_px < box.y1 + 2, (text.get_text(), y_px, box)  # 2 px clear
 
 
 def test_mean_interval():

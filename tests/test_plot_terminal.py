@@ -97,3 +97,63 @@ def test_ticks_are_round_numbers(columns):
 def test_narrow_terminal_keeps_a_readable_minimum():
     text = terminal_plot([get("tanh")], width=20)
     assert max(len(line) for line in text.splitlines()) <= 40
+
+
+def _rows(text):
+    """(label, plot part) of every row of the first panel that carries a label."""
+    out = []
+    for line in text.split("\n\n")[0].splitlines():
+        if " | " in line and BRAILLE.search(line):
+            label, rest = line.split(" | ", 1)
+            out.append((label.strip(), rest))
+    return out
+
+
+@pytest.mark.parametrize("names", [["relu"], ["relu", "tanh"], ["sigmoid"], ["step", "leaky_relu"], ["gelu", "elu"]])
+def test_rows_are_labelled_by_the_value_they_show(names):
+    """y = 0 is drawn on the row labelled 0; tanh's −1 on the row labelled −1; labels step evenly."""
+    text = terminal_plot([get(n) for n in names], width=80, height=16)
+    rows = _rows(text)
+    labels = [float(label) for label, _ in rows]
+    steps = {round(a - b, 9) for a, b in zip(labels, labels[1:])}
+    assert len(steps) == 1, labels
+    zero = [rest for label, rest in rows if label == "0"]
+    assert zero, labels  # 0 is a row's label ...
+    left = zero[0][: len(zero[0]) // 2 - 2]
+    if names[0] in ("relu", "step"):  # ... and the flat 0 of the left half is drawn on it (dots or markers)
+        assert all(ch not in " \u2800" for ch in left), left
+    if "tanh" in names:
+        assert "o" in dict(rows)["-1"][:5]
+
+
+def test_colour_modes_follow_the_terminal(monkeypatch):
+    from actviz.render.terminal import color_mode
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")  # plotille colours only a terminal; pytest's stdout is not one
+
+    class Tty:
+        def __init__(self, tty):
+            self.tty = tty
+
+        def isatty(self):
+            return self.tty
+
+    assert color_mode(Tty(False), {"TERM": "xterm-256color"}) is None  # a pipe
+    assert color_mode(Tty(True), {"TERM": "xterm-256color", "NO_COLOR": "1"}) is None
+    assert color_mode(Tty(True), {"TERM": "dumb"}) is None
+    assert color_mode(Tty(True), {"TERM": "xterm"}) == "names"
+    assert color_mode(Tty(True), {"TERM": "xterm-256color"}) == "rgb"
+    assert color_mode(Tty(True), {"TERM": "xterm", "COLORTERM": "truecolor"}) == "rgb"
+    acts = [get(n) for n in ("relu", "tanh", "sigmoid", "gelu", "elu")]
+    rgb = terminal_plot(acts, width=80, color="rgb")
+    assert len(set(re.findall(r"\x1b\[38;2;(\d+;\d+;\d+)m", rgb))) >= 5  # one hue per activation
+    names = terminal_plot(acts, width=80, color=True)
+    assert len(set(re.findall(r"\x1b\[(3[0-7])m", names))) >= 5
+    assert "\x1b[" not in terminal_plot(acts, width=80, color=False)
+
+
+def test_default_range_holds_the_kinks():
+    text = terminal_plot([get("relu6")], width=80)
+    ticks = next(line for line in text.splitlines() if line.lstrip().startswith("| -")).split()[1:]
+    assert float(ticks[0]) <= -7 and float(ticks[-1]) >= 7

@@ -45,7 +45,8 @@ def test_f_line_is_forward_on_its_grid(name):
     ax = plot_activation(act)
     (line,) = lines(ax, "f:")
     x, y = xy(line)
-    assert x.min() == pytest.approx(-6) and x.max() == pytest.approx(6)
+    half = 8 if name == "relu6" else 6  # the default range holds every kink with a margin
+    assert x.min() == pytest.approx(-half) and x.max() == pytest.approx(half)
     assert len(x) >= 1000
     np.testing.assert_allclose(y, evaluate(act.forward, x), rtol=0, atol=1e-12)
 
@@ -183,10 +184,51 @@ def test_maxout_pieces_drawn():
     for piece, w, b in zip(pieces, act.params["weights"], act.params["biases"]):
         x, y = xy(piece)
         np.testing.assert_allclose(y, w * x + b)
-        assert piece.get_linestyle() == "--"
+        assert piece.get_linestyle() in ("--", ":", "-.")
         assert piece.get_linewidth() < lines(ax, "f:")[0].get_linewidth()
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "piece 1: −0.5x − 0.75" in legend
+
+
+def test_maxout_pieces_each_have_their_own_colour_and_dash():
+    ax = plot_activation("maxout")
+    pieces = lines(ax, "piece:")
+    curve = lines(ax, "f:")[0].get_color()
+    colours = [p.get_color() for p in pieces]
+    dashes = [str(p._dash_pattern) for p in pieces]
+    assert len(set(colours)) == len(pieces) and curve not in colours
+    assert len(set(dashes)) == len(pieces)
+
+
+@pytest.mark.parametrize("name", ["relu6", "maxout", "relu", "hard_tanh", "step"])
+def test_default_range_holds_every_kink_with_margin(name):
+    from actviz.render.sampling import default_range
+
+    act = actviz.get(name)
+    for fig_axes in (plot_activations([act], derivative=True).axes, [plot_overview([act]).axes[0]]):
+        for ax in fig_axes:
+            lo, hi = ax.get_xlim()
+            for k in act.kinks:
+                margin = max(1.0, abs(k.x) / 4)
+                assert lo <= k.x - margin and k.x + margin <= hi, (name, k.x, lo, hi)
+    assert default_range([act]) == ((-8.0, 8.0) if name == "relu6" else (-6.0, 6.0))  # others keep [−6, 6]
+
+
+def test_relu6_shows_its_plateau():
+    ax = plot_activation("relu6")
+    x, y = xy(lines(ax, "f:")[0])
+    assert (y[x > 6] == 6).sum() > 10  # the flat part beyond the second kink is drawn
+    (kink,) = [ln for ln in lines(ax, "kink:")]
+    assert 6.0 in set(np.asarray(kink.get_xdata(), dtype=float)) and ax.get_xlim()[1] > 6.5
+
+
+def test_report_range_per_activation_holds_its_kinks():
+    from actviz.render.report_data import XMAX, XMIN, build_report
+
+    data = build_report([actviz.get("relu6"), actviz.get("relu")])
+    ranges = {a["name"]: a["range"] for a in data["activations"]}
+    assert ranges == {"relu6": [-8.0, 8.0], "relu": [XMIN, XMAX]}
+    assert data["range"] == [-8.0, 8.0]  # the overlay holds every panel's range
 
 
 def test_range_options_and_errors():

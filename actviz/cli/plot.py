@@ -26,14 +26,12 @@ def default_output(names: list[str], derivative: bool) -> Path:
 
 def _plot_terminal(acts: list, *, derivative: bool, xmin: float, xmax: float) -> None:
     """Print the curves as text, sized to the terminal (COLUMNS and LINES are honoured)."""
-    import os
     import shutil
-    import sys
 
-    from actviz.render.terminal import terminal_plot
+    from actviz.render.terminal import color_mode, terminal_plot
 
     columns = shutil.get_terminal_size(fallback=(80, 24)).columns
-    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    color = color_mode()  # None on a pipe or with NO_COLOR; the pictures' hues where the terminal has them
     typer.echo(terminal_plot(acts, derivative=derivative, xmin=xmin, xmax=xmax, width=columns, color=color),
                nl=False)
 
@@ -45,8 +43,10 @@ def plot_cmd(
         "--derivative", "-d",
         help="Add a panel with the analytic f′ (line) and the autograd f′ (crosses), kinks marked.",
     )] = False,
-    xmin: Annotated[float, typer.Option("--xmin", help="Left end of the x range.")] = -6.0,
-    xmax: Annotated[float, typer.Option("--xmax", help="Right end of the x range.")] = 6.0,
+    xmin: Annotated[Optional[float], typer.Option(
+        "--xmin", help="Left end of the x range [default: -6, or lower to show every kink].")] = None,
+    xmax: Annotated[Optional[float], typer.Option(
+        "--xmax", help="Right end of the x range [default: 6, or higher to show every kink].")] = None,
     param: Annotated[List[str], param_option(
         "A parameter of one of the activations, e.g. leaky_relu.negative_slope=0.2 (repeatable).")] = [],
     output: Annotated[Optional[str], typer.Option(
@@ -70,7 +70,7 @@ def plot_cmd(
         raise UsageError("--terminal draws in the terminal and writes no file; leave out -o/--output "
                          "(or --terminal to write FILE)")
     acts = registry.bind_all(names, param, role="being plotted")
-    xmin, xmax = plotting._check_range(xmin, xmax)
+    xmin, xmax = plotting.resolve_range(acts, xmin, xmax)
     for act in acts:  # a broken plugin is named in one line
         check_contract(act)
     if terminal:

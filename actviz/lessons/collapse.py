@@ -209,19 +209,25 @@ def _notes(d: dict[str, Any], n: int) -> list[str]:
         f"Its {d['config']['depth'] + 1} weight matrices multiply to one {p[0]['shape'][0]}×"
         f"{p[0]['shape'][1]} matrix (rank {p[0]['rank']}): on the {d['config']['test']} test images the single "
         f"matrix's logits differ from the layered network's by at most {worst:.1e} (float64; logits up to "
-        f"{max(q['max_logit'] for q in p):.0f}) and give the same class for {100 * agree:.2f}% of them — it is "
-        "softmax regression with another parametrisation.")
+        f"{max(q['max_logit'] for q in p):.0f}) and give the same class for {100 * agree:.2f}% of them — "
+        + ("it is softmax regression with another parametrisation." if worst < 1e-6 and agree == 1.0 else
+           "more than rounding: the product should equal the network; look for a numerical fault."))
     for m in models[2:]:
         vs = m["vs_softmax"]
         lo, hi = 100 * vs["low"], 100 * vs["high"]
         interval = f" (95% interval over {n} seeds [{lo:+.2f}, {hi:+.2f}])" if n > 1 else " (one seed: no interval)"
+        shown = round(100 * vs["mean"], 2)  # the verdict reads the number as printed
         if n > 1 and lo > 0:
             verdict = "clearly better — the nonlinearity lets depth build features a linear model cannot"
-        elif 100 * vs["mean"] > 0:
-            verdict = "better on average, but the interval does not exclude no difference at these settings"
+        elif shown > 0:
+            verdict = ("better on average, but the interval does not exclude no difference at these settings"
+                       if n > 1 else "better in this one seed; one seed cannot say whether the gap is more than noise")
+        elif n > 1 and hi < 0:
+            verdict = ("worse at these settings, the interval excluding no difference — against the textbook; with "
+                       "this little training the nonlinear network has likely not yet used its extra capacity")
         else:
             verdict = ("not better at these settings, against the textbook; with this little training the "
-                       "nonlinear network has not yet used its extra capacity")
+                       "nonlinear network has likely not yet used its extra capacity")
         notes.append(f"The {m['activation']} MLP reaches {100 * m['mean']:.2f}%, {100 * vs['mean']:+.2f} points "
                      f"over softmax regression{interval}: {verdict}.")
     return notes

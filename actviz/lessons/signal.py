@@ -155,10 +155,15 @@ def _notes(d: dict[str, Any]) -> list[str]:
             kept = ", ".join(c["activation"] for c in normal if c not in lost)
             text += f" — it vanishes for all but {kept}, against expectation; see the table."
         for c in normal:
-            if c["input_dependent_ratio"] < 1e-3 <= c["forward_ratio"] * 10 and c["name"] == "sigmoid":
-                text += (f" Sigmoid's variance stops falling at about {c['forward_var'][-1]:.0e} — its outputs sit "
-                         "near σ(0) = 0.5 and random weights spread that constant — while the part that depends on "
-                         f"the input falls to ×{c['input_dependent_ratio']:.0e}: the signal is gone either way.")
+            tail = c["forward_var"][-5:]
+            plateau = len(tail) == 5 and min(tail) > 0 and max(tail) / min(tail) < 2  # within ×2 over 5 layers
+            if c["input_dependent_ratio"] < 1e-3 and plateau and c["input_dependent_ratio"] < 1e-3 * c["forward_ratio"]:
+                text += (f" The variance of {c['activation']} stops falling (the last five layers within ×2, "
+                         f"{c['forward_var'][-1]:.0e} at layer {L})"
+                         + (" — its outputs sit near σ(0) = 0.5 and random weights spread that constant —"
+                            if c["name"] == "sigmoid" else "")
+                         + f" while the part that depends on the input falls to ×{c['input_dependent_ratio']:.0e}: "
+                         "the signal is gone either way.")
         notes.append(text)
     if "kaiming" in d["inits"]:
         for a in labels:
@@ -167,7 +172,7 @@ def _notes(d: dict[str, Any]) -> list[str]:
                 text = (f"Kaiming (variance 2/fan-in, made for ReLU's halving of the signal): {a}'s forward "
                         f"variance is {c['forward']} (×{c['forward_ratio']:.2g} after {L} layers), its gradient "
                         f"{c['backward']} (×{c['backward_ratio']:.2g}).")
-                if c["input_dependent_ratio"] < 0.5 * c["forward_ratio"]:
+                if c["input_dependent_ratio"] < min(0.5 * c["forward_ratio"], 1.0):
                     text += (f" But the part that depends on the input falls to ×{c['input_dependent_ratio']:.2g}: "
                              "the activations of different inputs grow alike with depth (their correlation tends "
                              "to 1), which the variance alone does not show.")
@@ -181,14 +186,14 @@ def _notes(d: dict[str, Any]) -> list[str]:
                     f"Xavier with tanh, measured: the forward variance {c['forward']} (×{c['forward_ratio']:.2g} "
                     f"after {L} layers, ×{per_layer:.3f} per layer) and the gradient {c['backward']} "
                     f"(×{c['backward_ratio']:.2g}). Xavier assumes f′ = 1 (the linear regime at 0); tanh′ < 1 "
-                    "away from 0, so the variance "
-                    + ("shrinks a little every layer instead of holding exactly." if c["forward_ratio"] < 1 else
-                       "holds."))
-    hidden_loss = [c for c in combos if c["forward"] in ("kept", "decays") and c["input_dependent_ratio"] < 1e-3]
+                    "away from 0, so " + _xavier_tanh_reading(c["forward"], per_layer))
+    hidden_loss = [c for c in combos if c["forward"] in ("kept", "decays") and c["input_dependent_ratio"] < 1e-3
+                   and c["input_dependent_ratio"] < 1e-3 * c["forward_ratio"]]
     if hidden_loss:
-        notes.append("Where the variance holds but the signal does not: "
-                     + ", ".join(f"{c['activation']} with {INIT_LABELS[c['init']]} (variance ×{c['forward_ratio']:.1g}, "
-                                 f"input-dependent part ×{c['input_dependent_ratio']:.0e})" for c in hidden_loss)
+        notes.append("Where the variance stays far above the signal: "
+                     + ", ".join(f"{c['activation']} with {INIT_LABELS[c['init']]} (variance ×{c['forward_ratio']:.2g}, "
+                                 f"{'kept' if c['forward'] == 'kept' else 'it decays'}; input-dependent part "
+                                 f"×{c['input_dependent_ratio']:.0e})" for c in hidden_loss)
                      + ". What remains is a nearly constant vector, the same for every input"
                      + (" — for a function that is not zero-centred, its offset (sigmoid's 0.5) spread by the random "
                         "weights." if any(c["zero_centered"] is False for c in hidden_loss) else "."))
@@ -202,8 +207,20 @@ def _notes(d: dict[str, Any]) -> list[str]:
                      + (", ".join(kept) if kept else "none of these initialisations") + "; gradient "
                      + ", ".join(f"{c['backward']} with {INIT_LABELS[c['init']]}" for c in cs) + "."
                      + (" Its f′ < 1 (vanishing_gradient) shrinks the gradient at every layer unless the weights "
-                        "make up for it." if c0["vanishing_gradient"] and not kept else ""))
+                        "make up for it." if c0["vanishing_gradient"] and not kept
+                        and all(c["backward"] in ("decays", "vanishes") for c in cs) else ""))
     return notes
+
+
+def _xavier_tanh_reading(verdict_: str, per_layer: float) -> str:
+    """What tanh's Xavier variance does, in the verdict's own words."""
+    if verdict_ == "kept":
+        return (f"the variance changes by ×{per_layer:.3f} per layer and stays within the kept band (0.1–10) "
+                "over these layers.")
+    if verdict_ == "explodes":
+        return f"the variance grows by ×{per_layer:.3f} per layer here: it explodes over these layers."
+    return (f"the variance shrinks by ×{per_layer:.3f} every layer instead of holding: it {verdict_} over these "
+            "layers.")
 
 
 def figures(result: LessonResult) -> dict[str, Any]:
@@ -215,7 +232,7 @@ def figures(result: LessonResult) -> dict[str, Any]:
     labels = list(dict.fromkeys(c["activation"] for c in d["combos"]))
     by = {(c["activation"], c["init"]): c for c in d["combos"]}
     pal = colors()
-    fig = new_figure(3.6 * len(inits) + 0.6, 6.4)
+    fig = new_figure(3.6 * len(inits) + 0.6, 6.9)
     for col, init in enumerate(inits):
         for row, key in enumerate(("forward_var", "backward_var")):
             ax = fig.add_subplot(2, len(inits), row * len(inits) + col + 1)
@@ -235,10 +252,16 @@ def figures(result: LessonResult) -> dict[str, Any]:
                 ax.set_xlabel("layer")
             if col == 0:
                 ax.set_ylabel("variance of activations" if row == 0 else "variance of gradients")
-            if row == 0 and col == 0:
-                ax.legend(fontsize=7, loc="lower left")
+    # one legend for all panels, below them, where it covers no curve
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=pal[i % len(pal)], marker="o", markersize=3, label=a) for i, a in enumerate(labels)]
+    handles.append(Line2D([], [], color="#555555", linestyle=":", linewidth=1.3,
+                          label="dotted: the part that depends on the input"))
+    fig.legend(handles=handles, loc="lower center", ncols=min(len(handles), 6), fontsize=8, frameon=False,
+               bbox_to_anchor=(0.5, 0.0))
     fig.suptitle(f"signal: variance through {d['depth']} layers at initialisation (forward: top; backward, "
                  "gradient from the top layer: bottom)\nlayer 0 is the input; dotted: the part that depends on the input; "
                  "green band: within ×10 of the start", fontsize=11)
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.87, bottom=0.08, wspace=0.28, hspace=0.22)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.15, wspace=0.28, hspace=0.22)
     return {"variance.png": fig}

@@ -131,7 +131,9 @@ def _notes(d: dict[str, Any]) -> list[str]:
                    f"{c['distinct_units']} distinct units (relative spread {c['spread_in']:.1e}) — the symmetry broke, "
                    "against the argument; only rounding differences in the matrix products can do that")
                 + f", and it reaches {100 * c['test_acc']:.1f}% against {100 * r['test_acc']:.1f}% from the random "
-                f"start, whose units differ (relative spread {r['spread_in']:.2f}, {r['distinct_units']} distinct).")
+                "start, whose units "
+                + ("differ" if r["distinct_units"] > 1 else "are identical too, which a random start should not give")
+                + f" (relative spread {r['spread_in']:.2g}, {r['distinct_units']} distinct).")
         notes.append(text)
     return notes
 

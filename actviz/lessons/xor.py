@@ -212,6 +212,7 @@ def run(*, activations: Sequence[Any] | None = None, seeds: int | None = None, e
             "epochs_min": eps[0] if eps else None,
             "epochs_max": eps[-1] if eps else None,
             "best_correct": max(r["correct"]),
+            "loss_median": sorted(r["loss"])[n // 2],
             "hidden_weights_moved": r["hidden_moved"],
             "separable_at_start": sum(sep),
             "successes_separable_at_start": sum(1 for s, p in zip(succ, sep) if s and p),
@@ -258,7 +259,8 @@ def _notes(d: dict[str, Any]) -> list[str]:
     notes = [
         f"One linear threshold unit: the best line gets {unit['correct']} of the 4 XOR points right "
         f"(exhaustive search over directions and thresholds); {d['separable_labelings']} of the 16 labelings of "
-        "the four corners are linearly separable, XOR and XNOR are the two that are not. "
+        "the four corners are linearly separable"
+        + (", XOR and XNOR are the two that are not. " if d["separable_labelings"] == 14 else ". ")
         + ("The perceptron rule " + (f"converged in {perc['epochs']} epochs — unexpected." if perc["converged"]
            else f"never converges on XOR ({perc['epochs']} epochs, at best {perc['best_correct']}/4)."))
     ]
@@ -267,10 +269,14 @@ def _notes(d: dict[str, Any]) -> list[str]:
         rate = f"{name}: {k}/{n} random starts learn XOR"
         if name == "identity":
             if k == 0:
+                loss = a.get("loss_median")
+                at_half = loss is not None and abs(loss - math.log(2)) < 0.01
                 notes.append(f"{rate} — a stack of linear maps is one linear map, so it can do no better than the "
-                             "single unit (3/4 at most); trained on the cross-entropy it goes to the linear model's "
-                             f"optimum for XOR, p = ½ at every point, and ends with at best {a['best_correct']}/4 "
-                             "right.")
+                             "single unit (3/4 at most); trained on the cross-entropy it "
+                             + (f"goes to the linear model's optimum for XOR, p = ½ at every point (median final "
+                                f"loss {loss:.3f}, ln 2 = {math.log(2):.3f})" if at_half else
+                                "ends" + ("" if loss is None else f" at a median final loss of {loss:.3f}"))
+                             + f", with at best {a['best_correct']}/4 right.")
             else:
                 notes.append(f"{rate} — this contradicts the argument that a linear network is one linear unit; "
                              "look for a numerical fault.")
@@ -279,7 +285,7 @@ def _notes(d: dict[str, Any]) -> list[str]:
             notes.append(
                 f"{rate}. Its gradient is 0, so the hidden weights never moved (max |ΔW₁| = 0); only the output "
                 f"unit learned. {a['separable_at_start']}/{n} random starts already had hidden features that "
-                f"separate XOR, and {inside} of the {k} successes are among them"
+                f"separate XOR, and " + (f"{inside} of the {k} successes are among them" if k else "no start succeeded")
                 + (" — it learns nothing, it only keeps what the random start gave it." if inside == k
                    else " — a success outside them contradicts the zero gradient; look for a fault."))
         else:

@@ -75,13 +75,14 @@ def build_gallery(
     *,
     acts: Iterable[Any] | None = None,
     progress: Progress | None = None,
-    xmin: float = -6.0,
-    xmax: float = 6.0,
+    xmin: float | None = None,
+    xmax: float | None = None,
 ) -> list[Path]:
     """Write the gallery into ``out_dir`` (created if needed); returns the paths written.
 
     ``acts`` are names or :class:`~actviz.core.registry.Activation` objects (default:
-    every registered activation).  The last path is ``index.md``.
+    every registered activation).  The last path is ``index.md``.  Without ``xmin``/``xmax``
+    each picture has its activation's default range: [−6, 6], widened to hold its kinks.
     """
     import matplotlib
 

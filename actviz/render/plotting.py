@@ -48,6 +48,7 @@ from actviz.render.sampling import (
     maxout_pieces,
     plottable,
     resolve_activation,
+    resolve_range,
     sample_curve,
 )
 
@@ -152,8 +153,8 @@ def plot_activation(
     ax: Axes | None = None,
     derivative: bool = False,
     autograd: bool = True,
-    xmin: float = -6.0,
-    xmax: float = 6.0,
+    xmin: float | None = None,
+    xmax: float | None = None,
     n: int = 1001,
     n_autograd: int = 49,
     kinks: bool = True,
@@ -166,12 +167,13 @@ def plot_activation(
     ``act`` is an :class:`~actviz.core.registry.Activation` or a name.  Without
     ``ax`` a new one-panel figure is made.  Drawing several activations on the
     same ``ax`` works: the limits, legend and zoom inset are recomputed each time.
-    Returns the Axes.
+    The range defaults to [−6, 6], widened until every kink lies inside with a margin
+    (:func:`~actviz.render.sampling.default_range`).  Returns the Axes.
     """
     import matplotlib
 
     act = resolve_activation(act)
-    xmin, xmax = check_range(xmin, xmax)
+    xmin, xmax = resolve_range([act], xmin, xmax)
     if int(n) < 2:
         raise UsageError(f"n must be at least 2, got {n}")
     with matplotlib.rc_context(STYLE):
@@ -229,12 +231,17 @@ def _draw(ax: Axes, act: Activation, *, derivative: bool, autograd: bool, xmin: 
         meta["errors"].append(_draw_autograd(ax, act, curve.points, label, color, xmin, xmax, n_autograd))
 
 
+#: the dash of each of maxout's pieces, in turn (each piece also gets its own colour)
+PIECE_DASHES = ((0, (4, 3)), (0, (1, 2)), (0, (7, 2, 1, 2)), (0, (2, 2)), (0, (7, 3)), (0, (3, 2, 1, 2, 1, 2)))
+
+
 def _draw_pieces(ax: Axes, act: Activation, label: str, color: str, xmin: float, xmax: float) -> None:
-    """Maxout's affine pieces as thin dashed lines."""
+    """Maxout's affine pieces as thin lines, each its own colour (never the curve's) and dash."""
+    others = [c for c in PALETTE if c != color]
     for i, (w, b) in enumerate(maxout_pieces(act)):
-        ax.plot([xmin, xmax], [w * xmin + b, w * xmax + b], color=color, lw=0.9, ls=(0, (4, 3)),
-                alpha=0.75, label=f"piece {i + 1}: {_piece_label(w, b)}", gid=f"piece:{label}:{i}",
-                zorder=2)
+        ax.plot([xmin, xmax], [w * xmin + b, w * xmax + b], color=others[i % len(others)], lw=1.1,
+                ls=PIECE_DASHES[i % len(PIECE_DASHES)], alpha=0.9, label=f"piece {i + 1}: {_piece_label(w, b)}",
+                gid=f"piece:{label}:{i}", zorder=2)
 
 
 def _draw_kinks(ax: Axes, points: list[dict[str, Any]], label: str, color: str, derivative: bool) -> None:
@@ -404,8 +411,8 @@ def plot_activations(
     *,
     derivative: bool = False,
     autograd: bool = True,
-    xmin: float = -6.0,
-    xmax: float = 6.0,
+    xmin: float | None = None,
+    xmax: float | None = None,
     n: int = 1001,
     n_autograd: int = 49,
     kinks: bool = True,
@@ -416,13 +423,14 @@ def plot_activations(
 
     ``acts`` are :class:`~actviz.core.registry.Activation` objects or names.  Pass
     ``fig`` to draw into an existing (cleared) figure, e.g. to reuse one in a loop.
+    The range defaults to [−6, 6], widened until every kink of every activation lies inside.
     """
     import matplotlib
 
     acts = [resolve_activation(a) for a in acts]
     if not acts:
         raise UsageError("nothing to plot: give at least one activation")
-    xmin, xmax = check_range(xmin, xmax)
+    xmin, xmax = resolve_range(acts, xmin, xmax)
     with matplotlib.rc_context(STYLE):
         panels = 2 if derivative else 1
         if fig is None:
@@ -466,9 +474,12 @@ def _titles(fig: Figure, acts: list[Activation], *, title: str | None, derivativ
             axes[1].set_title(f"f{_PRIME}(x): analytic (lines), autograd (×)")
 
 
-def plot_overview(acts: Sequence[Any], *, xmin: float = -6.0, xmax: float = 6.0, n: int = 401,
+def plot_overview(acts: Sequence[Any], *, xmin: float | None = None, xmax: float | None = None, n: int = 401,
                   columns: int = 4) -> Figure:
-    """Small multiples: one small panel per activation with f (solid) and f′ (dashed)."""
+    """Small multiples: one small panel per activation with f (solid) and f′ (dashed).
+
+    Without ``xmin``/``xmax`` each panel has its activation's default range (its kinks inside).
+    """
     import matplotlib
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
@@ -476,7 +487,6 @@ def plot_overview(acts: Sequence[Any], *, xmin: float = -6.0, xmax: float = 6.0,
     acts = [resolve_activation(a) for a in acts]
     if not acts:
         raise UsageError("nothing to plot: give at least one activation")
-    xmin, xmax = check_range(xmin, xmax)
     columns = max(1, min(columns, len(acts)))
     rows = math.ceil(len(acts) / columns)
     with matplotlib.rc_context(STYLE):
@@ -486,7 +496,8 @@ def plot_overview(acts: Sequence[Any], *, xmin: float = -6.0, xmax: float = 6.0,
         fig.subplots_adjust(left=0.45 / width, right=1 - 0.12 / width, bottom=0.3 / height,
                             top=1 - 0.6 / height, wspace=0.22, hspace=0.42)
         for i, act in enumerate(acts):
-            _overview_panel(grid[i // columns][i % columns], act, xmin=xmin, xmax=xmax, n=n)
+            lo, hi = resolve_range([act], xmin, xmax)
+            _overview_panel(grid[i // columns][i % columns], act, xmin=lo, xmax=hi, n=n)
         for j in range(len(acts), rows * columns):
             grid[j // columns][j % columns].set_visible(False)
         fig.legend(

@@ -8,7 +8,8 @@ The page computes nothing: its JavaScript only picks among arrays computed here,
 by the registry and the audit, at a grid of parameter values (:func:`param_grid`).
 For each activation and each combination of its parameter values the data hold
 
-* the curves on ``[XMIN, XMAX]``: f (the registry's forward), f′ (the registry's
+* the curves on ``[XMIN, XMAX]``, widened per activation until its kinks lie inside with a
+  margin (:func:`actviz.render.sampling.default_range`; relu6: [−8, 8]): f (the registry's forward), f′ (the registry's
   analytic derivative) and f″ (**autograd of the analytic f′**, in float64; it is
   left out, drawn as a gap, at the kinks, where it does not exist);
 * the kinks with the value f′ takes there by convention;
@@ -36,8 +37,9 @@ from actviz.core.errors import UsageError
 from actviz.core.formatting import format_param
 from actviz.core.properties import DEFINITIONS, KEYS, Interval, format_value, jsonable
 from actviz.core.registry import Activation, Param, params_json
+from actviz.render.sampling import default_range
 
-#: the plotted range of x and the number of grid points (kinks are added)
+#: the plotted range of x (widened per activation to hold its kinks) and the number of grid points (kinks added)
 XMIN, XMAX, POINTS = -6.0, 6.0, 481
 #: |f′| below this on a saturating side counts as saturated (the gradient passed back is under 5 %)
 SATURATED = 0.05
@@ -256,16 +258,20 @@ def activation_data(act: Activation, *, progress: Callable[[str], None] | None =
     grid = param_grid(act)
     combos: dict[str, Any] = {}
     xs: list[list[Any]] = []
+    bounds = []
     for indices in itertools.product(*(range(len(v)) for _, v in grid)):
         params = {p.name: offered[i] for (p, offered), i in zip(grid, indices)}
         try:
-            bound = _Activation(act.spec, params)
+            bounds.append((indices, _Activation(act.spec, params)))
         except UsageError:  # a combination the record's cross-check rejects
             continue
+    # one x range per activation: [XMIN, XMAX], widened until the kinks of every combination lie inside
+    xmin, xmax = default_range([b for _, b in bounds], half_width=XMAX) if bounds else (XMIN, XMAX)
+    for indices, bound in bounds:
         if progress is not None:
             progress(bound.label)
         row = property_row(bound)
-        c = curves(bound, saturation=row["cells"]["saturation"]["json"])
+        c = curves(bound, saturation=row["cells"]["saturation"]["json"], xmin=xmin, xmax=xmax)
         x = c.pop("x")
         try:  # identical x grids are stored once
             c["xi"] = xs.index(x)
@@ -299,6 +305,7 @@ def activation_data(act: Activation, *, progress: Callable[[str], None] | None =
         "kind": spec.kind,
         "params": controls,
         "initial": "|".join(str(c["initial"]) for c in controls),
+        "range": [xmin, xmax],
         "x": xs,
         "combos": combos,
     }
@@ -345,7 +352,8 @@ def build_report(
             broken.append({"label": act.label, "problem": str(exc)})
     return {
         "version": __version__,
-        "range": [XMIN, XMAX],
+        # the overlay's range: every activation's own range inside it
+        "range": [min([XMIN] + [a["range"][0] for a in out]), max([XMAX] + [a["range"][1] for a in out])],
         "saturated_below": SATURATED,
         "keys": list(KEYS),
         "definitions": dict(DEFINITIONS),

@@ -35,6 +35,37 @@ def resolve_activation(act: Any) -> Activation:
     return act if isinstance(act, Activation) else get(act)
 
 
+#: the default plotted range is [−DEFAULT_HALF_WIDTH, DEFAULT_HALF_WIDTH], widened where kinks demand
+DEFAULT_HALF_WIDTH = 6.0
+
+
+def default_range(acts: Any, half_width: float = DEFAULT_HALF_WIDTH) -> tuple[float, float]:
+    """The default x range of a picture of ``acts``: [−6, 6], widened (symmetrically, to a whole number)
+    until every kink lies inside with a margin of max(1, |x|/4) — relu6's kink at 6 gives [−8, 8].
+
+    >>> import actviz
+    >>> default_range([actviz.get("relu")]), default_range([actviz.get("relu6")])
+    ((-6.0, 6.0), (-8.0, 8.0))
+    """
+    half = float(half_width)
+    for act in acts:
+        for k in resolve_activation(act).kinks:
+            x = abs(float(k.x))
+            if math.isfinite(x) and x <= MAX_ABS_X / 2:
+                half = max(half, float(math.ceil(x + max(1.0, x / 4))))
+    half = min(half, MAX_ABS_X)
+    return -half, half
+
+
+def resolve_range(acts: Any, xmin: float | None, xmax: float | None) -> tuple[float, float]:
+    """``(xmin, xmax)`` with an end left out (None) taken from :func:`default_range`; then checked."""
+    if xmin is None or xmax is None:
+        lo, hi = default_range(acts)
+        xmin = lo if xmin is None else xmin
+        xmax = hi if xmax is None else xmax
+    return check_range(xmin, xmax)
+
+
 def check_range(xmin: float, xmax: float) -> tuple[float, float]:
     """``(xmin, xmax)`` as floats, or a :class:`UsageError` naming ``--xmin``/``--xmax``.
 

@@ -44,7 +44,7 @@ function panelFigure(name){
   const layout = {
     margin: {l: 48, r: 12, t: 8, b: 36}, showlegend: false, hovermode: "x", hoversubplots: "axis",
     paper_bgcolor: "#fff", plot_bgcolor: "#fff", font: {size: 12},
-    xaxis: Object.assign({anchor: "y3", range: DATA.range.slice()}, axis),
+    xaxis: Object.assign({anchor: "y3", range: (a.range || DATA.range).slice()}, axis),
     yaxis: Object.assign({domain: [0.5, 1], title: {text: "f"}}, axis),
     yaxis2: Object.assign({domain: [0.26, 0.46], title: {text: "f" + PRIME}}, axis),
     yaxis3: Object.assign({domain: [0, 0.22], title: {text: "f" + DPRIME}}, axis),
