@@ -44,6 +44,10 @@ def _clip(ci: list[float] | None) -> list[float] | None:
     return None if ci is None else [max(0.0, ci[0]), min(1.0, ci[1])]
 
 
+def _clipped(ci: list[float] | None) -> bool:
+    return ci is not None and (ci[0] < 0.0 or ci[1] > 1.0)
+
+
 def _mean_learned(items: Sequence[Mapping[str, list[float]]]) -> dict[str, list[float]]:
     items = [i for i in items if i]
     if not items:
@@ -84,6 +88,9 @@ def _row(label: str, group: Sequence[Run], target: float) -> dict[str, Any]:
         "test_acc_mean": acc["mean"],
         "test_acc_std": acc["std"],
         "test_acc_ci": _clip(acc["ci"]),
+        "test_acc_ci_clipped": _clipped(acc["ci"]),
+        "test_acc_by_seed": [h["test_acc"] for h in finals],
+        "at_chance": sum(_at_chance(h["test_acc"]) for h in finals),
         "train_loss_mean": loss["mean"],
         "train_loss_std": loss["std"],
         "train_loss_ci": loss["ci"],
@@ -98,6 +105,16 @@ def _row(label: str, group: Sequence[Run], target: float) -> dict[str, Any]:
     }
 
 
+def _at_chance(acc: float) -> bool:
+    low, high = stats.chance_range()
+    return low <= acc <= high
+
+
+def _sort_key(row: Mapping[str, Any]) -> tuple[bool, float, str]:
+    m = row.get("test_acc_mean")
+    return (m is None, -(m or 0.0), row["label"])
+
+
 def summarize(runs: Sequence[Run], target: float = DEFAULT_TARGET) -> list[dict[str, Any]]:
     """One row per activation (label) of ONE configuration, over its completed runs.
 
@@ -108,9 +125,43 @@ def summarize(runs: Sequence[Run], target: float = DEFAULT_TARGET) -> list[dict[
     mean, over the runs that reached it, of the first epoch whose test accuracy is ≥
     ``target`` (``reached_target`` says how many did).  ``dead``, ``saturated`` and
     ``grad_norm`` are the last epoch's diagnostics, averaged over layers and seeds
-    (``grad_norm``: per layer).
+    (``grad_norm``: per layer).  ``test_acc_ci_clipped`` says the interval was cut;
+    ``test_acc_by_seed`` is the final accuracy of each of ``seeds``; ``at_chance`` counts
+    the runs whose final accuracy guessing reaches (:func:`actviz.bench.stats.chance_range`).
+    Rows are sorted by mean test accuracy, highest first, equal means by label.
     """
-    return [_row(label, group, target) for label, group in by_label(runs).items()]
+    return sorted((_row(label, group, target) for label, group in by_label(runs).items()), key=_sort_key)
+
+
+def _hint(row: Mapping[str, Any]) -> str:
+    """What the diagnostics say about a configuration that did not learn."""
+    g = [x for x in row.get("grad_norm") or [] if x is not None]
+    hints = []
+    if len(g) > 1 and g[-1] > 0 and g[0] < 1e-3 * g[-1]:
+        hints.append(f"vanishing gradients (‖∇W‖ {g[0]:.1e} at the input layer, {g[-1]:.1e} at the output)")
+    if (row.get("dead") or 0) >= 0.5:
+        hints.append(f"dead units ({row['dead']:.0%} of hidden units never active)")
+    if (row.get("saturated") or 0) >= 0.5:
+        hints.append(f"saturated units ({row['saturated']:.0%})")
+    loss = row.get("train_loss_mean")
+    if loss is not None and loss > 2.5:
+        hints.append(f"divergence (training loss {loss:.3g}, above guessing's ln 10 = 2.30)")
+    if not hints and g and max(g) < 1e-6:
+        hints.append(f"no gradient (‖∇W‖ ≤ {max(g):.1e})")
+    return "; ".join(hints) if hints else "the diagnostics show no single cause"
+
+
+def _not_learning(row: Mapping[str, Any]) -> str:
+    low, high = stats.chance_range()
+    n = row["n"]
+    every = "in every seed" if n > 1 else "with its one seed"
+    return (f"{row['label']}: not learning: at chance {every} ({row['test_acc_mean'] * 100:.2f}%; guessing one of "
+            f"10 classes scores {low * 100:.2f}–{high * 100:.2f}% on 10,000 test images, 99% of the time); "
+            f"hint: {_hint(row)}")
+
+
+def _chance_note(row: Mapping[str, Any]) -> str:
+    return f" ({row['at_chance']} of {row['n']} seeds at chance)" if 0 < row["at_chance"] < row["n"] else ""
 
 
 def _not_compared(row: Mapping[str, Any]) -> dict[str, str]:
@@ -133,7 +184,11 @@ def summarize_configs(runs: Sequence[Run], target: float = DEFAULT_TARGET) -> li
         finals: dict[str, dict[int, float]] = {row["label"]: {} for row in rows}
         for r in completed(group):
             finals[r["label"]][r["seed"]] = r["history"][-1]["test_acc"]
-        cmp = stats.compare_groups(finals)
+        failed = {row["label"]: _not_learning(row) for row in rows if row["n"] and row["at_chance"] == row["n"]}
+        cmp = stats.compare_groups(finals, failed)
+        notes = {row["label"]: _chance_note(row) for row in rows if row["n"]}
+        for v in cmp["verdicts"]:
+            v["text"] += notes.get(v["label"], "")
         cmp["verdicts"].extend(_not_compared(row) for row in rows if row["n"] == 0)
         out.append(
             {
@@ -141,6 +196,7 @@ def summarize_configs(runs: Sequence[Run], target: float = DEFAULT_TARGET) -> li
                 "config": dict(group[0].get("config", {})),
                 "activations": rows,
                 "best": cmp["best"],
+                "tied": cmp["tied"],
                 "pairs": cmp["pairs"],
                 "verdicts": cmp["verdicts"],
                 "wins": cmp["wins"],
