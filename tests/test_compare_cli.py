@@ -132,7 +132,9 @@ def test_default_is_three_seeds_with_verdict(fake_data, tmp_path):
 def test_one_seed_says_there_is_no_interval(fake_data, tmp_path):
     r = invoke("relu", "tanh", "--epochs", "1", "--seeds", "1", *FAST, "--no-plots", "--out", str(tmp_path))
     assert r.exit_code == 0, r.output
-    assert "no interval" in r.stdout
+    text = " ".join(r.stdout.split())
+    assert "1 seed: no interval and no test" in text and "0 seeds" not in text
+    assert "W/T/L" not in text and "Holm" not in text  # no test: nothing to adjust, no wins to count
     row = load(tmp_path)["summary"][0]["activations"][0]
     assert row["test_acc_ci"] is None and row["test_acc_std"] is None
 
@@ -155,10 +157,16 @@ def test_sweep_two_configurations_three_variants_three_seeds(fake_data, tmp_path
     assert [s["config_label"] for s in res["summary"]] == [
         "epochs=1, hidden=32, batch_size=64, probe_size=128", "epochs=1, hidden=32, depth=2, batch_size=64, probe_size=128"]
     for entry in res["summary"]:
-        assert [row["label"] for row in entry["activations"]] == ["relu", "leaky_relu", "leaky_relu(negative_slope=0.3)"]
-        assert all(row["n"] == 3 for row in entry["activations"])
+        rows = entry["activations"]
+        assert {row["label"] for row in rows} == {"relu", "leaky_relu", "leaky_relu(negative_slope=0.3)"}
+        assert all(row["n"] == 3 for row in rows)
+        assert [(-row["test_acc_mean"], row["label"]) for row in rows] == sorted((-row["test_acc_mean"], row["label"])
+                                                                                for row in rows)
         assert len(entry["pairs"]) == 3
     assert r.stdout.count("Verdict") == 2
+    text = " ".join(r.stdout.split())
+    assert "The sweep: test accuracy % (95% CI) per configuration" in text
+    assert "depth=1" in text and "depth=2" in text and "overall: " in text
 
 
 def test_comma_lists_in_every_training_option(fake_data, tmp_path):
@@ -210,7 +218,7 @@ def test_reads_a_schema_1_store(fake_data, tmp_path, count_trained):
     r = invoke("relu", "--epochs", "1", "--seeds", "1", *FAST, "--no-plots", "--out", str(tmp_path))
     assert r.exit_code == 0 and count_trained == [], r.output
     r = runner.invoke(app, ["results", str(tmp_path), "--format", "json"])
-    assert r.exit_code == 0 and json.loads(r.stdout)[0]["activations"][0]["n"] == 1
+    assert r.exit_code == 0 and json.loads(r.stdout)["configurations"][0]["activations"][0]["n"] == 1
 
 
 def test_unreadable_store_is_an_error(fake_data, tmp_path):
@@ -476,9 +484,11 @@ def test_results_command_formats(fake_data, tmp_path):
     import io
 
     rows = list(csv.DictReader(io.StringIO(csv_text)))
-    assert [row["label"] for row in rows] == ["relu", "tanh", "sigmoid"] and rows[0]["n"] == "3"
-    summary = json.loads(runner.invoke(app, ["results", str(tmp_path), "--format", "json"]).stdout)
-    assert summary == load(tmp_path)["summary"]
+    means = [float(row["test_acc_mean"]) for row in rows]
+    assert {row["label"] for row in rows} == {"relu", "tanh", "sigmoid"} and rows[0]["n"] == "3"
+    assert means == sorted(means, reverse=True)  # rows by mean accuracy, highest first
+    out = json.loads(runner.invoke(app, ["results", str(tmp_path), "--format", "json"]).stdout)
+    assert out["configurations"] == load(tmp_path)["summary"] and out["sweep"] is None
     r = runner.invoke(app, ["results", str(tmp_path / "missing")])
     assert r.exit_code == 2 and "not a folder" in error_line(r)
 

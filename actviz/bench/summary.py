@@ -5,17 +5,26 @@ Computed afresh from the runs every time a store is shown (``compare``, ``result
 tools, never read back.  Only completed runs count towards the statistics; interrupted
 runs are kept in the store and listed apart, diverged runs are counted as such.  The
 tests and intervals are :mod:`actviz.bench.stats`'s.
+
+A configuration whose every run ends at chance (an accuracy that guessing one of 10
+classes reaches on Fashion-MNIST's 10,000 test images 99% of the time, 9.23%–10.78%:
+:func:`actviz.bench.stats.chance_range`) is reported as not learning, with what its
+diagnostics suggest, and never named the highest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+import math
+
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from actviz.bench import stats
-from actviz.results import by_config, by_label, completed, mean_of
+from actviz.results import DEFAULTS, by_config, by_label, completed, mean_of
+from actviz.results.labels import WHERE, format_value
 
-__all__ = ["DEFAULT_TARGET", "stored_target", "summarize", "summarize_configs"]
+__all__ = ["DEFAULT_TARGET", "stored_target", "summarize", "summarize_configs", "sweep"]
 
 #: the "epochs to reach" column: the first epoch whose test accuracy is at least this
 DEFAULT_TARGET = 0.80
@@ -146,6 +155,8 @@ def _hint(row: Mapping[str, Any]) -> str:
     loss = row.get("train_loss_mean")
     if loss is not None and loss > 2.5:
         hints.append(f"divergence (training loss {loss:.3g}, above guessing's ln 10 = 2.30)")
+    if not hints and loss is not None and abs(loss - math.log(10)) < 0.01:
+        hints.append(f"training loss {loss:.4f} ≈ ln 10, guessing's: the output ignores the input")
     if not hints and g and max(g) < 1e-6:
         hints.append(f"no gradient (‖∇W‖ ≤ {max(g):.1e})")
     return "; ".join(hints) if hints else "the diagnostics show no single cause"
@@ -155,9 +166,8 @@ def _not_learning(row: Mapping[str, Any]) -> str:
     low, high = stats.chance_range()
     n = row["n"]
     every = "in every seed" if n > 1 else "with its one seed"
-    return (f"{row['label']}: not learning: at chance {every} ({row['test_acc_mean'] * 100:.2f}%; guessing one of "
-            f"10 classes scores {low * 100:.2f}–{high * 100:.2f}% on 10,000 test images, 99% of the time); "
-            f"hint: {_hint(row)}")
+    return (f"{row['label']}: not learning: at chance {every} ({row['test_acc_mean'] * 100:.2f}%, inside "
+            f"guessing's {low * 100:.2f}–{high * 100:.2f}%); hint: {_hint(row)}")
 
 
 def _chance_note(row: Mapping[str, Any]) -> str:
@@ -208,3 +218,109 @@ def summarize_configs(runs: Sequence[Run], target: float = DEFAULT_TARGET) -> li
             }
         )
     return out
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def _cell(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"mean": row.get("test_acc_mean"), "ci": row.get("test_acc_ci"), "n": row.get("n", 0)}
+
+
+def _finals(row: Mapping[str, Any]) -> dict[int, float]:
+    return dict(zip(row.get("seeds") or [], row.get("test_acc_by_seed") or []))
+
+
+def _standing(cmp: Mapping[str, Any], name: Callable[[str], str]) -> str:
+    """Against the best of ``cmp``: which candidates the paired tests tell apart from it, in words."""
+    best = cmp["best"]
+    if best is None:
+        return "none learned (every run at chance)"
+    same, apart, untested = list(cmp["tied"][1:]), [], []
+    for p in cmp["pairs"]:
+        if best not in (p["a"], p["b"]):
+            continue
+        other = p["b"] if p["a"] == best else p["a"]
+        if other in same:
+            continue
+        q = p["p_holm"]
+        (untested if q is None else apart if q < stats.ALPHA else same).append(other)
+    parts = []
+    if same:
+        parts.append("not distinguishable from " + ", ".join(name(x) for x in same))
+    if apart:
+        parts.append("above " + ", ".join(name(x) for x in apart) + " (paired by seed, 5%"
+                     + (", Holm)" if cmp["adjusted"] else ")"))
+    if untested:
+        parts.append("no test against " + ", ".join(name(x) for x in untested) + " (one seed in common or fewer)")
+    return "; ".join(parts) if parts else "nothing else to compare it with"
+
+
+def _at(key: str) -> str:
+    label, cfg = key.split("\x1f", 1)
+    return f"{label} at [{cfg}]"
+
+
+def sweep(summary: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The configurations of a sweep side by side, and the best of them; ``None`` with one configuration.
+
+    Returns ``configurations`` (labels, in the summary's order), ``activations`` (labels,
+    by their best mean, highest first), ``cells`` (``{activation: {configuration: {"mean",
+    "ci", "n"}}}``), ``per_activation`` (per activation: ``label``, ``best`` configuration,
+    ``tied``, ``mean``, ``text``) and ``overall`` (``label``, ``configuration``, ``mean``,
+    ``text``).  An activation's configurations are compared as a configuration's
+    activations are (:func:`actviz.bench.stats.compare_groups`: paired by seed where the
+    seeds match, Holm-adjusted, runs at chance not crowned); the overall best is the
+    best of each activation's best configuration, compared the same way.
+    """
+    if len(summary) < 2:
+        return None
+    configs, common = _varying(summary)
+    cells: dict[str, dict[str, dict[str, Any]]] = {}
+    finals: dict[str, dict[str, dict[int, float]]] = {}
+    failed: dict[str, dict[str, str]] = {}
+    for entry, cfg in zip(summary, configs):
+        for row in entry.get("activations", []):
+            cells.setdefault(row["label"], {})[cfg] = _cell(row)
+            if row.get("n"):
+                finals.setdefault(row["label"], {})[cfg] = _finals(row)
+                if row.get("at_chance") == row["n"]:
+                    failed.setdefault(row["label"], {})[cfg] = f"{cfg}: at chance"
+    per: list[dict[str, Any]] = []
+    for label, by_cfg in finals.items():
+        cmp = stats.compare_groups(by_cfg, failed.get(label))
+        best = cmp["best"]
+        per.append({"label": label, "best": best, "tied": cmp["tied"],
+                    "mean": cells[label][best]["mean"] if best else None,
+                    "text": f"{label}: " + (f"best at [{best}] ({cells[label][best]['mean'] * 100:.2f}%); " if best else "")
+                    + _standing(cmp, lambda c: f"[{c}]")})
+    per.sort(key=lambda p: (p["mean"] is None, -(p["mean"] or 0.0), p["label"]))
+    candidates = {f"{p['label']}\x1f{p['best']}": finals[p["label"]][p["best"]] for p in per if p["best"]}
+    cmp = stats.compare_groups(candidates)
+    overall: dict[str, Any] = {"label": None, "configuration": None, "mean": None,
+                               "text": "overall: no configuration learned (every run at chance)"}
+    if cmp["best"]:
+        label, cfg = cmp["best"].split("\x1f", 1)
+        overall = {"label": label, "configuration": cfg, "mean": cells[label][cfg]["mean"],
+                   "text": f"overall: {label} at [{cfg}] ({cells[label][cfg]['mean'] * 100:.2f}%); "
+                   + _standing(cmp, _at)}
+    order = [p["label"] for p in per] + sorted(set(cells) - set(finals))
+    return {"configurations": configs, "common": common, "activations": order, "cells": cells,
+            "per_activation": per, "overall": overall}
+
+
+def _varying(summary: Sequence[Mapping[str, Any]]) -> tuple[list[str], str]:
+    """The configurations named by the settings that differ between them, and the settings they share.
+
+    ``depth=1`` and ``depth=3``, not ``defaults`` and ``depth=3``: a setting that differs is
+    named in every configuration, with its value.
+    """
+    labels = [e.get("config_label", "defaults") for e in summary]
+    cfgs = [e.get("config") or {} for e in summary]
+    keys = list(dict.fromkeys(k for c in cfgs for k in c))
+    differ = [k for k in keys if len({json.dumps(c.get(k), sort_keys=True) for c in cfgs}) > 1]
+    same = [k for k in keys if k not in differ and k not in WHERE and DEFAULTS.get(k, object()) != cfgs[0].get(k)]
+    names = [", ".join(f"{k}={format_value(c.get(k))}" for k in differ) for c in cfgs]
+    if not differ or len(set(names)) < len(names):  # hand-made configurations: keep the labels
+        return labels, ""
+    return names, ", ".join(f"{k}={format_value(cfgs[0][k])}" for k in same)

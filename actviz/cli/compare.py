@@ -211,6 +211,7 @@ def _run(acts: list[Any], configs: list[Any], **kw: Any) -> None:
 
     from actviz.bench import compare as cmp
     from actviz.core import signals
+    from actviz.bench.summary import sweep
     from actviz.render.summary import rich_blocks
 
     err = Console(stderr=True)
@@ -261,7 +262,7 @@ def _run(acts: list[Any], configs: list[Any], **kw: Any) -> None:
             inv["errors"].extend(errors)
         late = signals.received()
     console = Console()
-    for block in rich_blocks(inv["summary"]):
+    for block in rich_blocks(inv["summary"], width=console.width, sweep=sweep(inv["summary"])):
         console.print(block)
     files = inv["files"]
     written = [v for k, v in files.items() if not k.startswith("removed")]
