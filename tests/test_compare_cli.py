@@ -516,3 +516,40 @@ def test_real_fashion_mnist_one_epoch(tmp_path, monkeypatch):
     acc = {run["activation"]: run["history"][-1]["test_acc"] for run in res["runs"]}
     assert 0.70 < acc["relu"] < 0.85  # d2l: about 0.75-0.80 after one epoch
     assert 0.35 < acc["sigmoid"] < acc["relu"]
+
+
+def test_progress_at_80_columns_keeps_the_bar_and_eta_whatever_the_labels(fake_data, tmp_path, monkeypatch):
+    import re
+
+    monkeypatch.setenv("COLUMNS", "80")
+    r = invoke("relu", "leaky_relu", "-p", "leaky_relu.negative_slope=0.0123456789,0.3", "--lr", "0.1,0.0512345",
+               "--init", "normal,kaiming_uniform", "--epochs", "1", "--seeds", "1", *FAST, "--no-plots",
+               "--out", str(tmp_path))
+    assert r.exit_code == 0, r.output
+    (line,) = [x for x in r.stderr.splitlines() if "━" in x]
+    assert len(line) <= 80 and line.count("━") >= 20
+    assert re.search(r"\d+% \d:\d\d:\d\d eta \d:\d\d:\d\d seed 0 epoch 1/1 · 4/4 lr=0\.05", line), line
+
+
+def test_long_labels_do_not_wrap_inside_table_cells_at_80_columns(fake_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    r = invoke("relu", "leaky_relu", "-p", "leaky_relu.negative_slope=0.0123456789", "--epochs", "1", "--seeds", "3",
+               *FAST, "--no-plots", "--out", str(tmp_path))
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    rows = [line for line in lines if line.split()[:1] == ["leaky_relu(0.0123456789)"]]
+    assert len(rows) == 2 and all("%" in row or "." in row.split()[1] for row in rows)  # a row of each table
+    assert not any(line.split()[:1] == ["=0.0123456789)"] or line.startswith(" leaky_relu(negative") for line in lines)
+    assert "Labels shortened in the tables: leaky_relu(0.0123456789) = leaky_relu(negative_slope=0.0123456789)" in \
+        " ".join(r.stdout.split())
+
+
+def test_the_legend_explains_every_notation_and_the_order(fake_data, tmp_path):
+    r = invoke("relu", "tanh", "sigmoid", "--epochs", "2", "--seeds", "3", "--target", "0.3", *FAST, "--no-plots",
+               "--out", str(tmp_path))
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.stdout.split())
+    assert "rows by mean (highest first)" in text
+    assert "ep→0.3: mean epochs to reach test acc 0.3 over the runs that did (— none did" in text
+    assert "time s:" in text and "W/T/L: paired wins/ties/losses (Holm, 5%)" in text

@@ -24,7 +24,7 @@ from actviz.bench import stats
 from actviz.results import DEFAULTS, by_config, by_label, completed, mean_of
 from actviz.results.labels import WHERE, format_value
 
-__all__ = ["DEFAULT_TARGET", "stored_target", "summarize", "summarize_configs", "sweep"]
+__all__ = ["DEFAULT_TARGET", "stored_target", "summarize", "summarize_configs", "sweep", "varying"]
 
 #: the "epochs to reach" column: the first epoch whose test accuracy is at least this
 DEFAULT_TARGET = 0.80
@@ -310,17 +310,21 @@ def sweep(summary: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
 
 
 def _varying(summary: Sequence[Mapping[str, Any]]) -> tuple[list[str], str]:
-    """The configurations named by the settings that differ between them, and the settings they share.
+    """The configurations of ``summary`` named by :func:`varying`; hand-made ones keep their labels."""
+    labels = [e.get("config_label", "defaults") for e in summary]
+    names, common = varying([e.get("config") or {} for e in summary])
+    return (names, common) if len(set(names)) == len(names) and all(names) else (labels, "")
+
+
+def varying(cfgs: Sequence[Mapping[str, Any]]) -> tuple[list[str], str]:
+    """Each training configuration named by the settings that differ between them, and the settings they share.
 
     ``depth=1`` and ``depth=3``, not ``defaults`` and ``depth=3``: a setting that differs is
-    named in every configuration, with its value.
+    named in every configuration, with its value; the shared settings are said once
+    (those that differ from d2l's defaults, as in a configuration's label).
     """
-    labels = [e.get("config_label", "defaults") for e in summary]
-    cfgs = [e.get("config") or {} for e in summary]
-    keys = list(dict.fromkeys(k for c in cfgs for k in c))
+    keys = list(dict.fromkeys(k for c in cfgs for k in c if k not in WHERE))
     differ = [k for k in keys if len({json.dumps(c.get(k), sort_keys=True) for c in cfgs}) > 1]
-    same = [k for k in keys if k not in differ and k not in WHERE and DEFAULTS.get(k, object()) != cfgs[0].get(k)]
+    same = [k for k in keys if k not in differ and DEFAULTS.get(k, object()) != cfgs[0].get(k)]
     names = [", ".join(f"{k}={format_value(c.get(k))}" for k in differ) for c in cfgs]
-    if not differ or len(set(names)) < len(names):  # hand-made configurations: keep the labels
-        return labels, ""
     return names, ", ".join(f"{k}={format_value(cfgs[0][k])}" for k in same)
