@@ -431,7 +431,7 @@ def test_summary_fits_80_columns_without_truncation(fake_data, tmp_path, monkeyp
     # every number of the table is printed in full
     assert f"{row['test_acc_mean'] * 100:.2f}" in r.stdout
     assert f"{row['train_loss_mean']:.4f}" in r.stdout
-    headers = [line for line in lines if line.lstrip().startswith("activation")]
+    headers = [line for line in lines if line.startswith(" activation ")]
     assert len(headers) == 2
     assert headers[0].split() == ["activation", "acc", "%", "95%", "CI", "sd", "n", "loss", "ep→0.8", "W/T/L"]
     assert headers[1].split()[:5] == ["activation", "dead", "sat", "‖∇W‖", "in→out"]
@@ -552,4 +552,4 @@ def test_the_legend_explains_every_notation_and_the_order(fake_data, tmp_path):
     text = " ".join(r.stdout.split())
     assert "rows by mean (highest first)" in text
     assert "ep→0.3: mean epochs to reach test acc 0.3 over the runs that did (— none did" in text
-    assert "time s:" in text and "W/T/L: paired wins/ties/losses (Holm, 5%)" in text
+    assert "f+f′ µs: the activation's own forward and backward" in text and "W/T/L: paired wins/ties/losses (Holm, 5%)" in text

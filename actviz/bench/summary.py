@@ -57,6 +57,11 @@ def _clipped(ci: list[float] | None) -> bool:
     return ci is not None and (ci[0] < 0.0 or ci[1] > 1.0)
 
 
+def _number(v: Any) -> float | None:
+    """A stored number, or None (older stores have none; a hand-edited one may hold anything)."""
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
 def _mean_learned(items: Sequence[Mapping[str, list[float]]]) -> dict[str, list[float]]:
     items = [i for i in items if i]
     if not items:
@@ -107,6 +112,7 @@ def _row(label: str, group: Sequence[Run], target: float) -> dict[str, Any]:
         "epochs_to_target": sum(reach) / len(reach) if reach else None,
         "reached_target": len(reach),
         "time_mean": mean_of([_total([h.get("time") for h in r["history"]]) for r in done]),
+        "act_seconds": mean_of([_number(r.get("act_seconds")) for r in done]),
         "dead": mean_of([_layer_mean(d.get("dead")) for d in diags]),
         "saturated": mean_of([_layer_mean(d.get("saturated")) for d in diags]),
         "grad_norm": [mean_of([g[i] for g in grad if len(g) > i]) for i in range(depth_plus)],
@@ -132,7 +138,11 @@ def summarize(runs: Sequence[Run], target: float = DEFAULT_TARGET) -> list[dict[
     sample standard deviation and 95% Student-t interval over seeds (std and CI ``None``
     with one seed; the accuracy's interval cut to [0, 1]).  ``epochs_to_target`` is the
     mean, over the runs that reached it, of the first epoch whose test accuracy is ≥
-    ``target`` (``reached_target`` says how many did).  ``dead``, ``saturated`` and
+    ``target`` (``reached_target`` says how many did).  ``time_mean`` is a run's wall time
+    (its share of its seed's: the activations of a seed train together).
+    ``act_seconds`` is the activation's own forward and backward per training step, the
+    mean over seeds of each run's timed probe (:func:`actviz.bench.train.activation_cost`),
+    ``None`` for runs stored before it was measured.  ``dead``, ``saturated`` and
     ``grad_norm`` are the last epoch's diagnostics, averaged over layers and seeds
     (``grad_norm``: per layer).  ``test_acc_ci_clipped`` says the interval was cut;
     ``test_acc_by_seed`` is the final accuracy of each of ``seeds``; ``at_chance`` counts

@@ -65,12 +65,24 @@ def _learned(row: Mapping[str, Any]) -> str:
     return "; ".join(f"{k}→{', '.join(f'{x:.3g}' for x in v)}" for k, v in learned.items()) or "—"
 
 
-#: what the "time s" column holds
-TIME_NOTE = "time s: wall time per run (a seed's activations train together: shared evenly)"
+#: what the "f+f′ µs" column holds
+TIME_NOTE = ("f+f′ µs: the activation's own forward and backward per training step, all hidden layers "
+             "(a timed probe of the code training runs, fastest of 5, mean over seeds; the matrix products "
+             "every activation shares are left out)")
 
 
 def _time(row: Mapping[str, Any]) -> str:
-    return _num(row.get("time_mean"), ".1f")
+    v = row.get("act_seconds")
+    return "—" if v is None else f"{v * 1e6:.3g}"
+
+
+def _wall(entry: Mapping[str, Any]) -> str:
+    """A run's wall time, said once: the activations of a seed train together and share it."""
+    times = [r.get("time_mean") for r in entry.get("activations", []) if r.get("time_mean") is not None]
+    if not times:
+        return ""
+    return (f"; wall time per run {max(times):.3g} s (the activations of a seed train together, "
+            "on the same batches: their cost is told apart by f+f′)")
 
 
 def _seeds(entry: Mapping[str, Any]) -> int:
@@ -211,9 +223,9 @@ def _diag_table(entry: Mapping[str, Any], names: Mapping[str, str], fold: bool =
     diag = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, collapse_padding=True,
                  caption="diagnostics after the last epoch (mean over completed runs): dead/sat = hidden "
                  "units never active / mostly saturated; ‖∇W‖ = gradient norm of the input and output "
-                 f"layers; {TIME_NOTE}", caption_justify="left")
+                 f"layers; {TIME_NOTE}{_wall(entry)}", caption_justify="left")
     diag.add_column("activation", overflow="fold", no_wrap=not fold, min_width=8)
-    for head in ("dead", "sat", "‖∇W‖ in→out", "time s"):
+    for head in ("dead", "sat", "‖∇W‖ in→out", "f+f′ µs"):
         diag.add_column(head, justify="right", no_wrap=True)
     learned = any(r.get("learned") for r in rows)
     if learned:
@@ -284,7 +296,7 @@ def _sweep_blocks(sweep: Mapping[str, Any]) -> list[Any]:
 
 
 _MD_HEAD = ["activation", "n", "test acc %", "95% CI", "sd", "train loss", "loss 95% CI", "ep→target", "W/T/L",
-            "dead", "saturated", "‖∇W‖ in→out", "time s"]
+            "dead", "saturated", "‖∇W‖ in→out", "f+f′ µs"]
 
 
 def _md_cell(s: str) -> str:
@@ -298,7 +310,7 @@ def to_markdown(summary: Summary, sweep: Mapping[str, Any] | None = None) -> str
         rows = entry.get("activations", [])
         parts.append(f"### {entry.get('config_label', 'defaults')}\n")
         net = network_label(entry.get("config", {}))
-        parts.append((f"{net}; " if net else "") + f"{_legend(entry, _seeds(entry))}; {TIME_NOTE}.\n")
+        parts.append((f"{net}; " if net else "") + f"{_legend(entry, _seeds(entry))}; {TIME_NOTE}{_wall(entry)}.\n")
         parts.append("| " + " | ".join(_MD_HEAD) + " |")
         parts.append("|" + "|".join(["---"] + ["---:"] * (len(_MD_HEAD) - 1)) + "|")
         for r in rows:
@@ -406,7 +418,7 @@ def _sweep_latex(sweep: Mapping[str, Any]) -> list[str]:
 _CSV_HEAD = ["config", "label", "activation", "n", "runs", "diverged", "interrupted", "test_acc_mean",
              "test_acc_std", "test_acc_ci_low", "test_acc_ci_high", "train_loss_mean", "train_loss_std",
              "train_loss_ci_low", "train_loss_ci_high", "epochs_to_target", "reached_target", "wins", "ties",
-             "losses", "dead", "saturated", "grad_norm_input", "grad_norm_output", "time_mean", "verdict",
+             "losses", "dead", "saturated", "grad_norm_input", "grad_norm_output", "time_mean", "act_seconds", "verdict",
              "sweep_best_for_activation", "sweep_best_overall", "sweep_verdict"]
 
 
@@ -433,7 +445,7 @@ def to_csv(summary: Summary, sweep: Mapping[str, Any] | None = None) -> str:
                    r.get("diverged"), r.get("interrupted"), r.get("test_acc_mean"), r.get("test_acc_std"), *aci,
                    r.get("train_loss_mean"), r.get("train_loss_std"), *lci, r.get("epochs_to_target"),
                    r.get("reached_target"), wtl.get("win"), wtl.get("tie"), wtl.get("loss"), r.get("dead"),
-                   r.get("saturated"), g[0], g[-1], r.get("time_mean"), verdicts.get(r["label"], ""),
+                   r.get("saturated"), g[0], g[-1], r.get("time_mean"), r.get("act_seconds"), verdicts.get(r["label"], ""),
                    *_sweep_csv(sweep, per.get(r["label"]), overall, entry.get("config_label"), r["label"])]
             w.writerow(["" if v is None else v for v in row])
     return buf.getvalue()
