@@ -553,3 +553,41 @@ def test_the_legend_explains_every_notation_and_the_order(fake_data, tmp_path):
     assert "rows by mean (highest first)" in text
     assert "ep→0.3: mean epochs to reach test acc 0.3 over the runs that did (— none did" in text
     assert "f+f′ µs: the activation's own forward and backward" in text and "W/T/L: paired wins/ties/losses (Holm, 5%)" in text
+
+
+def test_a_sweep_summary_in_every_results_format(tmp_path):
+    import csv
+    import io
+
+    from report_stores import write_store
+
+    folder = write_store(tmp_path)
+    md = runner.invoke(app, ["results", str(folder), "--format", "markdown"]).stdout
+    assert "### The sweep" in md and "| configuration | leaky_relu(negative_slope=0.1) |" in md
+    assert "- relu: best at [depth=1]" in md and "**overall: leaky_relu(negative_slope=0.1) at [depth=1]" in md
+    tex = runner.invoke(app, ["results", str(folder), "--format", "latex"]).stdout
+    assert tex.count(r"\begin{tabular}") == 2 and "% overall: leaky_relu(negative_slope=0.1) at [depth=1]" in tex
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(app, ["results", str(folder), "--format", "csv"]).stdout)))
+    best = [(r["config"], r["label"]) for r in rows if r["sweep_best_overall"] == "1"]
+    assert len(best) == 1 and best[0][1] == "leaky_relu(negative_slope=0.1)"
+    assert sum(r["sweep_best_for_activation"] == "1" for r in rows) == 3
+    doc = json.loads(runner.invoke(app, ["results", str(folder), "--format", "json"]).stdout)
+    assert doc["sweep"]["overall"]["configuration"] == "depth=1" and len(doc["configurations"]) == 2
+    text = " ".join(runner.invoke(app, ["results", str(folder)]).stdout.split())
+    assert "The sweep: test accuracy % (95% CI) per configuration" in text and "overall: leaky_relu" in text
+
+
+def test_each_activation_reports_its_own_measured_cost(fake_data, tmp_path):
+    import csv
+    import io
+
+    assert invoke("relu", "gelu", "--epochs", "1", "--seeds", "2", *FAST, "--no-plots",
+                  "--out", str(tmp_path)).exit_code == 0
+    runs = load(tmp_path)["runs"]
+    assert all(isinstance(r["act_seconds"], float) and 0 < r["act_seconds"] < 1 for r in runs)
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(app, ["results", str(tmp_path), "--format", "csv"]).stdout)))
+    for row in rows:
+        mine = [r["act_seconds"] for r in runs if r["label"] == row["label"]]
+        assert float(row["act_seconds"]) == pytest.approx(sum(mine) / len(mine))
+    text = " ".join(runner.invoke(app, ["results", str(tmp_path)]).stdout.split())
+    assert "f+f′ µs" in text and "time s" not in text

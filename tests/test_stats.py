@@ -211,3 +211,46 @@ def test_chance_range_is_the_binomial_99_percent_interval():
     assert (low, high) == (0.0923, 0.1078)
     inside = sps.binom.cdf(1078, 10_000, 0.1) - sps.binom.cdf(922, 10_000, 0.1)
     assert 0.99 <= inside < 0.995
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def test_a_sweep_names_each_activations_best_configuration_and_the_best_overall():
+    from report_stores import make_store
+
+    from actviz.bench.summary import sweep
+
+    summary = summarize_configs(make_store("configs")["runs"])
+    res = sweep(summary)
+    assert res["configurations"] == ["depth=1", "depth=2"] and res["common"] == "epochs=3, hidden=64"
+    assert res["activations"][0] == "leaky_relu(negative_slope=0.1)"
+    per = {p["label"]: p for p in res["per_activation"]}
+    assert per["relu"]["best"] == "depth=1"
+    assert per["relu"]["text"].startswith("relu: best at [depth=1] (81.30%); above [depth=2] (paired by seed, 5%)")
+    assert res["overall"]["label"] == "leaky_relu(negative_slope=0.1)" and res["overall"]["configuration"] == "depth=1"
+    cell = res["cells"]["tanh"]["depth=2"]
+    row = next(r for r in summary[1]["activations"] if r["label"] == "tanh")
+    assert cell == {"mean": row["test_acc_mean"], "ci": row["test_acc_ci"], "n": 3}
+    assert sweep(summary[:1]) is None
+
+
+def test_a_sweep_where_nothing_learned_names_no_best():
+    from actviz.bench.summary import sweep
+
+    runs = [_run(label, s, 0.1, config_label=cfg, loss=2.3026) for cfg in ("a", "b") for label in ("relu", "tanh")
+            for s in range(3)]
+    res = sweep(summarize_configs(runs))
+    assert res["overall"]["label"] is None and "no configuration learned" in res["overall"]["text"]
+    assert all(p["best"] is None for p in res["per_activation"])
+
+
+def test_a_sweep_between_indistinguishable_configurations_says_so():
+    from actviz.bench.summary import sweep
+
+    runs = [_run("relu", s, a, config_label=cfg) for cfg, accs in (("a", [0.80, 0.84, 0.82]), ("b", [0.83, 0.80, 0.82]))
+            for s, a in enumerate(accs)]
+    for r in runs:
+        r["config"] = {"depth": 1 if r["config_label"] == "a" else 2}
+    (per,) = sweep(summarize_configs(runs))["per_activation"]
+    assert "not distinguishable from [depth=" in per["text"]

@@ -69,12 +69,12 @@ from actviz.facts.audit import properties_of
 
 __all__ = [
     "INITS",
-    "activation_cost",
     "OPTIMIZERS",
     "SATURATION_EPS",
     "SATURATION_MAJORITY",
     "TrainConfig",
     "TrainResult",
+    "activation_cost",
     "flops_per_epoch",
     "init_weight",
     "resolve_device",

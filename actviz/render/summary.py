@@ -345,8 +345,8 @@ def _sweep_cell(sweep: Mapping[str, Any], label: str, cfg: str, ci_text: Callabl
 def _sweep_markdown(sweep: Mapping[str, Any]) -> list[str]:
     acts = sweep["activations"]
     common = f" Every configuration: {sweep['common']}." if sweep.get("common") else ""
-    parts = ["### The sweep\n", "Test accuracy % (95% CI) per configuration; * the best configuration of each "
-             f"activation (paired by seed).{common}\n",
+    parts = ["### The sweep\n", ("Test accuracy % (95% CI) per configuration; * the best configuration of each "
+                                  f"activation (paired by seed).{common}\n"),
              "| configuration | " + " | ".join(_md_cell(a) for a in acts) + " |",
              "|---|" + "---:|" * len(acts)]
     for cfg in sweep["configurations"]:
@@ -431,10 +431,11 @@ def to_csv(summary: Summary, sweep: Mapping[str, Any] | None = None) -> str:
     """
     per = {p["label"]: p for p in (sweep or {}).get("per_activation", [])}
     overall = (sweep or {}).get("overall") or {}
+    names = list((sweep or {}).get("configurations") or [None] * len(summary))  # the sweep's name of each entry
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(_CSV_HEAD)
-    for entry in summary:
+    for entry, name in zip(summary, names):
         verdicts = {v["label"]: v["text"] for v in entry.get("verdicts", [])}
         for r in entry.get("activations", []):
             aci = r.get("test_acc_ci") or [None, None]
@@ -445,8 +446,8 @@ def to_csv(summary: Summary, sweep: Mapping[str, Any] | None = None) -> str:
                    r.get("diverged"), r.get("interrupted"), r.get("test_acc_mean"), r.get("test_acc_std"), *aci,
                    r.get("train_loss_mean"), r.get("train_loss_std"), *lci, r.get("epochs_to_target"),
                    r.get("reached_target"), wtl.get("win"), wtl.get("tie"), wtl.get("loss"), r.get("dead"),
-                   r.get("saturated"), g[0], g[-1], r.get("time_mean"), r.get("act_seconds"), verdicts.get(r["label"], ""),
-                   *_sweep_csv(sweep, per.get(r["label"]), overall, entry.get("config_label"), r["label"])]
+                   r.get("saturated"), g[0], g[-1], r.get("time_mean"), r.get("act_seconds"),
+                   verdicts.get(r["label"], ""), *_sweep_csv(sweep, per.get(r["label"]), overall, name, r["label"])]
             w.writerow(["" if v is None else v for v in row])
     return buf.getvalue()
 
