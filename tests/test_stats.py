@@ -254,3 +254,33 @@ def test_a_sweep_between_indistinguishable_configurations_says_so():
         r["config"] = {"depth": 1 if r["config_label"] == "a" else 2}
     (per,) = sweep(summarize_configs(runs))["per_activation"]
     assert "not distinguishable from [depth=" in per["text"]
+
+
+def _rendered(summary) -> str:
+    import io
+
+    from rich.console import Console
+
+    from actviz.render.summary import rich_blocks
+
+    console = Console(width=80, file=io.StringIO())
+    for block in rich_blocks(summary, width=80):
+        console.print(block)
+    return " ".join(console.file.getvalue().split())
+
+
+def test_no_completed_run_says_so_instead_of_zero_seeds():
+    run = _run("relu", 0, 0.8)
+    run["status"] = "interrupted"
+    text = _rendered(summarize_configs([run]))
+    assert "no completed run: no statistics" in text and "0 seeds" not in text and "one seed" not in text
+    assert "relu: no completed run (interrupted); not compared" in text
+
+
+def test_a_clipped_interval_says_it_is_cut():
+    runs = [_run(label, s, a) for label, accs in (("relu", [0.999, 0.97, 0.999]), ("tanh", [0.8, 0.81, 0.79]))
+            for s, a in enumerate(accs)]
+    summary = summarize_configs(runs)
+    relu = next(r for r in summary[0]["activations"] if r["label"] == "relu")
+    assert relu["test_acc_ci"][1] == 1.0 and relu["test_acc_ci_clipped"] is True
+    assert "Student t over seeds, cut at 0 or 100% (relu)" in _rendered(summary)
