@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from actviz.bench import stats
@@ -240,7 +240,7 @@ def _finals(row: Mapping[str, Any]) -> dict[int, float]:
     return dict(zip(row.get("seeds") or [], row.get("test_acc_by_seed") or []))
 
 
-def _standing(cmp: Mapping[str, Any], name: Callable[[str], str]) -> str:
+def _standing(cmp: Mapping[str, Any], name: Callable[[str], str], failed: Collection[str] = ()) -> str:
     """Against the best of ``cmp``: which candidates the paired tests tell apart from it, in words."""
     best = cmp["best"]
     if best is None:
@@ -258,7 +258,8 @@ def _standing(cmp: Mapping[str, Any], name: Callable[[str], str]) -> str:
     if same:
         parts.append("not distinguishable from " + ", ".join(name(x) for x in same))
     if apart:
-        parts.append("above " + ", ".join(name(x) for x in apart) + " (paired by seed, 5%"
+        parts.append("above " + ", ".join(name(x) + (" (at chance)" if x in failed else "") for x in apart)
+                     + " (paired by seed, 5%"
                      + (", Holm)" if cmp["adjusted"] else ")"))
     if untested:
         parts.append("no test against " + ", ".join(name(x) for x in untested) + " (one seed in common or fewer)")
@@ -302,7 +303,7 @@ def sweep(summary: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
         per.append({"label": label, "best": best, "tied": cmp["tied"],
                     "mean": cells[label][best]["mean"] if best else None,
                     "text": f"{label}: " + (f"best at [{best}] ({cells[label][best]['mean'] * 100:.2f}%); " if best else "")
-                    + _standing(cmp, lambda c: f"[{c}]")})
+                    + _standing(cmp, lambda c: f"[{c}]", failed.get(label, {}))})
     per.sort(key=lambda p: (p["mean"] is None, -(p["mean"] or 0.0), p["label"]))
     candidates = {f"{p['label']}\x1f{p['best']}": finals[p["label"]][p["best"]] for p in per if p["best"]}
     cmp = stats.compare_groups(candidates)
