@@ -132,7 +132,9 @@ def test_default_is_three_seeds_with_verdict(fake_data, tmp_path):
 def test_one_seed_says_there_is_no_interval(fake_data, tmp_path):
     r = invoke("relu", "tanh", "--epochs", "1", "--seeds", "1", *FAST, "--no-plots", "--out", str(tmp_path))
     assert r.exit_code == 0, r.output
-    assert "no interval" in r.stdout
+    text = " ".join(r.stdout.split())
+    assert "1 seed: no interval and no test" in text and "0 seeds" not in text
+    assert "W/T/L" not in text and "Holm" not in text  # no test: nothing to adjust, no wins to count
     row = load(tmp_path)["summary"][0]["activations"][0]
     assert row["test_acc_ci"] is None and row["test_acc_std"] is None
 
@@ -155,10 +157,16 @@ def test_sweep_two_configurations_three_variants_three_seeds(fake_data, tmp_path
     assert [s["config_label"] for s in res["summary"]] == [
         "epochs=1, hidden=32, batch_size=64, probe_size=128", "epochs=1, hidden=32, depth=2, batch_size=64, probe_size=128"]
     for entry in res["summary"]:
-        assert [row["label"] for row in entry["activations"]] == ["relu", "leaky_relu", "leaky_relu(negative_slope=0.3)"]
-        assert all(row["n"] == 3 for row in entry["activations"])
+        rows = entry["activations"]
+        assert {row["label"] for row in rows} == {"relu", "leaky_relu", "leaky_relu(negative_slope=0.3)"}
+        assert all(row["n"] == 3 for row in rows)
+        assert [(-row["test_acc_mean"], row["label"]) for row in rows] == sorted((-row["test_acc_mean"], row["label"])
+                                                                                for row in rows)
         assert len(entry["pairs"]) == 3
     assert r.stdout.count("Verdict") == 2
+    text = " ".join(r.stdout.split())
+    assert "The sweep: test accuracy % (95% CI) per configuration" in text
+    assert "depth=1" in text and "depth=2" in text and "overall: " in text
 
 
 def test_comma_lists_in_every_training_option(fake_data, tmp_path):
@@ -210,7 +218,7 @@ def test_reads_a_schema_1_store(fake_data, tmp_path, count_trained):
     r = invoke("relu", "--epochs", "1", "--seeds", "1", *FAST, "--no-plots", "--out", str(tmp_path))
     assert r.exit_code == 0 and count_trained == [], r.output
     r = runner.invoke(app, ["results", str(tmp_path), "--format", "json"])
-    assert r.exit_code == 0 and json.loads(r.stdout)[0]["activations"][0]["n"] == 1
+    assert r.exit_code == 0 and json.loads(r.stdout)["configurations"][0]["activations"][0]["n"] == 1
 
 
 def test_unreadable_store_is_an_error(fake_data, tmp_path):
@@ -423,7 +431,7 @@ def test_summary_fits_80_columns_without_truncation(fake_data, tmp_path, monkeyp
     # every number of the table is printed in full
     assert f"{row['test_acc_mean'] * 100:.2f}" in r.stdout
     assert f"{row['train_loss_mean']:.4f}" in r.stdout
-    headers = [line for line in lines if line.lstrip().startswith("activation")]
+    headers = [line for line in lines if line.startswith(" activation ")]
     assert len(headers) == 2
     assert headers[0].split() == ["activation", "acc", "%", "95%", "CI", "sd", "n", "loss", "ep→0.8", "W/T/L"]
     assert headers[1].split()[:5] == ["activation", "dead", "sat", "‖∇W‖", "in→out"]
@@ -476,9 +484,11 @@ def test_results_command_formats(fake_data, tmp_path):
     import io
 
     rows = list(csv.DictReader(io.StringIO(csv_text)))
-    assert [row["label"] for row in rows] == ["relu", "tanh", "sigmoid"] and rows[0]["n"] == "3"
-    summary = json.loads(runner.invoke(app, ["results", str(tmp_path), "--format", "json"]).stdout)
-    assert summary == load(tmp_path)["summary"]
+    means = [float(row["test_acc_mean"]) for row in rows]
+    assert {row["label"] for row in rows} == {"relu", "tanh", "sigmoid"} and rows[0]["n"] == "3"
+    assert means == sorted(means, reverse=True)  # rows by mean accuracy, highest first
+    out = json.loads(runner.invoke(app, ["results", str(tmp_path), "--format", "json"]).stdout)
+    assert out["configurations"] == load(tmp_path)["summary"] and out["sweep"] is None
     r = runner.invoke(app, ["results", str(tmp_path / "missing")])
     assert r.exit_code == 2 and "not a folder" in error_line(r)
 
@@ -506,3 +516,78 @@ def test_real_fashion_mnist_one_epoch(tmp_path, monkeypatch):
     acc = {run["activation"]: run["history"][-1]["test_acc"] for run in res["runs"]}
     assert 0.70 < acc["relu"] < 0.85  # d2l: about 0.75-0.80 after one epoch
     assert 0.35 < acc["sigmoid"] < acc["relu"]
+
+
+def test_progress_at_80_columns_keeps_the_bar_and_eta_whatever_the_labels(fake_data, tmp_path, monkeypatch):
+    import re
+
+    monkeypatch.setenv("COLUMNS", "80")
+    r = invoke("relu", "leaky_relu", "-p", "leaky_relu.negative_slope=0.0123456789,0.3", "--lr", "0.1,0.0512345",
+               "--init", "normal,kaiming_uniform", "--epochs", "1", "--seeds", "1", *FAST, "--no-plots",
+               "--out", str(tmp_path))
+    assert r.exit_code == 0, r.output
+    (line,) = [x for x in r.stderr.splitlines() if "━" in x]
+    assert len(line) <= 80 and line.count("━") >= 20
+    assert re.search(r"\d+% \d:\d\d:\d\d eta \d:\d\d:\d\d seed 0 epoch 1/1 · 4/4 lr=0\.05", line), line
+
+
+def test_long_labels_do_not_wrap_inside_table_cells_at_80_columns(fake_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    r = invoke("relu", "leaky_relu", "-p", "leaky_relu.negative_slope=0.0123456789", "--epochs", "1", "--seeds", "3",
+               *FAST, "--no-plots", "--out", str(tmp_path))
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    rows = [line for line in lines if line.split()[:1] == ["leaky_relu(0.0123456789)"]]
+    assert len(rows) == 2 and all("%" in row or "." in row.split()[1] for row in rows)  # a row of each table
+    assert not any(line.split()[:1] == ["=0.0123456789)"] or line.startswith(" leaky_relu(negative") for line in lines)
+    assert "Labels shortened in the tables: leaky_relu(0.0123456789) = leaky_relu(negative_slope=0.0123456789)" in \
+        " ".join(r.stdout.split())
+
+
+def test_the_legend_explains_every_notation_and_the_order(fake_data, tmp_path):
+    r = invoke("relu", "tanh", "sigmoid", "--epochs", "2", "--seeds", "3", "--target", "0.3", *FAST, "--no-plots",
+               "--out", str(tmp_path))
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.stdout.split())
+    assert "rows by mean (highest first)" in text
+    assert "ep→0.3: mean epochs to reach test acc 0.3 over the runs that did (— none did" in text
+    assert "f+f′ µs: the activation's own forward and backward" in text and "W/T/L: paired wins/ties/losses (Holm, 5%)" in text
+
+
+def test_a_sweep_summary_in_every_results_format(tmp_path):
+    import csv
+    import io
+
+    from report_stores import write_store
+
+    folder = write_store(tmp_path)
+    md = runner.invoke(app, ["results", str(folder), "--format", "markdown"]).stdout
+    assert "### The sweep" in md and "| configuration | leaky_relu(negative_slope=0.1) |" in md
+    assert "- relu: best at [depth=1]" in md and "**overall: leaky_relu(negative_slope=0.1) at [depth=1]" in md
+    tex = runner.invoke(app, ["results", str(folder), "--format", "latex"]).stdout
+    assert tex.count(r"\begin{tabular}") == 2 and "% overall: leaky_relu(negative_slope=0.1) at [depth=1]" in tex
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(app, ["results", str(folder), "--format", "csv"]).stdout)))
+    best = [(r["config"], r["label"]) for r in rows if r["sweep_best_overall"] == "1"]
+    assert len(best) == 1 and best[0][1] == "leaky_relu(negative_slope=0.1)"
+    assert sum(r["sweep_best_for_activation"] == "1" for r in rows) == 3
+    doc = json.loads(runner.invoke(app, ["results", str(folder), "--format", "json"]).stdout)
+    assert doc["sweep"]["overall"]["configuration"] == "depth=1" and len(doc["configurations"]) == 2
+    text = " ".join(runner.invoke(app, ["results", str(folder)]).stdout.split())
+    assert "The sweep: test accuracy % (95% CI) per configuration" in text and "overall: leaky_relu" in text
+
+
+def test_each_activation_reports_its_own_measured_cost(fake_data, tmp_path):
+    import csv
+    import io
+
+    assert invoke("relu", "gelu", "--epochs", "1", "--seeds", "2", *FAST, "--no-plots",
+                  "--out", str(tmp_path)).exit_code == 0
+    runs = load(tmp_path)["runs"]
+    assert all(isinstance(r["act_seconds"], float) and 0 < r["act_seconds"] < 1 for r in runs)
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(app, ["results", str(tmp_path), "--format", "csv"]).stdout)))
+    for row in rows:
+        mine = [r["act_seconds"] for r in runs if r["label"] == row["label"]]
+        assert float(row["act_seconds"]) == pytest.approx(sum(mine) / len(mine))
+    text = " ".join(runner.invoke(app, ["results", str(tmp_path)]).stdout.split())
+    assert "f+f′ µs" in text and "time s" not in text

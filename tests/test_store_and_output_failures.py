@@ -238,7 +238,7 @@ def test_results_survive_the_largest_floats(tmp_path):
     for fmt in ("rich", "json", "csv", "markdown", "latex"):
         result = invoke("results", str(store), "--format", fmt)
         assert result.exit_code == 0, (fmt, result.output)
-    rows = json.loads(invoke("results", str(store), "--format", "json").stdout)[0]["activations"]
+    rows = json.loads(invoke("results", str(store), "--format", "json").stdout)["configurations"][0]["activations"]
     assert rows[0]["train_loss_mean"] == pytest.approx(1e308) and rows[0]["time_mean"] is None  # inf -> null
 
 
@@ -246,7 +246,7 @@ def test_results_ignores_a_stored_target_that_is_not_an_accuracy(tmp_path):
     store = write_store(tmp_path / "s", damaged(lambda d: d["config"].update(target_accuracy="x")))
     result = invoke("results", str(store), "--format", "json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)[0]["activations"][0]["target"] == 0.8
+    assert json.loads(result.stdout)["configurations"][0]["activations"][0]["target"] == 0.8
 
 
 @posix_only
@@ -361,4 +361,4 @@ def test_results_reads_runs_without_label_or_params(tmp_path):
     store = write_store(tmp_path / "s", damaged(strip))
     result = invoke("results", str(store), "--format", "json")
     assert result.exit_code == 0, result.output  # was: internal error: KeyError: 'label'
-    assert [r["label"] for r in json.loads(result.stdout)[0]["activations"]] == ["relu", "tanh"]
+    assert {r["label"] for r in json.loads(result.stdout)["configurations"][0]["activations"]} == {"relu", "tanh"}

@@ -74,6 +74,7 @@ from actviz.bench.mlp import (
     SATURATION_MAJORITY,
     Group,
     Model,
+    Updater,
     fast_path,
     init_weight,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "SATURATION_MAJORITY",
     "TrainConfig",
     "TrainResult",
+    "activation_cost",
     "fast_path",
     "flops_per_epoch",
     "init_weight",
@@ -170,9 +172,10 @@ def train_runs(
     (``completed``, ``diverged`` or ``interrupted``), ``epochs_completed``,
     ``history`` (per epoch: ``epoch``, ``train_loss``, ``train_acc``, ``test_acc``,
     ``test_loss``, ``time``, ``diagnostics``), ``learned`` (final values of learnable
-    activation parameters) and ``diverged_epoch``.  ``time`` is the run's share of the
-    epoch's wall time (the runs of one seed train together, so the epoch's wall time
-    divided by their number).
+    activation parameters), ``diverged_epoch`` and ``act_seconds`` (the activation's own
+    forward and backward per training step: :func:`activation_cost`).  ``time`` is the
+    run's share of the epoch's wall time (the runs of one seed train together, so the
+    epoch's wall time divided by their number).
 
     With ``keep_weights`` each run also holds its final parameters (CPU tensors, not
     JSON): ``weights`` (input layer first, each (in, out)) and ``biases``.  ``depth=0``
@@ -304,6 +307,46 @@ def _plan_runs(acts: Sequence[Activation], seeds: list[int], only: Collection[tu
     return runs, groups
 
 
+def activation_cost(m: Model, batch: int, device: torch.device, blocks: int = 5, block_s: float = 0.004) -> float:
+    """Seconds the activation's own forward and backward take per training step of model ``m``.
+
+    A short timed probe: the model's hidden non-linearity and its backward (the very
+    code training runs: fast paths, the analytic derivative, maxout's gather and
+    scatter, a learnable parameter's autograd) on ``batch`` × units standard-normal
+    pre-activations, once per hidden layer, without the matrix products every
+    activation shares.  The fastest of ``blocks`` timed blocks of at least ``block_s``
+    seconds each (other work on the machine only ever adds time).
+    """
+    depth = m.config.depth
+    if depth == 0:
+        return 0.0
+    gen = torch.Generator().manual_seed(0)
+    z = torch.randn(batch, m.cols, generator=gen).to(device)
+    dh = torch.randn(batch, m.config.hidden, generator=gen).to(device)
+    upd = Updater(0.0, 1.0 / batch, "sgd")
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+
+    def step() -> None:
+        for layer in range(depth):
+            _, ctx = m.hidden(layer, z)
+            m.hidden_back(layer, dh, ctx, None, upd)
+
+    step()
+    sync()
+    reps, times = 1, []
+    while len(times) < blocks:
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            step()
+        sync()
+        elapsed = time.perf_counter() - t0
+        if elapsed < block_s and not times:  # still too short to time: more repetitions per block
+            reps *= 2
+            continue
+        times.append(elapsed / reps)
+    return min(times)
+
+
 class _Trainer:
     """Trains the groups of one :func:`train_runs` call, filling in ``runs`` and emitting events."""
 
@@ -329,8 +372,9 @@ class _Trainer:
         config, runs = self.config, self.runs
         group = Group([Model(act, config, seed, self.batches.inputs, self.device) for act in chosen],
                        config, self.device)
-        for i in idx:
+        for i, m in zip(idx, group.models):
             runs[i]["status"] = "running"
+            runs[i]["act_seconds"] = activation_cost(m, self.batches.bs, self.device)
         gen = torch.Generator().manual_seed(seed)
         dz1 = torch.zeros(self.batches.bs, group.w1.shape[1], device=self.device)
         for epoch in range(1, config.epochs + 1):

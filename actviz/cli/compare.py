@@ -207,22 +207,65 @@ def _check_seeds(seeds: int, seed: int) -> None:
                          f"64 bits), got {seed}")
 
 
+#: the progress bar's cells: it keeps them whatever the labels (the information column is cut instead)
+BAR_CELLS = 20
+
+
+def _progress(err: Any, configs: list[Any]) -> tuple[Any, Any]:
+    """The progress display (bar, percentage, elapsed, eta, where training is) and the text of "where".
+
+    The bar keeps :data:`BAR_CELLS` cells and the times their width at any terminal
+    width from 80 up: only the last column, where training is, is cut (with …).  A seed's
+    activations train together, so "where" names the seed, the epoch and, in a sweep,
+    the configuration (by the settings that differ), not an activation.
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.table import Column
+
+    from actviz.bench.summary import varying
+    from actviz.results import config_label, training_config
+
+    fixed = BAR_CELLS + len(" 100% 0:00:00 eta 0:00:00 ")
+    room = max(12, err.width - fixed - 1)
+    progress = Progress(
+        BarColumn(bar_width=BAR_CELLS),
+        TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+        TextColumn("{task.fields[info]}", table_column=Column(no_wrap=True, overflow="ellipsis", max_width=room)),
+        console=err, transient=False,
+    )
+    labels = [config_label(training_config(c)) for c in configs]
+    names, _ = varying([training_config(c) for c in configs])
+    epochs = {label: c.epochs for label, c in zip(labels, configs)}
+
+    def where(event: dict[str, Any]) -> str:
+        label = event.get("config_label", "")
+        text = f"seed {event['seed']} epoch {event['epoch']}/{epochs.get(label, '?')}"
+        if len(configs) > 1 and label in labels:
+            i = labels.index(label)
+            text += f" · {i + 1}/{len(configs)} {names[i]}"
+        return _cut(text, room)
+
+    return progress, where
+
+
+def _cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters (at least 1), its end replaced by … when cut."""
+    width = max(1, width)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _run(acts: list[Any], configs: list[Any], wait: bool = True, **kw: Any) -> None:
     import contextlib
 
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from actviz.bench import compare as cmp
+    from actviz.bench.summary import sweep
     from actviz.core import signals
     from actviz.render.summary import rich_blocks
 
     err = Console(stderr=True)
-    progress = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
-        console=err, transient=False,
-    )
+    progress, where = _progress(err, configs)
     task: dict[str, Any] = {"id": None}
     multi = len(configs) > 1
 
@@ -234,14 +277,11 @@ def _run(acts: list[Any], configs: list[Any], wait: bool = True, **kw: Any) -> N
                       + (f" ({event['configurations']} configurations)" if multi else ""))
             if n_runs:  # the display starts with training, so an early error stays one line
                 progress.start()
-                task["id"] = progress.add_task("training", total=event["total_steps"] or None, info="")
+                task["id"] = progress.add_task("", total=event["total_steps"] or None, info="")
         elif kind == "steps" and task["id"] is not None:
             progress.advance(task["id"], event["n"])
         elif kind == "epoch" and task["id"] is not None:
-            rec = event["record"]
-            where = f"[{event['config_label']}] " if multi else ""
-            progress.update(task["id"], info=f"{where}{event['activation']} seed {event['seed']} epoch "
-                            f"{event['epoch']}: test acc {rec['test_acc']:.3f}")
+            progress.update(task["id"], info=where(event))
         elif kind == "diverged":
             progress.console.print(f"[red]{event['activation']} (seed {event['seed']}) diverged in epoch "
                                    f"{event['epoch']}[/red]; the others go on")
@@ -268,7 +308,7 @@ def _run(acts: list[Any], configs: list[Any], wait: bool = True, **kw: Any) -> N
             inv["errors"].extend(errors)
         late = signals.received()
     console = Console()
-    for block in rich_blocks(inv["summary"]):
+    for block in rich_blocks(inv["summary"], width=console.width, sweep=sweep(inv["summary"])):
         console.print(block)
     files = inv["files"]
     written = [v for k, v in files.items() if not k.startswith("removed")]

@@ -30,7 +30,7 @@ def results_cmd(
     p-values, a verdict per activation and win/tie/loss.
     """
     from actviz import results as store
-    from actviz.bench.summary import stored_target, summarize_configs
+    from actviz.bench.summary import stored_target, summarize_configs, sweep
     from actviz.core.errors import ActvizError, UsageError
     from actviz.render import summary as render
 
@@ -46,10 +46,10 @@ def results_cmd(
         console = Console()
         if not summary:
             console.print(f"{folder}: the store holds no runs")
-        for block in render.rich_blocks(summary, title="actviz results"):
+        for block in render.rich_blocks(summary, title="actviz results", width=console.width, sweep=sweep(summary)):
             console.print(block)
     else:
-        typer.echo(render.render(summary, format.value), nl=False)
+        typer.echo(render.render(summary, format.value, sweep=sweep(summary)), nl=False)
     if plots:
         from actviz.render.training import redraw
 

@@ -22,32 +22,125 @@ from typing import Any
 
 from actviz.core.errors import ActvizError
 from actviz.core.files import write_atomic
-from actviz.results import PLOTS, by_config, completed, epoch_series, mean_of, network_label
+from actviz.results import PLOTS, by_config, by_label, completed, epoch_series, mean_of, network_label
 
-__all__ = ["plot_curves", "plot_diagnostics", "redraw"]
+__all__ = ["CLASSES", "MAX_ROWS", "plot_curves", "plot_diagnostics", "redraw"]
 
 Run = Mapping[str, Any]
 
 
+#: the most configurations one picture draws (a row each); the others are named as left out
+MAX_ROWS = 6
+#: the classes of Fashion-MNIST: guessing scores 1/CLASSES
+CLASSES = 10
+_MARKERS = "os^Dv<>PX*"
+
+
 def _line_band(ax: Any, runs: Sequence[Run], value: Callable[[Mapping[str, Any]], float | None],
-               colors: Mapping[str, str], style: str = "-", labels: bool = True) -> None:
-    """Per activation, the mean of ``value`` over seeds at each epoch, with a band of ± one std."""
+               colors: Mapping[str, str], style: str = "-", labels: bool = True) -> list[float]:
+    """Per activation, the mean of ``value`` over seeds at each epoch, with a band of ± one std.
+
+    Lines that coincide stay visible: each activation has its own marker, and the lines
+    drawn first are wider and lie below the later ones.  Returns the values drawn
+    (band included), for the caller's y-range.
+    """
     import numpy as np
 
+    drawn: list[float] = []
     for label, s in epoch_series(runs, value).items():
         if not s["epochs"]:
             continue
         x, m, sd = (np.array(s[k], dtype=float) for k in ("epochs", "mean", "std"))
-        color = colors[label]
-        ax.plot(x, m, style, color=color, marker="o", ms=3, label=label if labels else None)
+        color, i = colors[label]
+        ax.plot(x, m, style, color=color, marker=_MARKERS[i % len(_MARKERS)], ms=(9, 7, 5)[i] if i < 3 else 4, lw=_width(i),
+                zorder=2 + i, label=label if labels else None, markerfacecolor="none" if i % 2 else color)
         if sd.any():
-            ax.fill_between(x, m - sd, m + sd, color=color, alpha=0.2, lw=0)
+            ax.fill_between(x, m - sd, m + sd, color=color, alpha=0.15, lw=0, zorder=1)
+        drawn += [*(m - sd), *(m + sd)]
+    return [v for v in drawn if np.isfinite(v)]
 
 
-def _colors(runs: Sequence[Run]) -> dict[str, str]:
-    """One colour per activation label, the same in every panel."""
+def _width(i: int) -> float:
+    """The line width of the i-th activation: the first drawn widest, so that a later line on top leaves it visible."""
+    return (4.2, 2.8, 1.6)[i] if i < 3 else 1.0
+
+
+def _colors(runs: Sequence[Run]) -> dict[str, tuple[str, int]]:
+    """One colour and an index (for the marker and the drawing order) per activation label, the same in every panel."""
     labels = list(dict.fromkeys(r["label"] for r in runs))
-    return {label: f"C{i % 10}" for i, label in enumerate(labels)}
+    return {label: (f"C{i % 10}", i) for i, label in enumerate(labels)}
+
+
+def _seed_counts(group: Sequence[Run]) -> str:
+    """How many seeds each activation of a configuration has: ``3 seeds`` or ``relu 3, tanh 2 seeds``."""
+    counts = {label: len({r["seed"] for r in runs}) for label, runs in by_label(group).items()}
+    values = set(counts.values())
+    if len(values) == 1:
+        (n,) = values
+        return f"{n} seed{'s' if n != 1 else ''}"
+    return ", ".join(f"{label} {n}" for label, n in counts.items()) + " seeds"
+
+
+def _accuracy_range(ax: Any, values: Sequence[float], classes: int = CLASSES) -> None:
+    """The chance level (1/classes), and a y-range of at least 10 points: noise near chance stays noise.
+
+    The range reaches down to chance where the curves come within 25 points of it;
+    above that the chance line would squash the curves, so the legend says where it is.
+    """
+    chance = 1.0 / classes
+    lo, hi = (min(values), max(values)) if values else (chance, chance)
+    near = lo - chance < 0.25
+    if near:
+        lo, hi = min(lo, chance), max(hi, chance)
+        ax.axhline(chance, color="0.35", ls=":", lw=1.2, zorder=1.5, label=f"chance (1/{classes})")
+    else:
+        ax.plot([], [], color="0.35", ls=":", lw=1.2, label=f"chance (1/{classes}): {chance:g}, below the axis")
+    _span(ax, lo, hi, 0.1, -0.01, 1.01)
+
+
+def _loss_range(ax: Any, values: Sequence[float], classes: int = CLASSES) -> None:
+    """The loss of guessing (ln classes) where the curves come near it, and a y-range that does not magnify noise."""
+    import math
+
+    guess = math.log(classes)
+    lo, hi = (min(values), max(values)) if values else (guess, guess)
+    if abs(lo - guess) < 0.5 or abs(hi - guess) < 0.5:
+        ax.axhline(guess, color="0.35", ls=":", lw=1.2, zorder=1.5, label=f"guessing (ln {classes})")
+        lo, hi = min(lo, guess), max(hi, guess)
+    _span(ax, lo, hi, max(0.1, 0.1 * abs(hi)), None, None)
+
+
+def _span(ax: Any, lo: float, hi: float, least: float, floor: float | None, ceiling: float | None) -> None:
+    """Set the y-range to [lo, hi] with a margin, at least ``least`` wide, within [floor, ceiling]."""
+    import math
+
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return
+    pad = max(0.02 * least, 0.05 * (hi - lo))
+    lo, hi = lo - pad, hi + pad
+    if hi - lo < least:
+        mid = (hi + lo) / 2
+        lo, hi = mid - least / 2, mid + least / 2
+    ax.set_ylim(lo if floor is None else max(floor, lo), hi if ceiling is None else min(ceiling, hi))
+
+
+def _fraction_range(ax: Any, values: Sequence[float]) -> None:
+    """A fraction's y-range from the data (0 to a little above the largest), in percent."""
+    from matplotlib.ticker import PercentFormatter
+
+    top = max([0.0, *values])
+    top = min(1.02, max(0.01, top * 1.25))
+    ax.set_ylim(-0.03 * top, top)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+
+
+def _shown(groups: dict[str, list[Run]]) -> tuple[dict[str, list[Run]], str]:
+    """At most :data:`MAX_ROWS` configurations, and a note naming how many are left out."""
+    if len(groups) <= MAX_ROWS:
+        return groups, ""
+    kept = dict(list(groups.items())[:MAX_ROWS])
+    return kept, (f"\nthe first {MAX_ROWS} of {len(groups)} configurations; {len(groups) - MAX_ROWS} left out "
+                  "('actviz results' lists them all)")
 
 
 def _panel_title(label: str, cfg: Mapping[str, Any], n_configs: int) -> str:
@@ -68,10 +161,11 @@ def _figure(n_rows: int, n_cols: int, width: float, **margins: float) -> tuple[A
     """
     from matplotlib.figure import Figure
 
-    height = 1.1 + 3.9 * n_rows
+    top = margins.get("top", 1.1)
+    height = top + 3.9 * n_rows
     fig = Figure(figsize=(width, height))
     fig.subplots_adjust(left=margins["left"], right=margins["right"], bottom=margins["bottom"] / height,
-                        top=1 - 1.1 / height, wspace=margins["wspace"],
+                        top=1 - top / height, wspace=margins["wspace"],
                         hspace=margins["hspace"] if n_rows > 1 else 0.2)
     return fig, fig.subplots(n_rows, n_cols, squeeze=False), height
 
@@ -92,25 +186,26 @@ def _finish_axes(axes: Sequence[Any], legend: Sequence[Any] = (), integer: Seque
 def plot_curves(results: Mapping[str, Any]) -> Any:
     """A matplotlib Figure: per configuration (one row), training loss and test/training accuracy."""
     runs = completed(results["runs"])
-    groups = by_config(runs) or {"(no completed run)": []}
+    groups, left_out = _shown(by_config(runs) or {"(no completed run)": []})
     colors = _colors(runs)
     n = len(groups)
-    fig, axes, height = _figure(n, 2, 11, left=0.07, right=0.985, bottom=0.55, wspace=0.2, hspace=0.75)
-    seeds = set()
+    many = n > 1 or bool(left_out)
+    fig, axes, height = _figure(n, 2, 11, left=0.07, right=0.985, bottom=0.55, wspace=0.2, hspace=0.75,
+                                top=1.35 if left_out else 1.1)
     for (label, group), (ax1, ax2) in zip(groups.items(), axes):
-        seeds |= {r["seed"] for r in group}
-        _line_band(ax1, group, lambda h: h["train_loss"], colors)
+        _loss_range(ax1, _line_band(ax1, group, lambda h: h["train_loss"], colors))
         ax1.set(xlabel="epoch", ylabel="training loss")
-        _line_band(ax2, group, lambda h: h["test_acc"], colors)
-        _line_band(ax2, group, lambda h: h["train_acc"], colors, style="--", labels=False)
+        acc = _line_band(ax2, group, lambda h: h["test_acc"], colors)
+        acc += _line_band(ax2, group, lambda h: h["train_acc"], colors, style="--", labels=False)
+        _accuracy_range(ax2, acc)
         ax2.set(xlabel="epoch", ylabel="accuracy")
-        _row_title(fig, ax1, _panel_title(label, group[0].get("config", {}) if group else {}, n), height)
+        title = _panel_title(label, group[0].get("config", {}) if group else {}, 2 if many else 1)
+        _row_title(fig, ax1, title + (f" — {_seed_counts(group)}" if group else ""), height)
         ax1.set_title("training loss", fontsize="medium")
         ax2.set_title("test accuracy (solid), training accuracy (dashed)", fontsize="medium")
         _finish_axes((ax1, ax2), legend=(ax1, ax2))
-    fig.suptitle("Fashion-MNIST" + (", one row per configuration" if n > 1 else "")
-                 + (f": mean ± std over seeds (completed runs, {len(seeds)} seeds)" if len(seeds) > 1 else ""),
-                 y=1 - 0.2 / height)
+    fig.suptitle("Fashion-MNIST" + (", one row per configuration" if many else "")
+                 + ": mean ± std over each configuration's completed runs" + left_out, y=1 - 0.2 / height)
     return fig
 
 
@@ -123,11 +218,13 @@ def _grad_rows(results: Mapping[str, Any], config_label: str) -> list[Mapping[st
 
 
 def _grad_per_layer(ax: Any, rows: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any],
-                    colors: Mapping[str, str]) -> None:
+                    colors: Mapping[str, tuple[str, int]]) -> None:
     for row in rows:
         g = row.get("grad_norm")
         if g and row.get("label") in colors:
-            ax.semilogy(range(1, len(g) + 1), g, "-o", color=colors[row["label"]], label=row["label"])
+            color, i = colors[row["label"]]
+            ax.semilogy(range(1, len(g) + 1), g, "-", marker=_MARKERS[i % len(_MARKERS)], color=color,
+                        lw=_width(i), zorder=2 + i, label=row["label"])
     n_layers = int(cfg.get("depth", 1)) + 1
     ax.set_xticks(range(1, n_layers + 1), [f"{i}" if i < n_layers else f"{i}\n(out)" for i in range(1, n_layers + 1)])
     ax.set(xlabel="layer (1 = input layer)", ylabel="‖∂loss/∂W‖")
@@ -138,31 +235,32 @@ def plot_diagnostics(results: Mapping[str, Any]) -> Any:
     """A matplotlib Figure: per configuration (one row), gradient norm per layer (last epoch),
     input-layer gradient norm per epoch, dead and saturated units per epoch."""
     runs = completed(results["runs"])
-    groups = by_config(runs) or {"(no completed run)": []}
+    groups, left_out = _shown(by_config(runs) or {"(no completed run)": []})
     colors = _colors(runs)
     n = len(groups)
-    fig, axes, height = _figure(n, 4, 16, left=0.055, right=0.99, bottom=0.7, wspace=0.3, hspace=0.8)
+    many = n > 1 or bool(left_out)
+    fig, axes, height = _figure(n, 4, 16, left=0.055, right=0.99, bottom=0.7, wspace=0.3, hspace=0.8,
+                                top=1.35 if left_out else 1.1)
     probe = None
     for (label, group), (a, b, c, d) in zip(groups.items(), axes):
         cfg = group[0].get("config", {}) if group else {}
         probe = cfg.get("probe_size", probe)
         _grad_per_layer(a, _grad_rows(results, label), cfg, colors)
-        _row_title(fig, a, _panel_title(label, cfg, n), height)
+        _row_title(fig, a, _panel_title(label, cfg, 2 if many else 1) + (f" — {_seed_counts(group)}" if group else ""),
+                   height)
         _line_band(b, group, lambda h: h["diagnostics"]["grad_norm"][0], colors)
         b.set_yscale("log")
         b.set(xlabel="epoch", ylabel="‖∂loss/∂W₁‖")
         b.set_title("input-layer gradient norm", fontsize="medium")
-        _line_band(c, group, lambda h: mean_of(h["diagnostics"]["dead"]), colors)
-        c.set(xlabel="epoch", ylabel="fraction of hidden units")
+        _fraction_range(c, _line_band(c, group, lambda h: mean_of(h["diagnostics"]["dead"]), colors))
+        c.set(xlabel="epoch", ylabel="hidden units")
         c.set_title("dead units (f′ = 0 on all probes)", fontsize="medium")
-        _line_band(d, group, lambda h: mean_of(h["diagnostics"]["saturated"]), colors)
-        d.set(xlabel="epoch", ylabel="fraction of hidden units")
+        _fraction_range(d, _line_band(d, group, lambda h: mean_of(h["diagnostics"]["saturated"]), colors))
+        d.set(xlabel="epoch", ylabel="hidden units")
         d.set_title("saturated units (|f′| ≤ 1% sup|f′|)", fontsize="medium")
-        for ax in (c, d):
-            ax.set_ylim(-0.02, 1.02)
-        _finish_axes((a, b, c, d), legend=(a,), integer=(b, c, d))
+        _finish_axes((a, b, c, d), legend=(a, c), integer=(b, c, d))
     fig.suptitle("Diagnostics" + (f" on a probe batch of {probe} training images" if probe else "")
-                 + (", one row per configuration" if n > 1 else "") + "; bands ± std over seeds",
+                 + (", one row per configuration" if many else "") + "; bands ± std over seeds" + left_out,
                  y=1 - 0.2 / height)
     return fig
 
