@@ -220,10 +220,10 @@ def test_named_activations_are_the_only_ones_in_the_training_section(tmp_path):
     assert invoke("relu", "tanh", "--results", str(store), "-o", str(tmp_path / "r.html")).exit_code == 0
     (training,) = page_data((tmp_path / "r.html").read_text())["training"]
     for cfg in training["configurations"]:
-        assert [r["label"] for r in cfg["rows"]] == ["relu", "tanh"]
+        assert [r["label"] for r in cfg["rows"]] == ["tanh", "relu"]
         assert set(cfg["curves"]) == set(cfg["diagnostics"]) == set(cfg["statuses"]) == {"relu", "tanh"}
         assert all({p["a"], p["b"]} == {"relu", "tanh"} for p in cfg["pairs"])
-    assert training["sweep"]["activations"] == ["relu", "tanh"]
+    assert training["sweep"]["activations"] == ["tanh", "relu"]
     # with no names, every activation of the store
     assert invoke("--results", str(store), "-o", str(tmp_path / "all.html")).exit_code == 0
     (every,) = page_data((tmp_path / "all.html").read_text())["training"]
