@@ -324,10 +324,11 @@ def register(spec: ActivationSpec | None = None, /, *, replace: bool = False, **
 
         import torch, actviz
         actviz.register(
-            name="squared_relu",
-            forward=lambda x: torch.relu(x) ** 2,
-            derivative=lambda x: 2 * torch.relu(x),
-            formula="max(0, x)²",
+            name="absolute",
+            forward=torch.abs,
+            derivative=lambda x: torch.where(x.isnan(), x, torch.sign(x)),
+            formula="|x|",
+            kinks=[actviz.Kink(0.0, 0.0)],
         )
 
     Every command (``show``, ``table``, ``check``, ``plot``, ``compare``) then

@@ -217,6 +217,43 @@ def _derivatives(act: Activation, x: Any, order: int) -> list[Any]:
     return [o.detach().numpy() for o in out]
 
 
+def limits_differ(left: Any, right: Any, g: Any) -> Any:
+    """Per kink: its one-sided limits differ by more than 1e-8 × (the larger limit + max |g| on the grid)."""
+    import numpy as np
+
+    finite = np.abs(g[np.isfinite(g)])
+    scale = np.maximum(np.abs(left), np.abs(right)) + (float(np.max(finite)) if finite.size else 0.0)
+    return np.abs(right - left) > 1e-8 * scale
+
+
+def smooth_kinks(act: Activation) -> list[tuple[float, float, float]]:
+    """The declared kinks at which f is differentiable after all: ``(x, left f′, right f′)`` each.
+
+    A kink is real when f jumps there or f′ does (their one-sided limits, see
+    :func:`one_sided`, differ by the tolerance :func:`_has_jump` uses).  Where neither
+    does, f′ is continuous at the point and f is differentiable: declaring a kink
+    there is a wrong declaration (squared ReLU at 0).
+    """
+    import numpy as np
+    import torch
+
+    kinks = [k.x for k in act.kinks]
+    if not kinks:
+        return []
+    r = core_radius(act)
+    grid = _t(np.linspace(-r, r, 2001))
+    steps = _t(kink_steps(kinks))
+    with torch.no_grad():
+        f_jump = limits_differ(*one_sided(act.forward(steps).numpy()), act.forward(grid).numpy())
+        d_left, d_right = one_sided(act.derivative(steps).numpy())
+        d_jump = limits_differ(d_left, d_right, act.derivative(grid).numpy())
+    return [
+        (c, float(dl), float(dr))
+        for c, fj, dj, dl, dr in zip(kinks, f_jump, d_jump, d_left, d_right)
+        if not fj and not dj
+    ]
+
+
 def _has_jump(x: Any, g: Any, kinks: list[float], g_left: Any = None, g_right: Any = None) -> bool:
     """A discontinuity of g: at a kink (one-sided limits differ) or anywhere on the grid.
 
@@ -229,11 +266,8 @@ def _has_jump(x: Any, g: Any, kinks: list[float], g_left: Any = None, g_right: A
     """
     import numpy as np
 
-    if g_left is not None:
-        finite = np.abs(g[np.isfinite(g)])
-        scale = np.maximum(np.abs(g_left), np.abs(g_right)) + (float(np.max(finite)) if finite.size else 0.0)
-        if np.any(np.abs(g_right - g_left) > 1e-8 * scale):
-            return True
+    if g_left is not None and np.any(limits_differ(g_left, g_right, g)):
+        return True
     if not np.all(np.isfinite(g)):
         return True
     dg = np.abs(np.diff(g))
