@@ -43,6 +43,16 @@ VARIANTS: list[tuple[str, dict]] = [
     ("maxout", {"weights": (0.5, 2.0), "biases": (0.0, -1.5)}),
     ("maxout", {"weights": (-2.0, 0.0, 3.0, 1.0), "biases": (1.0, -1.0, -4.0, 0.0)}),
     ("maxout", {"weights": (1.0,), "biases": (0.0,)}),
+    ("celu", {"alpha": 2.0}),
+    ("celu", {"alpha": 0.5}),
+    ("snake", {"alpha": 0.5}),
+    ("snake", {"alpha": 3.0}),
+    ("snake", {"alpha": 12.0}),  # f′ falls along the tail's doubling points, not over its stretches
+    ("sine", {"w0": 30.0}),
+    ("sine", {"w0": 0.5}),
+    ("softshrink", {"lambd": 2.0}),
+    ("hardshrink", {"lambd": 0.1}),
+    ("hardshrink", {"lambd": 7.0}),
 ]
 
 CASES = [(name, {}) for name in actviz.names()] + VARIANTS

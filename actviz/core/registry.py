@@ -141,7 +141,8 @@ class ActivationSpec:
     properties: Callable[[Params], Properties] | Properties | None = None
     summary: str = ""
     reference: str = ""
-    #: "elementwise", or "maxout" for a unit that is a layer in a network
+    #: "elementwise"; "maxout" for a unit that is a layer in a network; "gated" for a unit over two
+    #: halves of its input (a·gate(b)), described by its 1-D view x·gate(x)
     kind: str = "elementwise"
     #: the characteristic width of f's features (1/β for softplus and swish); measurements scale with it
     xscale: Callable[[Params], float] | float = 1.0

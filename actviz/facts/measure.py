@@ -47,6 +47,8 @@ class Samples:
     limit_f: Any
     steps_f: Any  # f at the kink steps (see kink_steps)
     radius: float
+    #: max |f′| over each stretch between consecutive tail points, (left, right), each nearest first
+    window_d: tuple[Any, Any] = ((), ())
 
 
 def _t(values: Any) -> Any:
@@ -104,6 +106,7 @@ def sample(act: Activation) -> Samples:
     around = np.array([[k - eps, k + eps] for k in kinks]).reshape(-1)
     with torch.no_grad():
         x, tx, ax = _t(grid), _t(tail), _t(around)
+        window_d = (_window_max(act, -far), _window_max(act, far))
         return Samples(
             x=grid,
             f=act.forward(x).numpy(),
@@ -115,18 +118,58 @@ def sample(act: Activation) -> Samples:
             limit_f=act.forward(ax).numpy(),
             steps_f=act.forward(_t(kink_steps(kinks))).numpy(),
             radius=r,
+            window_d=window_d,
         )
 
 
-def _limit(v: Any) -> float:
-    """The limit of a sequence sampled at x, 2x, 4x, … (nearest first), by Aitken's Δ² process."""
-    if len(v) < 3:
-        return float(v[-1])
-    v0, v1, v2 = (float(t) for t in v[-3:])
+#: points per stretch of the tail ladder at which :func:`_window_max` samples f′
+_WINDOW_POINTS = 513
+
+
+def _window_max(act: Activation, ladder: Any) -> Any:
+    """max |f′| over each stretch [x_k, x_(k+1)] of a tail ladder (nearest first), at 513 points each.
+
+    f′ → 0 means the sup of |f′| beyond x tends to 0, not f′ at x, 2x, 4x, … alone: an
+    oscillating f′ (1 + sin 2αx) can happen to fall along the doubling points, but not
+    over whole stretches.
+    """
+    import numpy as np
+
+    if len(ladder) < 2:
+        return np.abs(act.derivative(_t(ladder)).numpy())
+    t = np.linspace(0.0, 1.0, _WINDOW_POINTS)
+    pts = ladder[:-1, None] + (ladder[1:] - ladder[:-1])[:, None] * t[None, :]
+    d = np.abs(act.derivative(_t(pts.reshape(-1))).numpy()).reshape(pts.shape)
+    return np.max(d, axis=1)
+
+
+def _aitken(v0: float, v1: float, v2: float) -> float | None:
+    """Aitken's Δ² extrapolation of three terms; None where the steps do not shrink."""
     d1, d2 = v1 - v0, v2 - v1
     if d2 == 0 or d2 == d1 or abs(d2) > abs(d1):
-        return v2
+        return None
     return v2 - d2 * d2 / (d2 - d1)
+
+
+def _limit(v: Any) -> float:
+    """The limit of a sequence sampled at x, 2x, 4x, … (nearest first), by Aitken's Δ² process.
+
+    The extrapolation is trusted only when the sequence converges like one: the estimates
+    from the last three terms and from the three before agree within the last step.  A
+    tail that oscillates for ever (sin x at x = 24, 48, 96, …) gives estimates that
+    disagree, and it has no limit to add: its last value stands (it is in the range).
+    """
+    last = float(v[-1])
+    if len(v) < 3:
+        return last
+    a = _aitken(*(float(t) for t in v[-3:]))
+    if a is None:
+        return last
+    if len(v) >= 4:
+        b = _aitken(*(float(t) for t in v[-4:-1]))
+        if b is None or abs(a - b) > abs(last - float(v[-2])):
+            return last
+    return a
 
 
 def _extent(attained: Any, limits: Any, tail: Any, tail_x: Any) -> Interval:
@@ -189,16 +232,23 @@ def _refine(fn: Any, x: Any, y: Any, i: int, sign: float) -> float:
         return sign * max(fc, fd, sign * float(y[i]))
 
 
-def _refined_extent(act_fn: Any, x: Any, y: Any, ext: Interval) -> Interval:
-    """Sharpen attained interior extrema that the grid only brackets."""
+def _with_refined(act_fn: Any, x: Any, y: Any, kinks: list[float]) -> Any:
+    """The grid values and the grid's lowest and highest sharpened by :func:`_refine`.
+
+    Every value returned is one ``act_fn`` takes at a finite x, so all count as attained;
+    sharpening first lets a smooth interior extremum that the grid only brackets
+    (1 + sin 2x touches 0 between grid points) be seen as attained.  A bracket that holds
+    a kink is left alone: there the search would creep up on a one-sided limit that is
+    not attained (hard_swish′ → 1.5 as x → 3 from the left).
+    """
     import numpy as np
 
-    low, high = ext.low, ext.high
-    if ext.low_closed:
-        low = min(low, _refine(act_fn, x, y, int(np.argmin(y)), -1.0))
-    if ext.high_closed:
-        high = max(high, _refine(act_fn, x, y, int(np.argmax(y)), 1.0))
-    return Interval(low, high, ext.low_closed, ext.high_closed)
+    out = [y]
+    for i, sign in ((int(np.argmin(y)), -1.0), (int(np.argmax(y)), 1.0)):
+        lo, hi = x[max(i - 1, 0)], x[min(i + 1, len(x) - 1)]
+        if not any(lo <= k <= hi for k in kinks):
+            out.append([_refine(act_fn, x, y, i, sign)])
+    return np.concatenate(out)
 
 
 def _derivatives(act: Activation, x: Any, order: int) -> list[Any]:
@@ -382,10 +432,14 @@ def _symmetry(act: Activation, s: Samples, f0: float) -> str:
 
 
 def _saturation(s: Samples) -> str:
-    """both, left, right or none: the sides whose tail f′ tends to 0 (see :func:`_saturates`)."""
-    left = s.tail_x < 0
-    sat_l = _saturates(s.tail_d[left][::-1])
-    sat_r = _saturates(s.tail_d[~left])
+    """both, left, right or none: the sides where f′ tends to 0.
+
+    :func:`_saturates` is applied to the largest |f′| over each stretch between tail
+    points (:func:`_window_max`), which for a decaying |f′| is its value at the stretch's
+    near end.
+    """
+    sat_l = _saturates(s.window_d[0])
+    sat_r = _saturates(s.window_d[1])
     return {(True, True): "both", (True, False): "left", (False, True): "right"}.get((sat_l, sat_r), "none")
 
 
@@ -394,8 +448,9 @@ def _measure(act: Activation) -> Properties:
 
     s = sample(act)
     xs, fs, ds = _ordered(act, s)
-    rng = _refined_extent(act.forward, s.x, s.f, _extent(s.f, s.limit_f, s.tail_f, s.tail_x))
-    drng = _refined_extent(act.derivative, s.x, s.d, _extent(s.d, s.limit_d, s.tail_d, s.tail_x))
+    kinks = [k.x for k in act.kinks]
+    rng = _extent(_with_refined(act.forward, s.x, s.f, kinks), s.limit_f, s.tail_f, s.tail_x)
+    drng = _extent(_with_refined(act.derivative, s.x, s.d, kinks), s.limit_d, s.tail_d, s.tail_x)
     i0 = int(np.searchsorted(s.x, 0.0))
     f0, d0 = float(s.f[i0]), float(s.d[i0])
     saturation = _saturation(s)
