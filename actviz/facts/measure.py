@@ -100,7 +100,8 @@ def sample(act: Activation) -> Samples:
     grid = np.unique(np.concatenate([np.linspace(-r, r, _CORE_POINTS), kinks, [0.0]]))
     with np.errstate(over="ignore"):  # r·2^k overflows for a huge xscale (softplus, β = 1e-300)
         far = r * 2.0 ** np.arange(1, 64)
-    far = far[far <= 2e4 * max(act.xscale, 1.0)]
+    # out to 2e4·max(1, xscale), and at least four doublings (kinks far out push R beyond that)
+    far = far[(far <= 2e4 * max(act.xscale, 1.0)) | (np.arange(len(far)) < 4)]
     tail = np.concatenate([-far[::-1], far])
     eps = 1e-9 * max(1.0, *(abs(k) for k in kinks)) if kinks else 1e-9
     around = np.array([[k - eps, k + eps] for k in kinks]).reshape(-1)
@@ -353,11 +354,13 @@ def _monotone(values: Any, scale: float) -> bool:
     return bool(np.all(dv >= -tol) or np.all(dv <= tol))
 
 
-def _saturates(d_far: Any) -> bool:
-    """|f′| → 0 along the tail ladder (nearest first): exactly 0 at the far end, or falling
-    over the last steps and either tiny (≤ 1e-6) or decaying steadily (÷5 per step).
+def _saturates(d_far: Any, scale: float) -> bool:
+    """|f′| → 0 along the tail (nearest first): exactly 0 at the far end, or falling over the
+    last steps and either tiny (≤ 1e-6 × ``scale``, the largest |f′| on the core grid) or
+    decaying steadily (÷5 per step).
 
-    A small constant is not a limit of 0: leaky ReLU with slope 1e-12 does not saturate.
+    A small constant is not a limit of 0: leaky ReLU with slope 1e-12 does not saturate, nor
+    does sin(ω₀x) with ω₀ = 1e-6, whose f′ is never larger than 1e-6.
     """
     import numpy as np
 
@@ -366,7 +369,7 @@ def _saturates(d_far: Any) -> bool:
         return True
     if len(a) < 3 or not (a[-1] < a[-2] < a[-3]):
         return False
-    return bool(a[-1] <= 1e-6 or (a[-1] <= a[-2] / 5 and a[-2] <= a[-3] / 5))
+    return bool(a[-1] <= 1e-6 * scale or (a[-1] <= a[-2] / 5 and a[-2] <= a[-3] / 5))
 
 
 def measure(act: Activation) -> Properties:
@@ -403,10 +406,14 @@ def _ordered(act: Activation, s: Samples) -> tuple[Any, Any, Any]:
 
 
 def _identity_at_origin(act: Activation, f0: float, d0: float) -> bool:
-    """|f(0)| ≤ 1e-12, |f′(0) − 1| ≤ 1e-9, and f′(±1e-6) within 1e-4 of 1 (f′ continuous at 0)."""
+    """|f(0)| ≤ 1e-12, |f′(0) − 1| ≤ 1e-9, and f′(±h) within 1e-4 of 1 (f′ continuous at 0).
+
+    h = 1e-6 × min(1, xscale): an entry whose features are narrow (CELU with α = 0.001,
+    snake with α = 1000) has f′ move by 1e-3 over 1e-6 while still continuous.
+    """
     import torch
 
-    h = 1e-6
+    h = 1e-6 * min(1.0, act.xscale)
     with torch.no_grad():
         dl, dr = (float(v) for v in act.derivative(_t([-h, h])))
     return abs(f0) <= 1e-12 and abs(d0 - 1) <= 1e-9 and abs(dl - 1) <= 1e-4 and abs(dr - 1) <= 1e-4
@@ -438,8 +445,12 @@ def _saturation(s: Samples) -> str:
     points (:func:`_window_max`), which for a decaying |f′| is its value at the stretch's
     near end.
     """
-    sat_l = _saturates(s.window_d[0])
-    sat_r = _saturates(s.window_d[1])
+    import numpy as np
+
+    d = np.abs(s.d[np.isfinite(s.d)])
+    scale = float(np.max(d)) if d.size else 0.0
+    sat_l = _saturates(s.window_d[0], scale)
+    sat_r = _saturates(s.window_d[1], scale)
     return {(True, True): "both", (True, False): "left", (False, True): "right"}.get((sat_l, sat_r), "none")
 
 

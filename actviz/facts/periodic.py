@@ -11,10 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from actviz.core.properties import INF, Interval, Properties
-from actviz.core.registry import ActivationSpec, Param, positive
+from actviz.core.registry import ActivationSpec, Param
 from actviz.facts.kernels import LazyModule
 
 torch: Any = LazyModule("torch", globals(), "torch")
+
+
+def _frequency(value: float) -> str | None:
+    # beyond these, α·x or x/α leaves float32's normal range and the float32 contract cannot hold
+    return None if 1e-6 <= value <= 1e6 else "must be between 1e-6 and 1e6"
 
 
 def _sine(x, w0):
@@ -51,7 +56,7 @@ SINE = ActivationSpec(
     derivative_formula="ω₀·cos(ω₀·x)",
     forward=_sine,
     derivative=_sine_d,
-    params=(Param("w0", 1.0, "the frequency ω₀ (> 0)", check=positive, symbol="ω₀"),),
+    params=(Param("w0", 1.0, "the frequency ω₀ (1e-6 … 1e6)", check=_frequency, symbol="ω₀"),),
     xscale=lambda p: 1.0 / p["w0"],
     properties=lambda p: _sine_props(p["w0"]),
     reference="Sitzmann et al. (2020), Implicit Neural Representations with Periodic Activation Functions",
@@ -78,7 +83,7 @@ SNAKE = ActivationSpec(
     derivative_formula="1 + sin(2α·x) = (sin αx + cos αx)²",
     forward=_snake,
     derivative=_snake_d,
-    params=(Param("alpha", 1.0, "the frequency α (> 0)", check=positive, symbol="α"),),
+    params=(Param("alpha", 1.0, "the frequency α (1e-6 … 1e6)", check=_frequency, symbol="α"),),
     xscale=lambda p: 1.0 / p["alpha"],
     properties=Properties(
         range=Interval(-INF, INF),

@@ -12,16 +12,26 @@ from __future__ import annotations
 from typing import Any
 
 from actviz.core.properties import INF, Interval, Properties
-from actviz.core.registry import ActivationSpec, Kink, Param, positive
+from actviz.core.registry import ActivationSpec, Kink, Param
 from actviz.facts.kernels import LazyModule, indicator, keep_nan
 
 torch: Any = LazyModule("torch", globals(), "torch")
 F: Any = LazyModule("torch.nn.functional", globals(), "F")
 
 
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
+def _threshold(value: float) -> str | None:
+    # λ > 0: at λ = 0 both are the identity, yet PyTorch's gradient at 0 is still 0 (its mask is |x| ≤ λ);
+    # and PyTorch refuses a λ beyond the float32 range for float32 input
+    if not 0 < value <= _FLOAT32_MAX:
+        return "must be > 0 and at most 3.4e38 (PyTorch's limit in float32)"
+    return None
+
+
 def _lambd() -> Param:
-    # λ > 0: at λ = 0 both are the identity, yet PyTorch's gradient at 0 is still 0 (its mask is |x| ≤ λ)
-    return Param("lambd", 0.5, "the threshold λ (> 0), PyTorch's lambd", check=positive, symbol="λ")
+    return Param("lambd", 0.5, "the threshold λ (> 0), PyTorch's lambd", check=_threshold, symbol="λ")
 
 
 def _outside(x, lambd):
@@ -57,6 +67,7 @@ SOFTSHRINK = ActivationSpec(
     derivative=_outside,
     params=(_lambd(),),
     kinks=lambda p: (Kink(-p["lambd"], 0.0), Kink(p["lambd"], 0.0)),
+    xscale=lambda p: max(1.0, p["lambd"] / 4),  # as maxout's: the kinks set the width
     properties=_shrink_props(0),
     reference="Donoho (1995), De-noising by soft-thresholding",
 )
@@ -72,6 +83,7 @@ HARDSHRINK = ActivationSpec(
     derivative=_outside,
     params=(_lambd(),),
     kinks=lambda p: (Kink(-p["lambd"], 0.0), Kink(p["lambd"], 0.0)),
+    xscale=lambda p: max(1.0, p["lambd"] / 4),  # as maxout's: the kinks set the width
     properties=_shrink_props(-1),
     reference="Donoho & Johnstone (1994), Ideal spatial adaptation by wavelet shrinkage",
 )
