@@ -10,7 +10,9 @@ can report a wrong declaration.  Everything is evaluated in float64 on
 * one-sided probes at kinks (c ± 1e-9·max(1, |c|)): near-limits for the extents,
   not attained values; and c ± h, c ± 2h (h = 1e-6·max(1, |c|)), extrapolated
   linearly to c, for the one-sided limits that decide whether f jumps there;
-* a *tail* ladder ±R·2^k out to ±2e4·max(1, xscale): how f and f′ behave as x → ±∞.
+* a *tail* ladder ±R·2^k out to ±2e4·max(1, xscale) (at least four doublings): how f and
+  f′ behave as x → ±∞; and f′ over whole stretches between its points, for saturation
+  (an oscillating f′ can happen to fall along the doubling points alone).
 
 Higher derivatives (for the continuity class) come from autograd applied to the
 analytic derivative.  The rules and tolerances are documented next to each
