@@ -120,6 +120,44 @@ def _references():
     for w, bb in (((-0.5, 0.25, 1.0), (-0.75, 0.0, -0.75)), ((-1.5, 1.0), (0.0, 1.5)), ((0.0, 1.0), (0.0, -1e6))):
         refs.append(("maxout", {"weights": w, "biases": bb}, functools.partial(_maxout, w, bb),
                      functools.partial(_maxout_d, w, bb)))
+    refs += _new_references()
+    return refs
+
+
+def _tanhshrink(x):
+    # x − tanh x by its series where the difference cancels at 40 digits too (|x| < 1e-3)
+    if abs(x) < mp.mpf("1e-3"):
+        return x**3 / 3 - 2 * x**5 / 15 + 17 * x**7 / 315 - 62 * x**9 / 2835
+    return x - mp.tanh(x)
+
+
+def _new_references():
+    s = mp.mpf
+    refs = [
+        ("glu", {}, lambda x: x * _sig(x), lambda x: _sig(x) + x * _sig_d(x)),
+        ("reglu", {}, lambda x: x * max(x, 0), lambda x: 2 * max(x, 0)),
+        ("squared_relu", {}, lambda x: max(x, 0) ** 2, lambda x: 2 * max(x, 0)),
+        ("geglu", {}, lambda x: x * x * _phi(x), lambda x: 2 * x * _phi(x) + x * x * mp.npdf(x)),
+        ("swiglu", {}, lambda x: x * x * _sig(x), lambda x: 2 * x * _sig(x) + x * x * _sig_d(x)),
+        ("log_sigmoid", {}, lambda x: -_softplus(-x, 1), lambda x: _sig(-x)),
+        ("tanhshrink", {}, _tanhshrink, lambda x: mp.tanh(x) ** 2),
+        # ω₀ = 1 only: for another ω₀ the product ω₀·x rounds, and sin of a huge argument off by an
+        # ulp is another number (no formula can avoid it; the contract tests cover finiteness)
+        ("sine", {}, mp.sin, mp.cos),
+    ]
+    for a in (1.0, 0.5, 2.0):
+        refs.append(("celu", {"alpha": a}, lambda x, a=a: x if x > 0 else a * mp.expm1(x / a),
+                     lambda x, a=a: s(1) if x > 0 else mp.exp(x / a)))
+    # α a power of 2: α·x is exact, so the reference and the float pipeline see the same argument
+    for a in (1.0, 0.5):
+        refs.append(("snake", {"alpha": a}, lambda x, a=a: x + mp.sin(a * x) ** 2 / a,
+                     lambda x, a=a: 1 + mp.sin(2 * a * x)))
+    for lam in (0.5, 2.0):
+        refs.append(("softshrink", {"lambd": lam},
+                     lambda x, lam=lam: x - lam if x > lam else (x + lam if x < -lam else s(0)),
+                     lambda x, lam=lam: s(1) if abs(x) > lam else s(0)))
+        refs.append(("hardshrink", {"lambd": lam}, lambda x, lam=lam: x if abs(x) > lam else s(0),
+                     lambda x, lam=lam: s(1) if abs(x) > lam else s(0)))
     return refs
 
 

@@ -26,14 +26,14 @@ def invoke(*args: str, **kw):
 def custom():
     """A user activation registered for one test."""
     spec = actviz.register(
-        name="squared_relu",
-        aliases=("relu2",),
+        name="user_relu2",
+        aliases=("urelu2",),
         forward=lambda x: torch.relu(x) ** 2,
         derivative=lambda x: 2 * torch.relu(x),
         formula="max(0, x)²",
     )
     yield spec
-    actviz.unregister("squared_relu")
+    actviz.unregister("user_relu2")
 
 
 def test_list_shows_every_entry_with_aliases():
@@ -167,12 +167,12 @@ def test_check_catches_a_wrong_derivative():
 
 
 def test_every_command_works_on_a_user_activation(custom):
-    assert "squared_relu" in invoke("list").stdout
-    shown = invoke("show", "relu2")
+    assert "user_relu2" in invoke("list").stdout
+    shown = invoke("show", "urelu2")
     assert shown.exit_code == 0 and "none declared: measured" in shown.stdout
-    rows = json.loads(invoke("table", "squared_relu", "--format", "json").stdout)
+    rows = json.loads(invoke("table", "user_relu2", "--format", "json").stdout)
     assert rows[0]["range"] == [0.0, "inf", True, False] and rows[0]["continuity"] == 1
-    assert invoke("check", "squared_relu").exit_code == 0
+    assert invoke("check", "user_relu2").exit_code == 0
 
 
 @pytest.mark.parametrize(

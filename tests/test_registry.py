@@ -43,6 +43,20 @@ VARIANTS: list[tuple[str, dict]] = [
     ("maxout", {"weights": (0.5, 2.0), "biases": (0.0, -1.5)}),
     ("maxout", {"weights": (-2.0, 0.0, 3.0, 1.0), "biases": (1.0, -1.0, -4.0, 0.0)}),
     ("maxout", {"weights": (1.0,), "biases": (0.0,)}),
+    ("celu", {"alpha": 2.0}),
+    ("celu", {"alpha": 0.5}),
+    ("snake", {"alpha": 0.5}),
+    ("snake", {"alpha": 3.0}),
+    ("snake", {"alpha": 12.0}),  # f′ falls along the tail's doubling points, not over its stretches
+    ("sine", {"w0": 30.0}),
+    ("sine", {"w0": 0.5}),
+    ("softshrink", {"lambd": 2.0}),
+    ("hardshrink", {"lambd": 0.1}),
+    ("hardshrink", {"lambd": 7.0}),
+    ("celu", {"alpha": 0.001}),  # f′ moves by 1e-3 over 1e-6 near 0, continuous all the same
+    ("snake", {"alpha": 1000.0}),
+    ("sine", {"w0": 1e-6}),  # f′ never exceeds 1e-6, and does not tend to 0
+    ("softshrink", {"lambd": 1e4}),  # kinks beyond the default tail ladder
 ]
 
 CASES = [(name, {}) for name in actviz.names()] + VARIANTS
@@ -199,6 +213,10 @@ def test_unknown_name_suggests_close_names():
         actviz.get("softplus", beta=0)
     with pytest.raises(actviz.UsageError, match="finite"):
         actviz.get("elu", alpha=math.inf)
+    for name, key, bad in (("sine", "w0", 0.0), ("snake", "alpha", 1e300), ("celu", "alpha", 1e-300),
+                           ("softshrink", "lambd", 0.0), ("hardshrink", "lambd", 1e300)):
+        with pytest.raises(actviz.UsageError, match=f"{key} must be"):
+            actviz.get(name, **{key: bad})
     with pytest.raises(actviz.UsageError, match="same length"):
         actviz.get("maxout", weights=(1.0, 2.0))
 

@@ -34,6 +34,23 @@ COUNTERPARTS = [
     ("elu", {"alpha": 0.5}, lambda x: F.elu(x, 0.5)),
     ("elu", {"alpha": 2.0}, lambda x: F.elu(x, 2.0)),
     ("selu", {}, F.selu),
+    ("softshrink", {}, lambda x: F.softshrink(x, 0.5)),
+    ("softshrink", {"lambd": 2.0}, lambda x: F.softshrink(x, 2.0)),
+    ("hardshrink", {}, lambda x: F.hardshrink(x, 0.5)),
+    ("hardshrink", {"lambd": 2.0}, lambda x: F.hardshrink(x, 2.0)),
+]
+
+#: smooth entries with a PyTorch counterpart: the same function, the same gradient
+SMOOTH_COUNTERPARTS = [
+    ("celu", {}, F.celu),
+    ("celu", {"alpha": 2.0}, lambda x: F.celu(x, 2.0)),
+    ("log_sigmoid", {}, F.logsigmoid),
+    ("tanhshrink", {}, F.tanhshrink),
+    ("glu", {}, lambda x: F.glu(torch.cat([x, x], -1))),
+    ("swiglu", {}, lambda x: x * F.silu(x)),
+    ("geglu", {}, lambda x: x * F.gelu(x)),
+    ("reglu", {}, lambda x: x * torch.relu(x)),
+    ("squared_relu", {}, lambda x: torch.relu(x) ** 2),
 ]
 
 
@@ -79,3 +96,28 @@ def test_pyproject_torch_floor_has_the_hardswish_fix():
         f"pyproject.toml allows torch>={floors[0]}, but the registry's hardswish convention at ±3 "
         f"needs torch>={'.'.join(map(str, HARDSWISH_FIX))}"
     )
+
+
+@pytest.mark.parametrize("case", SMOOTH_COUNTERPARTS, ids=lambda c: actviz.get(c[0], **c[1]).label)
+def test_entries_match_torch_and_its_gradient(case):
+    name, params, fn = case
+    act = actviz.get(name, **params)
+    x = torch.linspace(-12, 12, 2001, dtype=torch.float64)
+    torch.testing.assert_close(act.forward(x), fn(x), rtol=1e-12, atol=1e-14)
+    t = x.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(fn(t).sum(), t)
+    torch.testing.assert_close(act.derivative(x), g, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["glu", "reglu", "geglu", "swiglu"])
+def test_gated_units_act_on_two_halves_and_their_1d_view_is_the_diagonal(name):
+    from actviz.facts.gated import gated_unit
+
+    z = torch.randn(5, 8, dtype=torch.float64)
+    a, b = z[:, :4], z[:, 4:]
+    gate = {"glu": torch.sigmoid, "reglu": torch.relu, "geglu": F.gelu, "swiglu": F.silu}[name]
+    torch.testing.assert_close(gated_unit(z, name), a * gate(b))
+    if name == "glu":
+        torch.testing.assert_close(gated_unit(z, name), F.glu(z))
+    x = torch.linspace(-6, 6, 101, dtype=torch.float64)
+    torch.testing.assert_close(actviz.get(name).forward(x), gated_unit(torch.cat([x, x]), name, dim=0))

@@ -141,7 +141,8 @@ class ActivationSpec:
     properties: Callable[[Params], Properties] | Properties | None = None
     summary: str = ""
     reference: str = ""
-    #: "elementwise", or "maxout" for a unit that is a layer in a network
+    #: "elementwise"; "maxout" for a unit that is a layer in a network; "gated" for a unit over two
+    #: halves of its input (a·gate(b)), described by its 1-D view x·gate(x)
     kind: str = "elementwise"
     #: the characteristic width of f's features (1/β for softplus and swish); measurements scale with it
     xscale: Callable[[Params], float] | float = 1.0
@@ -324,10 +325,11 @@ def register(spec: ActivationSpec | None = None, /, *, replace: bool = False, **
 
         import torch, actviz
         actviz.register(
-            name="squared_relu",
-            forward=lambda x: torch.relu(x) ** 2,
-            derivative=lambda x: 2 * torch.relu(x),
-            formula="max(0, x)²",
+            name="absolute",
+            forward=torch.abs,
+            derivative=lambda x: torch.where(x.isnan(), x, torch.sign(x)),
+            formula="|x|",
+            kinks=[actviz.Kink(0.0, 0.0)],
         )
 
     Every command (``show``, ``table``, ``check``, ``plot``, ``compare``) then

@@ -8,6 +8,10 @@ imports it on the first lookup.  The records themselves live with their family:
 * :mod:`actviz.facts.rectifiers` — identity, relu, leaky_relu, prelu, relu6, elu, selu;
 * :mod:`actviz.facts.smooth` — softplus, swish, gelu, mish, hard_swish;
 * :mod:`actviz.facts.maxout` — maxout;
+* :mod:`actviz.facts.gated` — glu, reglu, geglu, swiglu (their 1-D views);
+* :mod:`actviz.facts.variants` — celu, log_sigmoid, squared_relu;
+* :mod:`actviz.facts.periodic` — snake, sine;
+* :mod:`actviz.facts.shrinkage` — softshrink, hardshrink, tanhshrink;
 
 and the numerically stable building blocks they share in :mod:`actviz.facts.kernels`.
 
@@ -25,7 +29,7 @@ that ``actviz list`` does not pay for it.
 from __future__ import annotations
 
 from actviz.core.registry import ActivationSpec, register
-from actviz.facts import maxout, rectifiers, smooth, squashing
+from actviz.facts import gated, maxout, periodic, rectifiers, shrinkage, smooth, squashing, variants
 
 #: the built-in records in registration order (lookups of a name prefix list matches in this order)
 BUILTINS: tuple[ActivationSpec, ...] = (
@@ -49,6 +53,18 @@ BUILTINS: tuple[ActivationSpec, ...] = (
     squashing.SOFTSIGN,
     rectifiers.RELU6,
     smooth.HARD_SWISH,
+    gated.GLU,
+    gated.REGLU,
+    gated.GEGLU,
+    gated.SWIGLU,
+    variants.CELU,
+    periodic.SNAKE,
+    periodic.SINE,
+    shrinkage.SOFTSHRINK,
+    shrinkage.HARDSHRINK,
+    shrinkage.TANHSHRINK,
+    variants.LOG_SIGMOID,
+    variants.SQUARED_RELU,
 )
 
 for _spec in BUILTINS:

@@ -221,6 +221,18 @@ def _check_kinks(act: Activation) -> list[Finding]:
     return findings
 
 
+def _check_kinks_are_kinks(act: Activation) -> list[Finding]:
+    """A declared kink where f′ is continuous (f is differentiable there) is a wrong declaration."""
+    from actviz.facts.measure import smooth_kinks
+
+    return [
+        Finding(act.label, "kinks", "not differentiable", "differentiable",
+                f"declared a kink at x = {c:g}, but f is differentiable there: f′ tends to "
+                f"{left:.6g} from the left and {right:.6g} from the right")
+        for c, left, right in smooth_kinks(act)
+    ]
+
+
 def _check_contract(act: Activation) -> list[Finding]:
     """The numerical contract: dtype and shape kept, finite for finite input (|x| = 1e4 too), NaN for NaN.
 
@@ -299,7 +311,8 @@ def audit(act: Activation) -> Audit:
     measured = measure(act)
     declared = act.properties or measured
     err, findings = _check_autograd(act)
-    findings = [*compare(declared, measured, act.label), *findings, *_check_kinks(act), *_check_contract(act)]
+    findings = [*compare(declared, measured, act.label), *findings, *_check_kinks(act),
+                *_check_kinks_are_kinks(act), *_check_contract(act)]
     return Audit(act, declared, measured, err, findings)
 
 

@@ -10,7 +10,9 @@ can report a wrong declaration.  Everything is evaluated in float64 on
 * one-sided probes at kinks (c ± 1e-9·max(1, |c|)): near-limits for the extents,
   not attained values; and c ± h, c ± 2h (h = 1e-6·max(1, |c|)), extrapolated
   linearly to c, for the one-sided limits that decide whether f jumps there;
-* a *tail* ladder ±R·2^k out to ±2e4·max(1, xscale): how f and f′ behave as x → ±∞.
+* a *tail* ladder ±R·2^k out to ±2e4·max(1, xscale) (at least four doublings): how f and
+  f′ behave as x → ±∞; and f′ over whole stretches between its points, for saturation
+  (an oscillating f′ can happen to fall along the doubling points alone).
 
 Higher derivatives (for the continuity class) come from autograd applied to the
 analytic derivative.  The rules and tolerances are documented next to each
@@ -47,6 +49,8 @@ class Samples:
     limit_f: Any
     steps_f: Any  # f at the kink steps (see kink_steps)
     radius: float
+    #: max |f′| over each stretch between consecutive tail points, (left, right), each nearest first
+    window_d: tuple[Any, Any] = ((), ())
 
 
 def _t(values: Any) -> Any:
@@ -98,12 +102,14 @@ def sample(act: Activation) -> Samples:
     grid = np.unique(np.concatenate([np.linspace(-r, r, _CORE_POINTS), kinks, [0.0]]))
     with np.errstate(over="ignore"):  # r·2^k overflows for a huge xscale (softplus, β = 1e-300)
         far = r * 2.0 ** np.arange(1, 64)
-    far = far[far <= 2e4 * max(act.xscale, 1.0)]
+    # out to 2e4·max(1, xscale), and at least four doublings (kinks far out push R beyond that)
+    far = far[(far <= 2e4 * max(act.xscale, 1.0)) | (np.arange(len(far)) < 4)]
     tail = np.concatenate([-far[::-1], far])
     eps = 1e-9 * max(1.0, *(abs(k) for k in kinks)) if kinks else 1e-9
     around = np.array([[k - eps, k + eps] for k in kinks]).reshape(-1)
     with torch.no_grad():
         x, tx, ax = _t(grid), _t(tail), _t(around)
+        window_d = (_window_max(act, -far), _window_max(act, far))
         return Samples(
             x=grid,
             f=act.forward(x).numpy(),
@@ -115,18 +121,58 @@ def sample(act: Activation) -> Samples:
             limit_f=act.forward(ax).numpy(),
             steps_f=act.forward(_t(kink_steps(kinks))).numpy(),
             radius=r,
+            window_d=window_d,
         )
 
 
-def _limit(v: Any) -> float:
-    """The limit of a sequence sampled at x, 2x, 4x, … (nearest first), by Aitken's Δ² process."""
-    if len(v) < 3:
-        return float(v[-1])
-    v0, v1, v2 = (float(t) for t in v[-3:])
+#: points per stretch of the tail ladder at which :func:`_window_max` samples f′
+_WINDOW_POINTS = 513
+
+
+def _window_max(act: Activation, ladder: Any) -> Any:
+    """max |f′| over each stretch [x_k, x_(k+1)] of a tail ladder (nearest first), at 513 points each.
+
+    f′ → 0 means the sup of |f′| beyond x tends to 0, not f′ at x, 2x, 4x, … alone: an
+    oscillating f′ (1 + sin 2αx) can happen to fall along the doubling points, but not
+    over whole stretches.
+    """
+    import numpy as np
+
+    if len(ladder) < 2:
+        return np.abs(act.derivative(_t(ladder)).numpy())
+    t = np.linspace(0.0, 1.0, _WINDOW_POINTS)
+    pts = ladder[:-1, None] + (ladder[1:] - ladder[:-1])[:, None] * t[None, :]
+    d = np.abs(act.derivative(_t(pts.reshape(-1))).numpy()).reshape(pts.shape)
+    return np.max(d, axis=1)
+
+
+def _aitken(v0: float, v1: float, v2: float) -> float | None:
+    """Aitken's Δ² extrapolation of three terms; None where the steps do not shrink."""
     d1, d2 = v1 - v0, v2 - v1
     if d2 == 0 or d2 == d1 or abs(d2) > abs(d1):
-        return v2
+        return None
     return v2 - d2 * d2 / (d2 - d1)
+
+
+def _limit(v: Any) -> float:
+    """The limit of a sequence sampled at x, 2x, 4x, … (nearest first), by Aitken's Δ² process.
+
+    The extrapolation is trusted only when the sequence converges like one: the estimates
+    from the last three terms and from the three before agree within the last step.  A
+    tail that oscillates for ever (sin x at x = 24, 48, 96, …) gives estimates that
+    disagree, and it has no limit to add: its last value stands (it is in the range).
+    """
+    last = float(v[-1])
+    if len(v) < 3:
+        return last
+    a = _aitken(*(float(t) for t in v[-3:]))
+    if a is None:
+        return last
+    if len(v) >= 4:
+        b = _aitken(*(float(t) for t in v[-4:-1]))
+        if b is None or abs(a - b) > abs(last - float(v[-2])):
+            return last
+    return a
 
 
 def _extent(attained: Any, limits: Any, tail: Any, tail_x: Any) -> Interval:
@@ -189,16 +235,23 @@ def _refine(fn: Any, x: Any, y: Any, i: int, sign: float) -> float:
         return sign * max(fc, fd, sign * float(y[i]))
 
 
-def _refined_extent(act_fn: Any, x: Any, y: Any, ext: Interval) -> Interval:
-    """Sharpen attained interior extrema that the grid only brackets."""
+def _with_refined(act_fn: Any, x: Any, y: Any, kinks: list[float]) -> Any:
+    """The grid values and the grid's lowest and highest sharpened by :func:`_refine`.
+
+    Every value returned is one ``act_fn`` takes at a finite x, so all count as attained;
+    sharpening first lets a smooth interior extremum that the grid only brackets
+    (1 + sin 2x touches 0 between grid points) be seen as attained.  A bracket that holds
+    a kink is left alone: there the search would creep up on a one-sided limit that is
+    not attained (hard_swish′ → 1.5 as x → 3 from the left).
+    """
     import numpy as np
 
-    low, high = ext.low, ext.high
-    if ext.low_closed:
-        low = min(low, _refine(act_fn, x, y, int(np.argmin(y)), -1.0))
-    if ext.high_closed:
-        high = max(high, _refine(act_fn, x, y, int(np.argmax(y)), 1.0))
-    return Interval(low, high, ext.low_closed, ext.high_closed)
+    out = [y]
+    for i, sign in ((int(np.argmin(y)), -1.0), (int(np.argmax(y)), 1.0)):
+        lo, hi = x[max(i - 1, 0)], x[min(i + 1, len(x) - 1)]
+        if not any(lo <= k <= hi for k in kinks):
+            out.append([_refine(act_fn, x, y, i, sign)])
+    return np.concatenate(out)
 
 
 def _derivatives(act: Activation, x: Any, order: int) -> list[Any]:
@@ -217,6 +270,43 @@ def _derivatives(act: Activation, x: Any, order: int) -> list[Any]:
     return [o.detach().numpy() for o in out]
 
 
+def limits_differ(left: Any, right: Any, g: Any) -> Any:
+    """Per kink: its one-sided limits differ by more than 1e-8 × (the larger limit + max |g| on the grid)."""
+    import numpy as np
+
+    finite = np.abs(g[np.isfinite(g)])
+    scale = np.maximum(np.abs(left), np.abs(right)) + (float(np.max(finite)) if finite.size else 0.0)
+    return np.abs(right - left) > 1e-8 * scale
+
+
+def smooth_kinks(act: Activation) -> list[tuple[float, float, float]]:
+    """The declared kinks at which f is differentiable after all: ``(x, left f′, right f′)`` each.
+
+    A kink is real when f jumps there or f′ does (their one-sided limits, see
+    :func:`one_sided`, differ by the tolerance :func:`_has_jump` uses).  Where neither
+    does, f′ is continuous at the point and f is differentiable: declaring a kink
+    there is a wrong declaration (squared ReLU at 0).
+    """
+    import numpy as np
+    import torch
+
+    kinks = [k.x for k in act.kinks]
+    if not kinks:
+        return []
+    r = core_radius(act)
+    grid = _t(np.linspace(-r, r, 2001))
+    steps = _t(kink_steps(kinks))
+    with torch.no_grad():
+        f_jump = limits_differ(*one_sided(act.forward(steps).numpy()), act.forward(grid).numpy())
+        d_left, d_right = one_sided(act.derivative(steps).numpy())
+        d_jump = limits_differ(d_left, d_right, act.derivative(grid).numpy())
+    return [
+        (c, float(dl), float(dr))
+        for c, fj, dj, dl, dr in zip(kinks, f_jump, d_jump, d_left, d_right)
+        if not fj and not dj
+    ]
+
+
 def _has_jump(x: Any, g: Any, kinks: list[float], g_left: Any = None, g_right: Any = None) -> bool:
     """A discontinuity of g: at a kink (one-sided limits differ) or anywhere on the grid.
 
@@ -229,11 +319,8 @@ def _has_jump(x: Any, g: Any, kinks: list[float], g_left: Any = None, g_right: A
     """
     import numpy as np
 
-    if g_left is not None:
-        finite = np.abs(g[np.isfinite(g)])
-        scale = np.maximum(np.abs(g_left), np.abs(g_right)) + (float(np.max(finite)) if finite.size else 0.0)
-        if np.any(np.abs(g_right - g_left) > 1e-8 * scale):
-            return True
+    if g_left is not None and np.any(limits_differ(g_left, g_right, g)):
+        return True
     if not np.all(np.isfinite(g)):
         return True
     dg = np.abs(np.diff(g))
@@ -269,11 +356,13 @@ def _monotone(values: Any, scale: float) -> bool:
     return bool(np.all(dv >= -tol) or np.all(dv <= tol))
 
 
-def _saturates(d_far: Any) -> bool:
-    """|f′| → 0 along the tail ladder (nearest first): exactly 0 at the far end, or falling
-    over the last steps and either tiny (≤ 1e-6) or decaying steadily (÷5 per step).
+def _saturates(d_far: Any, scale: float) -> bool:
+    """|f′| → 0 along the tail (nearest first): exactly 0 at the far end, or falling over the
+    last steps and either tiny (≤ 1e-6 × ``scale``, the largest |f′| on the core grid) or
+    decaying steadily (÷5 per step).
 
-    A small constant is not a limit of 0: leaky ReLU with slope 1e-12 does not saturate.
+    A small constant is not a limit of 0: leaky ReLU with slope 1e-12 does not saturate, nor
+    does sin(ω₀x) with ω₀ = 1e-6, whose f′ is never larger than 1e-6.
     """
     import numpy as np
 
@@ -282,7 +371,7 @@ def _saturates(d_far: Any) -> bool:
         return True
     if len(a) < 3 or not (a[-1] < a[-2] < a[-3]):
         return False
-    return bool(a[-1] <= 1e-6 or (a[-1] <= a[-2] / 5 and a[-2] <= a[-3] / 5))
+    return bool(a[-1] <= 1e-6 * scale or (a[-1] <= a[-2] / 5 and a[-2] <= a[-3] / 5))
 
 
 def measure(act: Activation) -> Properties:
@@ -319,10 +408,14 @@ def _ordered(act: Activation, s: Samples) -> tuple[Any, Any, Any]:
 
 
 def _identity_at_origin(act: Activation, f0: float, d0: float) -> bool:
-    """|f(0)| ≤ 1e-12, |f′(0) − 1| ≤ 1e-9, and f′(±1e-6) within 1e-4 of 1 (f′ continuous at 0)."""
+    """|f(0)| ≤ 1e-12, |f′(0) − 1| ≤ 1e-9, and f′(±h) within 1e-4 of 1 (f′ continuous at 0).
+
+    h = 1e-6 × min(1, xscale): an entry whose features are narrow (CELU with α = 0.001,
+    snake with α = 1000) has f′ move by 1e-3 over 1e-6 while still continuous.
+    """
     import torch
 
-    h = 1e-6
+    h = 1e-6 * min(1.0, act.xscale)
     with torch.no_grad():
         dl, dr = (float(v) for v in act.derivative(_t([-h, h])))
     return abs(f0) <= 1e-12 and abs(d0 - 1) <= 1e-9 and abs(dl - 1) <= 1e-4 and abs(dr - 1) <= 1e-4
@@ -348,10 +441,18 @@ def _symmetry(act: Activation, s: Samples, f0: float) -> str:
 
 
 def _saturation(s: Samples) -> str:
-    """both, left, right or none: the sides whose tail f′ tends to 0 (see :func:`_saturates`)."""
-    left = s.tail_x < 0
-    sat_l = _saturates(s.tail_d[left][::-1])
-    sat_r = _saturates(s.tail_d[~left])
+    """both, left, right or none: the sides where f′ tends to 0.
+
+    :func:`_saturates` is applied to the largest |f′| over each stretch between tail
+    points (:func:`_window_max`), which for a decaying |f′| is its value at the stretch's
+    near end.
+    """
+    import numpy as np
+
+    d = np.abs(s.d[np.isfinite(s.d)])
+    scale = float(np.max(d)) if d.size else 0.0
+    sat_l = _saturates(s.window_d[0], scale)
+    sat_r = _saturates(s.window_d[1], scale)
     return {(True, True): "both", (True, False): "left", (False, True): "right"}.get((sat_l, sat_r), "none")
 
 
@@ -360,8 +461,9 @@ def _measure(act: Activation) -> Properties:
 
     s = sample(act)
     xs, fs, ds = _ordered(act, s)
-    rng = _refined_extent(act.forward, s.x, s.f, _extent(s.f, s.limit_f, s.tail_f, s.tail_x))
-    drng = _refined_extent(act.derivative, s.x, s.d, _extent(s.d, s.limit_d, s.tail_d, s.tail_x))
+    kinks = [k.x for k in act.kinks]
+    rng = _extent(_with_refined(act.forward, s.x, s.f, kinks), s.limit_f, s.tail_f, s.tail_x)
+    drng = _extent(_with_refined(act.derivative, s.x, s.d, kinks), s.limit_d, s.tail_d, s.tail_x)
     i0 = int(np.searchsorted(s.x, 0.0))
     f0, d0 = float(s.f[i0]), float(s.d[i0])
     saturation = _saturation(s)

@@ -362,6 +362,8 @@ def print_show(data: dict[str, Any]) -> None:
     for key in KEYS:
         mark = "[red]✗[/red]" if key in bad else "[green]✓[/green]"
         cells = [key, format_value(getattr(props, key)), format_value(getattr(measured, key)), mark]
+        if not data["declared"]:  # nothing to compare: the measurement is all there is
+            cells[1], cells[3] = "[dim]not declared[/dim]", ""
         t.add_row(*cells, *([DEFINITIONS[key]] if wide else []))
     console.print(t)
     err = data["autograd_max_error"]
