@@ -30,9 +30,11 @@ def _plot_terminal(acts: list, *, derivative: bool, xmin: float, xmax: float) ->
     import shutil
     import sys
 
-    from actviz.render.terminal import terminal_plot
+    from actviz.render.terminal import MAX_WIDTH, terminal_plot
 
     columns = shutil.get_terminal_size(fallback=(80, 24)).columns
+    if columns > MAX_WIDTH:
+        typer.echo(f"warning: the terminal is {columns} columns wide; the plot is drawn {MAX_WIDTH} wide", err=True)
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     typer.echo(terminal_plot(acts, derivative=derivative, xmin=xmin, xmax=xmax, width=columns, color=color),
                nl=False)

@@ -11,7 +11,8 @@ step function), and a line under the panels lists each kink with the value f′
 takes there.  Without colour (a pipe, ``NO_COLOR``) the second and later
 activations are drawn with marker characters so that they stay apart.
 
-Every line of the result is at most ``width`` characters wide.
+Every line of the result is at most ``width`` characters wide, and at most
+:data:`MAX_WIDTH`: a huge terminal width gives a plot of sane size.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ MARKERS = ("", "o", "x", "+", "*", "#", "%", "@")
 #: columns plotille adds around the plotting area (y labels, axis, the "-> (X)" arrow)
 _LEFT, _RIGHT = 13, 7
 MIN_WIDTH = 40
+#: the widest plot drawn: a wider terminal (``COLUMNS=100000``) gets a plot this wide
+MAX_WIDTH = 240
 _PRIME = "\u2032"
 
 
@@ -161,8 +164,11 @@ def terminal_plot(
     height: int | None = None,
     color: bool = False,
 ) -> str:
-    """f (and with ``derivative`` the analytic f′) of ``acts`` as text at most ``width`` columns wide."""
-    width = max(int(width), MIN_WIDTH)
+    """f (and with ``derivative`` the analytic f′) of ``acts`` as text at most ``width`` columns wide.
+
+    ``width`` is taken within [MIN_WIDTH, MAX_WIDTH]; each panel is at most 24 lines high.
+    """
+    width = min(max(int(width), MIN_WIDTH), MAX_WIDTH)
     plot_width = _plot_width(width - _LEFT - _RIGHT, xmax - xmin)
     if height is None:
         height = max(8, min(24, plot_width // 4)) if not derivative else max(8, min(18, plot_width // 5))
