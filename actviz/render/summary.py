@@ -15,6 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from actviz.core.formatting import single_line
 from actviz.core.jsonsafe import json_data
 from actviz.results import network_label
 
@@ -177,7 +178,7 @@ _MD_HEAD = ["activation", "n", "test acc %", "95% CI", "sd", "train loss", "loss
 
 
 def _md_cell(s: str) -> str:
-    return s.replace("|", "\\|")
+    return single_line(s).replace("|", "\\|")
 
 
 def to_markdown(summary: Summary) -> str:
@@ -185,7 +186,7 @@ def to_markdown(summary: Summary) -> str:
     parts: list[str] = []
     for entry in summary:
         rows = entry.get("activations", [])
-        parts.append(f"### {entry.get('config_label', 'defaults')}\n")
+        parts.append(f"### {single_line(entry.get('config_label', 'defaults'))}\n")
         net = network_label(entry.get("config", {}))
         if net:
             parts.append(f"{net}; {_seeds(entry)} seed(s); test accuracy after the last epoch.\n")
@@ -201,10 +202,10 @@ def to_markdown(summary: Summary) -> str:
             parts.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
         parts.append("")
         for v in entry.get("verdicts", []):
-            parts.append(f"- {v['text']}")
+            parts.append(f"- {single_line(v['text'])}")
         outside = _outside(entry)
         if outside:
-            parts.append(f"- not in the statistics: {'; '.join(outside)}")
+            parts.append(f"- not in the statistics: {single_line('; '.join(outside))}")
         parts.append("")
     return "\n".join(parts).rstrip() + "\n"
 
@@ -215,7 +216,7 @@ _TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#
 
 
 def _tex(s: str) -> str:
-    return "".join(_TEX.get(ch, ch) for ch in s)
+    return "".join(_TEX.get(ch, ch) for ch in single_line(s))
 
 
 def to_latex(summary: Summary) -> str:
@@ -242,7 +243,7 @@ def to_latex(summary: Summary) -> str:
     lines += [r"\bottomrule", r"\end{tabular}"]
     for entry in summary:
         for v in entry.get("verdicts", []):
-            lines.append("% " + (f"[{entry.get('config_label')}] " if multi else "") + v["text"])
+            lines.append(single_line("% " + (f"[{entry.get('config_label')}] " if multi else "") + v["text"]))
     return "\n".join(lines) + "\n"
 
 
@@ -269,7 +270,7 @@ def to_csv(summary: Summary) -> str:
                    r.get("train_loss_mean"), r.get("train_loss_std"), *lci, r.get("epochs_to_target"),
                    r.get("reached_target"), wtl.get("win"), wtl.get("tie"), wtl.get("loss"), r.get("dead"),
                    r.get("saturated"), g[0], g[-1], r.get("time_mean"), verdicts.get(r["label"], "")]
-            w.writerow(["" if v is None else v for v in row])
+            w.writerow(["" if v is None else single_line(v) if isinstance(v, str) else v for v in row])
     return buf.getvalue()
 
 
