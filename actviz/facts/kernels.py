@@ -2,6 +2,8 @@
 
 The contract every forward and derivative keeps: it is finite for every finite
 float32 and float64 input wherever the true value is finite, returns NaN for NaN,
+gives the limit at ±inf (f(−inf) = lim f(x) as x → −inf, the same for f′; see
+:func:`at_infinity` for forms such as x·σ(x) that would give inf·0 there),
 and is accurate in the tails (relative error ≤ 1e-6 in float64 wherever the true
 value is a normal float).  Hence none of these forms appear: 1 − σ(x),
 1 − tanh²(x) or 1 + erf(x) (each cancels to 0 in a tail where the true value is
@@ -52,6 +54,19 @@ def keep_nan(x: Any, out: Any) -> Any:
     would otherwise turn a NaN input into a number.
     """
     return torch.where(torch.isnan(x), x, out)
+
+
+def at_infinity(x: Any, out: Any, minus: float | None = None, plus: float | None = None) -> Any:
+    """``out`` with the limit ``minus`` where x = −inf and ``plus`` where x = +inf (None: left as is).
+
+    For forms whose value at an infinite input is inf·0 or inf − inf (x·σ(x) at −inf,
+    Φ(x) + x·φ(x) at ±inf) although the limit exists.
+    """
+    if minus is not None:
+        out = torch.where(x == -math.inf, minus, out)
+    if plus is not None:
+        out = torch.where(x == math.inf, plus, out)
+    return out
 
 
 def indicator(cond: Any, x: Any) -> Any:
@@ -147,6 +162,7 @@ def softplus(z: Any, beta: float = 1.0) -> Any:
 __all__ = [
     "LazyModule",
     "abs_unit_grad",
+    "at_infinity",
     "clip_unit",
     "indicator",
     "keep_nan",
