@@ -127,8 +127,11 @@ def _limits(weights, biases, side: int) -> tuple[float, float]:
 
 def _maxout(x, weights, biases):
     z, _ = _maxout_tensors(x, weights, biases)
+    out = z.max(dim=-1).values
+    if 0.0 not in weights:
+        return out
     # at ±inf a slope-0 piece gives 0·inf = NaN, which max would pass on
-    return at_infinity(x, z.max(dim=-1).values, _limits(weights, biases, -1)[0], _limits(weights, biases, 1)[0])
+    return at_infinity(x, out, _limits(weights, biases, -1)[0], _limits(weights, biases, 1)[0])
 
 
 def _maxout_d(x, weights, biases):

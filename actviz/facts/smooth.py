@@ -13,7 +13,7 @@ from typing import Any
 
 from actviz.core.properties import INF, Interval, Properties
 from actviz.core.registry import ActivationSpec, Kink, Param, non_negative, positive
-from actviz.facts.kernels import LazyModule, at_infinity, clip_unit, keep_nan, sech2, sig, softplus
+from actviz.facts.kernels import LazyModule, at_infinity, clip_unit, finite_below, keep_nan, sech2, sig, softplus
 
 torch: Any = LazyModule("torch", globals(), "torch")
 F: Any = LazyModule("torch.nn.functional", globals(), "F")
@@ -70,8 +70,10 @@ SOFTPLUS = ActivationSpec(
 
 
 def _swish(x, beta):
-    # at ±inf: x·σ(βx) is inf·0 at −inf (β > 0), and βx is 0·inf = NaN for β = 0
-    return at_infinity(x, x * sig(x * beta), minus=0.0 if beta > 0 else -math.inf, plus=math.inf)
+    if beta == 0:  # x/2; βx would be 0·inf = NaN at ±inf
+        return x * 0.5
+    x = finite_below(x)  # x·σ(βx) is inf·0 at −inf; at the most negative float it is −0, the limit
+    return x * sig(x * beta)
 
 
 def _swish_d(x, beta):
@@ -80,8 +82,9 @@ def _swish_d(x, beta):
     # when βx overflows (β = 2 at |x| ≥ 1.7e38 in float32)
     zc = torch.clamp(z, -800.0, 800.0)
     s = sig(z)
-    return at_infinity(x, s + zc * s * torch.sigmoid(-zc), minus=0.0 if beta > 0 else 0.5,
-                       plus=1.0 if beta > 0 else 0.5)
+    if beta == 0:  # σ(0·x) is NaN at ±inf
+        return keep_nan(x, torch.full_like(x, 0.5))
+    return s + zc * s * torch.sigmoid(-zc)
 
 
 def _swish_props(beta: float) -> Properties:
@@ -143,10 +146,12 @@ def _gelu_tanh_arg(x):
 
 def _gelu(x, approximate):
     if approximate == "tanh":
-        return at_infinity(x, x * sig(_gelu_tanh_arg(x)), minus=0.0)
+        x = finite_below(x)  # x·σ(v) at −inf is inf·0; at the most negative float it is −0, the limit
+        return x * sig(_gelu_tanh_arg(x))
     # Φ(x) = erfc(−x/√2)/2: accurate in the left tail, where 1 + erf(x/√2) cancels (gelu(−10) ≈ −7.62e−23);
     # and Φ ≤ 1 before the product, so gelu(3.4e38) does not overflow in float32
-    return at_infinity(x, x * (0.5 * torch.special.erfc(-x * _INV_SQRT_2)), minus=0.0)
+    x = finite_below(x)  # as above: x·Φ(x) → 0 as x → −inf
+    return x * (0.5 * torch.special.erfc(-x * _INV_SQRT_2))
 
 
 def _gelu_d(x, approximate):
@@ -220,7 +225,7 @@ MISH = ActivationSpec(
     formula="mish(x) = x·tanh(log(1 + e^x))",
     latex=r"x \tanh\left(\log(1 + e^{x})\right)",
     derivative_formula="tanh(sp(x)) + x·(1 − tanh²(sp(x)))·σ(x), sp = softplus",
-    forward=lambda x: at_infinity(x, F.mish(x), minus=0.0),
+    forward=lambda x: F.mish(finite_below(x)),  # x·tanh(softplus(x)) → 0 as x → −inf, not inf·0
     derivative=_mish_d,
     properties=Properties(
         range=Interval(_MISH_MIN, INF, True, False),
@@ -244,7 +249,8 @@ def _hard_swish(x):
     # x·relu6(x + 3)/6 as x·clip((x + 3)/6, 0, 1): F.hardswish multiplies before dividing and overflows
     # (float32 at 1e38, float64 at 1.7e308).  Autograd of this form gives f′(−3) = 0 and f′(3) = 1
     # (hardtanh's gradient is 0 at its ends), as F.hardswish does since PyTorch 2.8 (pytorch#147801)
-    return at_infinity(x, x * clip_unit((x + 3) / 6), minus=0.0)
+    x = finite_below(x)  # x·0 at −inf would be NaN; the limit is 0
+    return x * clip_unit((x + 3) / 6)
 
 
 def _hard_swish_d(x):
