@@ -178,9 +178,12 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | Callable[[IO[bytes]
     so is a dangling symbolic link or a link loop (the file would silently replace the link).
     """
     path = Path(path)
-    kind = _special(path) or link_problem(path)
+    kind = _special(path)
     if kind is not None:
-        raise ActvizError(f"cannot write {str(path)!r}: {kind if kind.startswith('it is') else f'it is {kind}, not a regular file'}")
+        raise ActvizError(f"cannot write {str(path)!r}: it is {kind}, not a regular file")
+    problem = link_problem(path)
+    if problem is not None:
+        raise ActvizError(f"cannot write {str(path)!r}: {problem}")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".tmp", dir=path.parent)  # fits wherever path does
     except OSError as exc:
