@@ -65,6 +65,7 @@ def link_problem(path: str | os.PathLike[str]) -> str | None:
     """
     p = Path(os.fspath(path))
     for q in (p, *p.parents):
+        target = "?"
         try:
             if not os.path.islink(q):
                 continue
