@@ -322,3 +322,47 @@ def test_phone_width_has_no_page_wide_overflow(browser, pages, which):
         assert o.errors == []
     finally:
         o.page.close()
+
+
+def _embedded_json(opened) -> list:
+    """Every JSON block of the page, parsed by the browser (an error names the block that fails)."""
+    return opened.page.evaluate("""() => Array.from(document.querySelectorAll('script[type="application/json"]'))
+        .map(s => { try { JSON.parse(s.textContent); return null; } catch (e) { return s.id + ': ' + e; } })""")
+
+
+def test_every_embedded_json_block_parses(full, small):
+    for opened in (full, small):
+        problems = _embedded_json(opened)
+        assert problems and all(p is None for p in problems), problems
+
+
+def test_strings_that_look_like_html_round_trip_and_the_page_draws(browser, tmp_path):
+    import torch
+
+    hostile = "x <!-- </script> <b>&amp; \u2028 \u2029 -->"
+    registry.register(name="html_hostile", formula=hostile, derivative_formula=hostile,
+                      forward=lambda x: x * 1.0, derivative=torch.ones_like)
+    try:
+        page = tmp_path / "hostile.html"
+        r = runner.invoke(app, ["report", "html_hostile", "relu", "-o", str(page)])
+        assert r.exit_code == 0, r.output
+        opened = Opened(browser, page)
+        assert _embedded_json(opened) == [None]
+        data = opened.page.evaluate("JSON.parse(document.getElementById('actviz-data').textContent)")
+        assert hostile in json_strings(data)
+        assert opened.page.eval_on_selector_all("#activations .js-plotly-plot", "els => els.length") == 2
+        assert opened.errors == [], opened.errors
+        opened.page.close()
+    finally:
+        registry.unregister("html_hostile")
+
+
+def json_strings(value) -> set:
+    """Every string anywhere in a JSON value."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return set().union(*map(json_strings, value.values()), set())
+    if isinstance(value, list):
+        return set().union(*map(json_strings, value), set())
+    return set()

@@ -35,7 +35,7 @@ from typing import Any
 
 from actviz.bench.summary import DEFAULT_TARGET, summarize, summarize_configs
 from actviz.core.errors import ActvizError, UsageError
-from actviz.core.files import not_regular
+from actviz.core.files import link_problem, not_regular, os_reason
 from actviz.core.registry import Activation, get, params_json
 from actviz.results import (FINISHED, RESULTS, SCHEMA_VERSION, Store, config_label, now, remove_plots, run_key,
                             training_config)
@@ -72,8 +72,8 @@ def prepare_out(out: str | os.PathLike[str]) -> Path:
         os.close(fd)
         os.unlink(tmp)
     except OSError as exc:
-        reason = exc.strerror or str(exc)
-        if exc.errno == errno.EEXIST:  # something else of that name: say what
+        reason = os_reason(path, exc)
+        if exc.errno == errno.EEXIST and link_problem(path) is None:  # something else of that name: say what
             try:
                 reason = f"it is {not_regular(os.stat(path).st_mode) or 'a regular file'}, not a directory"
             except OSError:

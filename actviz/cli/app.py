@@ -199,6 +199,63 @@ def _warning_policy() -> None:
     warnings.showwarning = show
 
 
+def _matplotlib_policy() -> None:
+    """Matplotlib's environment in actviz's voice: one ``warning:`` line instead of its own log lines.
+
+    An unusable ``MPLCONFIGDIR`` or home directory
+    (matplotlib then logs two paragraphs and uses a temporary directory) is one warning line;
+    any other matplotlib log message at warning level is ``warning: matplotlib: <first line>``.
+    """
+    import logging
+
+    class OneLine(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            text = record.getMessage()
+            if text.startswith("mkdir -p failed"):
+                return  # said by the next message, which names the directory
+            if "created a temporary" in text and "directory" in text:
+                import re
+
+                where = re.search(r"issue with .*?\((.*?)\)", text)
+                shown = repr(where.group(1)) if where else "its configuration directory"
+                text = (f"matplotlib cannot write to {shown}; it uses a temporary directory for its "
+                        "settings and cache (set MPLCONFIGDIR to a writable directory)")
+            else:
+                text = "matplotlib: " + (text.strip().splitlines() or [""])[0]
+            _say(f"warning: {text}")
+
+    logger = logging.getLogger("matplotlib")
+    if not any(type(h).__name__ == "OneLine" for h in logger.handlers):  # once per process
+        logger.addHandler(OneLine(logging.WARNING))
+        logger.propagate = False
+
+
+def _check_backend() -> None:
+    """``MPLBACKEND`` naming no backend (matplotlib would refuse to import): dropped, with a warning."""
+    backend = os.environ.get("MPLBACKEND", "")
+    if backend and not _backend_exists(backend):
+        os.environ["MPLBACKEND"] = "agg"
+        _say(f"warning: MPLBACKEND={backend!r} is not a matplotlib backend; drawing with Agg")
+
+
+def _backend_exists(name: str) -> bool:
+    """Whether matplotlib has a backend called ``name`` (found without importing matplotlib)."""
+    import importlib.util
+
+    lower = name.lower()
+    if lower.startswith("module://"):
+        return True
+    try:
+        found = importlib.util.find_spec("matplotlib")
+    except (ImportError, ValueError):
+        return True  # no matplotlib: the commands that draw say so themselves
+    if found is None or not found.submodule_search_locations:
+        return True
+    module = {"notebook": "nbagg", "wx": "wx"}.get(lower, lower)
+    return any(os.path.isfile(os.path.join(d, "backends", f"backend_{module}.py"))
+               for d in found.submodule_search_locations)
+
+
 # --------------------------------------------------------------------------- the root group
 
 
@@ -233,6 +290,8 @@ class _Group(TyperGroup):
         try:
             with warnings.catch_warnings():
                 _warning_policy()
+                if not _debug():
+                    _matplotlib_policy()
                 self._main(args, prog_name, complete_var, **extra)
         finally:  # the outcome is decided: a signal from now on is remembered (see main)
             signals.closing()
@@ -316,6 +375,8 @@ app = typer.Typer(
 
 #: commands that never fetch the data set (the others get the download progress bar)
 _NEVER_DOWNLOAD = frozenset({"list", "show", "table", "check", "plot", "gallery", "report", "results"})
+#: commands that never draw (matplotlib's environment is not theirs to judge)
+_NO_PICTURES = frozenset({"list", "show", "table", "check", "data"})
 #: commands that say they are ready themselves, when their own handlers are installed
 #: (compare: when training starts, see actviz.core.signals.interruptible)
 _OWN_READINESS = frozenset({"compare"})
@@ -341,6 +402,8 @@ def _root(
         raise typer.Exit(0)
     if ctx.invoked_subcommand not in ("list", "data"):
         _require("numpy")  # torch runs without it, then fails inside a computation as if an activation were broken
+    if ctx.invoked_subcommand not in _NO_PICTURES and not _debug():
+        _check_backend()
     if signals.installed() and ctx.invoked_subcommand not in _OWN_READINESS:
         signals.ready()  # the handlers of main() are in place
     from actviz.core.registry import load_plugins

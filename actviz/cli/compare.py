@@ -13,6 +13,7 @@ stays fast.
 from __future__ import annotations
 
 import itertools
+import sys
 from typing import Annotated, Any, List, Optional
 
 import typer
@@ -160,6 +161,9 @@ def compare_cmd(
         "--plots/--no-plots", help="Draw curves.png and diagnostics.png (--no-plots removes stale ones).")] = True,
     no_wait: Annotated[bool, typer.Option(
         "--no-wait", help="If another compare is writing to --out, fail at once instead of waiting for it.")] = False,
+    yes: Annotated[bool, typer.Option(
+        "--yes", "-y", help="Start a grid estimated to train for more than an hour without asking "
+        "(asked only when standard input is a terminal).")] = False,
 ) -> None:
     """Train the d2l MLP on Fashion-MNIST per activation, configuration and seed; compare with statistics.
 
@@ -191,7 +195,7 @@ def compare_cmd(
     except ConfigError as exc:
         raise _as_option(exc) from None
     _run(acts, configs, seeds=list(range(seed, seed + seeds)), data_dir=data_dir, out=out, target=target,
-         plots=plots, fresh=fresh, wait=not no_wait)
+         plots=plots, fresh=fresh, wait=not no_wait, yes=yes)
 
 
 def _check_seeds(seeds: int, seed: int) -> None:
@@ -205,6 +209,55 @@ def _check_seeds(seeds: int, seed: int) -> None:
     if not 0 <= seed <= MAX_SEED - seeds + 1:
         raise UsageError(f"--seed must be between 0 and {MAX_SEED - seeds + 1} (the last seed must fit in "
                          f"64 bits), got {seed}")
+
+
+#: above this estimated training time (seconds), `compare` run from a terminal asks for --yes
+ASK_ABOVE_S = 3600.0
+
+
+def _estimate_seconds(configs: list[Any], runs: int) -> float:
+    """Roughly how long ``runs`` runs of ``configs`` train here: their matmul FLOPs over a measured speed.
+
+    The speed is that of a 256×784×256 matmul in float32 on the configurations' device,
+    measured for about 50 ms; training reaches about a third of it (elementwise work,
+    evaluation, diagnostics).  Runs are spread evenly over the configurations.
+    """
+    import time
+
+    import torch
+
+    from actviz.bench.train import flops_per_epoch, resolve_device
+
+    device = resolve_device(configs[0].device)
+    a, b = torch.full((256, 784), 0.5, device=device), torch.full((784, 256), 0.5, device=device)  # no RNG drawn
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    a @ b
+    sync()
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < 0.05:
+        a @ b
+        n += 1
+    sync()
+    speed = n * 2 * 256 * 784 * 256 / (time.perf_counter() - t0) / 3
+    per_run = sum(c.epochs * flops_per_epoch(63_000, c.hidden, c.depth) for c in configs) / len(configs)
+    return runs * per_run / speed
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(seconds, 1):.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):
+        return False
 
 
 #: the progress bar's cells: it keeps them whatever the labels (the information column is cut instead)
@@ -254,7 +307,7 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _run(acts: list[Any], configs: list[Any], wait: bool = True, **kw: Any) -> None:
+def _run(acts: list[Any], configs: list[Any], wait: bool = True, *, yes: bool = False, **kw: Any) -> None:
     import contextlib
 
     from rich.console import Console
@@ -273,8 +326,13 @@ def _run(acts: list[Any], configs: list[Any], wait: bool = True, **kw: Any) -> N
         kind = event["event"]
         if kind == "plan":
             n_runs, reused = event["training"], event["reused"]
+            estimate = _estimate_seconds(configs, n_runs) if n_runs else 0.0
+            if estimate > ASK_ABOVE_S and not yes and _stdin_is_terminal():
+                raise UsageError(f"this grid trains {n_runs} runs, about {_duration(estimate)} here (estimated); "
+                                 "add --yes to start it, or make the grid smaller")
             err.print(f"reused {reused} run{'s' if reused != 1 else ''}, training {n_runs}"
-                      + (f" ({event['configurations']} configurations)" if multi else ""))
+                      + (f" ({event['configurations']} configurations)" if multi else "")
+                      + (f", about {_duration(estimate)} (estimated)" if n_runs else ""))
             if n_runs:  # the display starts with training, so an early error stays one line
                 progress.start()
                 task["id"] = progress.add_task("", total=event["total_steps"] or None, info="")

@@ -28,9 +28,11 @@ def _plot_terminal(acts: list, *, derivative: bool, xmin: float, xmax: float) ->
     """Print the curves as text, sized to the terminal (COLUMNS and LINES are honoured)."""
     import shutil
 
-    from actviz.render.terminal import color_mode, terminal_plot
+    from actviz.render.terminal import MAX_WIDTH, color_mode, terminal_plot
 
     columns = shutil.get_terminal_size(fallback=(80, 24)).columns
+    if columns > MAX_WIDTH:
+        typer.echo(f"warning: the terminal is {columns} columns wide; the plot is drawn {MAX_WIDTH} wide", err=True)
     color = color_mode()  # None on a pipe or with NO_COLOR; the pictures' hues where the terminal has them
     typer.echo(terminal_plot(acts, derivative=derivative, xmin=xmin, xmax=xmax, width=columns, color=color),
                nl=False)

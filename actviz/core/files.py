@@ -59,6 +59,38 @@ def _special(path: Path) -> str | None:
         return None
 
 
+def link_problem(path: str | os.PathLike[str]) -> str | None:
+    """What is wrong with a symbolic link on the way to ``path``, in words; None if nothing is.
+
+    ``it is a symbolic link to 'gone', which does not exist`` (a dangling link), ``it is a
+    symbolic link loop`` (``a -> b -> a``); a link among the parents is named: ``'out' is ...``.
+    """
+    p = Path(os.fspath(path))
+    for q in (p, *p.parents):
+        target = "?"
+        try:
+            if not os.path.islink(q):
+                continue
+            target = os.readlink(q)
+            os.stat(q)
+        except OSError as exc:
+            who = "it" if q == p else repr(str(q))
+            if exc.errno == errno.ELOOP:
+                return f"{who} is a symbolic link loop ({str(q)!r} -> {target!r} -> ...)"
+            if exc.errno == errno.ENOENT:
+                return f"{who} is a symbolic link to {target!r}, which does not exist"
+    return None
+
+
+def os_reason(path: str | os.PathLike[str], exc: OSError) -> str:
+    """Why an operation on ``path`` failed: a broken symbolic link said as such, else the system's words."""
+    if exc.errno in (errno.EEXIST, errno.ENOENT, errno.ELOOP, errno.ENOTDIR):
+        problem = link_problem(path)
+        if problem is not None:
+            return problem
+    return exc.strerror or str(exc)
+
+
 def check_output_file(path: str | os.PathLike[str]) -> Path:
     """``path`` as a Path, if a file can be written there; else ActvizError (exit 1) naming it.
 
@@ -74,7 +106,10 @@ def check_output_file(path: str | os.PathLike[str]) -> Path:
     p = Path(text)
     try:
         kind = not_regular(os.stat(p).st_mode)
-    except OSError as exc:  # a name too long, a parent that is a file, a loop, ...
+    except OSError as exc:  # a name too long, a parent that is a file, a loop, a dangling link...
+        problem = link_problem(p)
+        if problem is not None:
+            raise ActvizError(f"cannot write {text!r}: {problem}") from None
         if exc.errno != errno.ENOENT:
             raise ActvizError(f"cannot write {text!r}: {exc.strerror or exc}") from None
         kind = None
@@ -142,7 +177,8 @@ def read_regular(path: str | os.PathLike[str]) -> bytes:
 def write_atomic(path: str | os.PathLike[str], data: bytes | Callable[[IO[bytes]], Any]) -> Path:
     """Write ``data`` (bytes, or a function writing to a binary file) to ``path`` atomically.
 
-    A directory or special file (device, FIFO, socket) at ``path`` is refused, not replaced.
+    A directory or special file (device, FIFO, socket) at ``path`` is refused, not replaced, and
+    so is a dangling symbolic link or a link loop (the file would silently replace the link).
     A signal (Ctrl-C, SIGTERM, SIGHUP) that arrives meanwhile is acted on once the file is
     written, so no temporary file is ever left behind (:func:`actviz.core.signals.shielded`).
     """
@@ -150,6 +186,9 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | Callable[[IO[bytes]
     kind = _special(path)
     if kind is not None:
         raise ActvizError(f"cannot write {str(path)!r}: it is {kind}, not a regular file")
+    problem = link_problem(path)
+    if problem is not None:
+        raise ActvizError(f"cannot write {str(path)!r}: {problem}")
     with shielded():  # a signal meanwhile waits until the file is in place and the temporary one gone
         return _write_atomic(path, data)
 

@@ -39,3 +39,17 @@ def format_param(value: Any, *, round_trip: bool = False, unicode_minus: bool = 
 
 
 __all__ = ["MINUS", "format_param"]
+
+
+#: the characters that end a line for str.splitlines (and so for Markdown, LaTeX and line-based tools)
+_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+_ESCAPED_BREAKS = {ord(c): c.encode("unicode_escape").decode("ascii") for c in _LINE_BREAKS}
+
+
+def single_line(text: str) -> str:
+    """``text`` on one line: each line break written as its escape (``a\\nb`` for a newline).
+
+    A table row, a CSV record or a LaTeX ``%`` comment must not be split by a label that
+    holds a line break (a plugin's name may).
+    """
+    return str(text).translate(_ESCAPED_BREAKS)

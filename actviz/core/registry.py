@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from actviz.core.errors import UnknownActivationError, UsageError
+from actviz.core.errors import ActvizError, UnknownActivationError, UsageError
 from actviz.core.formatting import format_param
 from actviz.core.properties import Properties, jsonable
 from actviz.core.suggest import closest, did_you_mean
@@ -299,6 +299,8 @@ def _same(a: Any, b: Any) -> bool:
 _REGISTRY: dict[str, ActivationSpec] = {}
 _LOOKUP: dict[str, str] = {}  # normalised name or alias -> canonical name
 _plugins_loaded = False
+#: the plugin being imported (an ``ACTVIZ_PLUGINS`` entry or an entry point), while it is
+_importing: list[str] = []
 #: modules whose import registers entries, imported on the first lookup.  The registry
 #: imports none of its users: the package root (``actviz/__init__.py``) names the
 #: built-in entries here.
@@ -350,6 +352,8 @@ def register(spec: ActivationSpec | None = None, /, *, replace: bool = False, **
     for _, owner in taken:
         if owner in _REGISTRY:
             unregister(owner)
+    if _importing:  # an ACTVIZ_PLUGINS module or an entry point: its functions may not end the program
+        spec = _guarded(spec, _importing[-1])
     _REGISTRY[spec.name] = spec
     for key in keys:
         _LOOKUP[key] = spec.name
@@ -370,10 +374,7 @@ def _load_plugins() -> None:
     if _plugins_loaded:
         return
     _plugins_loaded = True
-    import importlib
-    import importlib.util
     import os
-
     import sys
 
     items = [s.strip() for s in os.environ.get("ACTVIZ_PLUGINS", "").split(",") if s.strip()]
@@ -382,27 +383,100 @@ def _load_plugins() -> None:
         # Appended, so that a file in the current directory never shadows an installed module.
         sys.path.append(os.getcwd())
     for item in items:
+        _importing.append(item)
         try:
-            if item.endswith(".py"):
-                mod_name = "actviz_plugin_" + os.path.splitext(os.path.basename(item))[0]
-                spec = importlib.util.spec_from_file_location(mod_name, item)
-                if spec is None or spec.loader is None:
-                    raise ImportError(f"cannot load {item}")
-                module = importlib.util.module_from_spec(spec)
-                spec.loader.exec_module(module)
-            else:
-                importlib.import_module(item)
-        except Exception as exc:  # a broken plugin is the user's error, told in one line
-            from actviz.core.errors import ActvizError
-
-            raise ActvizError(f"could not load plugin {item!r} from ACTVIZ_PLUGINS: {exc}") from exc
+            _import_plugin(item)
+        except (Exception, SystemExit) as exc:  # a broken plugin is the user's error, told in one line
+            why = f"it {_exit_text(exc)}" if isinstance(exc, SystemExit) else (str(exc) or type(exc).__name__)
+            raise ActvizError(f"could not load plugin {item!r} from ACTVIZ_PLUGINS: {why}") from None
+        finally:
+            _importing.pop()
     try:
         from importlib.metadata import entry_points
 
         for ep in entry_points(group="actviz.activations"):
-            ep.load()
-    except Exception:  # pragma: no cover - a broken third-party package must not break actviz
+            _importing.append(f"entry point {ep.name}")
+            try:
+                ep.load()
+            finally:
+                _importing.pop()
+    except (Exception, SystemExit):  # pragma: no cover - a broken third-party package must not break actviz
         pass
+
+
+def _exit_text(exc: SystemExit) -> str:
+    """``called exit(7)``: what a plugin that raised SystemExit did."""
+    return "called exit()" if exc.code is None else f"called exit({exc.code!r})"
+
+
+class PluginExit(ActvizError):
+    """A plugin's function raised SystemExit (``exit(3)`` in its forward): one error naming it, exit 1.
+
+    ``problem`` says what it did without the activation's name (``forward called exit(3) (plugin 'p.py')``).
+    """
+
+    def __init__(self, name: str, problem: str):
+        super().__init__(f"activation {name!r} is broken: {problem}")
+        self.problem = problem
+
+
+#: the fields of a record that hold the plugin's own functions
+_CALLABLE_FIELDS = ("forward", "derivative", "formula", "derivative_formula", "kinks", "properties",
+                    "xscale", "check")
+
+
+def _guarded(spec: ActivationSpec, plugin: str) -> ActivationSpec:
+    """``spec`` with each of its functions turning SystemExit into :class:`PluginExit`."""
+    import dataclasses
+    import functools
+
+    def guard(fn: Callable[..., Any], what: str) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except SystemExit as exc:
+                raise PluginExit(spec.name, f"{what} {_exit_text(exc)} (plugin {plugin!r})") from None
+
+        return call
+
+    changes = {f: guard(getattr(spec, f), f) for f in _CALLABLE_FIELDS if callable(getattr(spec, f))}
+    return dataclasses.replace(spec, **changes)
+
+
+def _import_plugin(item: str) -> None:
+    """Import one ``ACTVIZ_PLUGINS`` entry: a ``.py`` file or a module name; special files are refused.
+
+    A file is read with :func:`~actviz.core.files.read_regular` (a FIFO, device or socket is refused,
+    never waited on); a module found on the path is checked the same way before it is imported.
+    """
+    import importlib
+    import importlib.util
+    import os
+
+    from actviz.core.files import not_regular, read_regular
+
+    if item.endswith(".py"):
+        mod_name = "actviz_plugin_" + os.path.splitext(os.path.basename(item))[0]
+        source = read_regular(item)  # ActvizError: "cannot read 'x.py': it is a FIFO (named pipe), ..."
+        spec = importlib.util.spec_from_file_location(mod_name, item)
+        if spec is None:
+            raise ImportError(f"cannot load {item}")
+        module = importlib.util.module_from_spec(spec)
+        exec(compile(source, item, "exec"), module.__dict__)
+        return
+    if os.sep in item or (os.altsep and os.altsep in item):
+        raise ImportError("a path names a plugin file only if it ends in .py; otherwise give a module name")
+    found = importlib.util.find_spec(item)
+    origin = getattr(found, "origin", None)
+    if found is not None and origin and getattr(found, "has_location", False):
+        try:
+            kind = not_regular(os.stat(origin).st_mode)
+        except OSError:
+            kind = None
+        if kind is not None:
+            raise ImportError(f"{origin!r} is {kind}, not a regular file")
+    importlib.import_module(item)
 
 
 def load_plugins() -> None:

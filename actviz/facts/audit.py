@@ -17,7 +17,7 @@ from typing import Any
 
 from actviz.core.errors import ActvizError
 from actviz.core.properties import KEYS, Interval, Properties
-from actviz.core.registry import Activation
+from actviz.core.registry import Activation, PluginExit
 
 #: tolerance of the autograd comparison: |analytic − autograd| ≤ AUTOGRAD_TOL · (1 + |autograd|)
 AUTOGRAD_TOL = 1e-9
@@ -92,6 +92,8 @@ def _contract_problem(act: Activation) -> str | None:
             try:
                 with torch.no_grad():
                     y = fn(x.clone())
+            except PluginExit as exc:  # exit() in a plugin's function
+                return exc.problem
             except Exception as exc:  # the user's function failed: name it, not our caller
                 return f"{what} raised {type(exc).__name__}: {exc}".rstrip(": ")
             where = f"{what}({str(dtype)[6:]} tensor of shape {tuple(x.shape)})"
@@ -109,6 +111,8 @@ def _contract_problem(act: Activation) -> str | None:
                 return f"{where} gave NaN at x = {float(x.reshape(-1)[i]):g}"
     try:
         grad = autograd_derivative(act, torch.tensor(_PROBE, dtype=torch.float64))
+    except PluginExit as exc:
+        return exc.problem
     except Exception as exc:
         return f"autograd through forward failed: {type(exc).__name__}: {exc}".rstrip(": ")
     if grad.shape != (len(_PROBE), len(_PROBE[0])):

@@ -8,11 +8,12 @@ upper envelope (see docs/properties.md for the definitions).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from actviz.core.properties import INF, Interval, Properties
 from actviz.core.registry import ActivationSpec, Kink, Param, Params
-from actviz.facts.kernels import LazyModule, keep_nan
+from actviz.facts.kernels import LazyModule, at_infinity, keep_nan
 
 torch: Any = LazyModule("torch", globals(), "torch")
 
@@ -116,15 +117,29 @@ def _maxout_tensors(x, weights, biases):
     return x.unsqueeze(-1) * w + b, w
 
 
+def _limits(weights, biases, side: int) -> tuple[float, float]:
+    """(f, f′) as x → side·inf: the piece of the most extreme slope wins (of the slope-0 pieces, the highest)."""
+    slope = max(weights) if side > 0 else min(weights)
+    if slope == 0:
+        return max(b for w, b in zip(weights, biases) if w == 0), 0.0
+    return math.copysign(math.inf, slope * side), slope
+
+
 def _maxout(x, weights, biases):
     z, _ = _maxout_tensors(x, weights, biases)
-    return z.max(dim=-1).values
+    out = z.max(dim=-1).values
+    if 0.0 not in weights:
+        return out
+    # at ±inf a slope-0 piece gives 0·inf = NaN, which max would pass on
+    return at_infinity(x, out, _limits(weights, biases, -1)[0], _limits(weights, biases, 1)[0])
 
 
 def _maxout_d(x, weights, biases):
     z, w = _maxout_tensors(x, weights, biases)
-    # torch.argmax returns the first maximal index, as autograd of max does
-    return keep_nan(x, w[z.argmax(dim=-1)])
+    # torch.argmax returns the first maximal index, as autograd of max does; at ±inf every piece
+    # of the extreme slope's sign is ±inf, and the limit is the extreme slope itself
+    d = keep_nan(x, w[z.argmax(dim=-1)])
+    return at_infinity(x, d, _limits(weights, biases, -1)[1], _limits(weights, biases, 1)[1])
 
 
 def _check_pieces(p: Params) -> str | None:

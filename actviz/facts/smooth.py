@@ -13,7 +13,7 @@ from typing import Any
 
 from actviz.core.properties import INF, Interval, Properties
 from actviz.core.registry import ActivationSpec, Kink, Param, non_negative, positive
-from actviz.facts.kernels import LazyModule, clip_unit, keep_nan, sech2, sig, softplus
+from actviz.facts.kernels import LazyModule, at_infinity, clip_unit, finite_below, keep_nan, sech2, sig, softplus
 
 torch: Any = LazyModule("torch", globals(), "torch")
 F: Any = LazyModule("torch.nn.functional", globals(), "F")
@@ -44,7 +44,9 @@ SOFTPLUS = ActivationSpec(
     latex=r"\frac{1}{\beta} \log\left(1 + e^{\beta x}\right)",
     derivative_formula="softplus′(x) = σ(βx)",
     forward=lambda x, beta: softplus(x, beta),
-    derivative=lambda x, beta: torch.sigmoid(x * beta),
+    # σ as e^(log σ) (kernels.sig): autograd of it gives f″ = β·σ(βx)·σ(−βx), accurate in the tails,
+    # where autograd of torch.sigmoid computes σ·(1 − σ) and gives 0 once βx ≳ 37
+    derivative=lambda x, beta: sig(x * beta),
     params=(Param("beta", 1.0, "sharpness β (> 0); β → ∞ tends to ReLU", check=positive, symbol="β"),),
     xscale=lambda p: 1.0 / p["beta"],
     properties=Properties(
@@ -67,12 +69,21 @@ SOFTPLUS = ActivationSpec(
 
 
 
+def _swish(x, beta):
+    if beta == 0:  # x/2; βx would be 0·inf = NaN at ±inf
+        return x * 0.5
+    x = finite_below(x)  # x·σ(βx) is inf·0 at −inf; at the most negative float it is −0, the limit
+    return x * sig(x * beta)
+
+
 def _swish_d(x, beta):
     z = x * beta
     # z·σ(z)·σ(−z) is 0 in any float for |z| ≥ 800; clamping z there keeps inf·0 (NaN) out
     # when βx overflows (β = 2 at |x| ≥ 1.7e38 in float32)
     zc = torch.clamp(z, -800.0, 800.0)
     s = sig(z)
+    if beta == 0:  # σ(0·x) is NaN at ±inf
+        return keep_nan(x, torch.full_like(x, 0.5))
     return s + zc * s * torch.sigmoid(-zc)
 
 
@@ -115,7 +126,7 @@ SWISH = ActivationSpec(
     formula="swish(x) = x·σ(βx)",
     latex=r"x \, \sigma(\beta x)",
     derivative_formula="σ(βx) + βx·σ(βx)·(1 − σ(βx))",
-    forward=lambda x, beta: x * sig(x * beta),
+    forward=lambda x, beta: _swish(x, beta),
     derivative=lambda x, beta: _swish_d(x, beta),
     params=(Param("beta", 1.0, "gate sharpness β (≥ 0)", check=non_negative, symbol="β"),),
     xscale=lambda p: 1.0 / p["beta"] if p["beta"] > 0 else 1.0,
@@ -135,9 +146,11 @@ def _gelu_tanh_arg(x):
 
 def _gelu(x, approximate):
     if approximate == "tanh":
+        x = finite_below(x)  # x·σ(v) at −inf is inf·0; at the most negative float it is −0, the limit
         return x * sig(_gelu_tanh_arg(x))
     # Φ(x) = erfc(−x/√2)/2: accurate in the left tail, where 1 + erf(x/√2) cancels (gelu(−10) ≈ −7.62e−23);
     # and Φ ≤ 1 before the product, so gelu(3.4e38) does not overflow in float32
+    x = finite_below(x)  # as above: x·Φ(x) → 0 as x → −inf
     return x * (0.5 * torch.special.erfc(-x * _INV_SQRT_2))
 
 
@@ -153,7 +166,7 @@ def _gelu_d(x, approximate):
         return sig(_gelu_tanh_arg(x)) + xc * sig(vc) * torch.sigmoid(-vc) * dv
     cdf = 0.5 * torch.special.erfc(-x * _INV_SQRT_2)
     pdf = torch.exp(-0.5 * x * x) * _INV_SQRT_2PI
-    return cdf + x * pdf
+    return at_infinity(x, cdf + x * pdf, minus=0.0, plus=1.0)
 
 
 def _gelu_props(approximate: str) -> Properties:
@@ -203,7 +216,7 @@ GELU = ActivationSpec(
 def _mish_d(x):
     sp = softplus(x)
     # 1 − tanh²(sp) = sech²(sp) without cancellation; x·sech²·σ is 0·finite, never inf·0
-    return torch.tanh(sp) + x * sech2(sp) * sig(x)
+    return at_infinity(x, torch.tanh(sp) + x * sech2(sp) * sig(x), minus=0.0, plus=1.0)
 
 
 MISH = ActivationSpec(
@@ -212,7 +225,7 @@ MISH = ActivationSpec(
     formula="mish(x) = x·tanh(log(1 + e^x))",
     latex=r"x \tanh\left(\log(1 + e^{x})\right)",
     derivative_formula="tanh(sp(x)) + x·(1 − tanh²(sp(x)))·σ(x), sp = softplus",
-    forward=lambda x: F.mish(x),
+    forward=lambda x: F.mish(finite_below(x)),  # x·tanh(softplus(x)) → 0 as x → −inf, not inf·0
     derivative=_mish_d,
     properties=Properties(
         range=Interval(_MISH_MIN, INF, True, False),
@@ -236,6 +249,7 @@ def _hard_swish(x):
     # x·relu6(x + 3)/6 as x·clip((x + 3)/6, 0, 1): F.hardswish multiplies before dividing and overflows
     # (float32 at 1e38, float64 at 1.7e308).  Autograd of this form gives f′(−3) = 0 and f′(3) = 1
     # (hardtanh's gradient is 0 at its ends), as F.hardswish does since PyTorch 2.8 (pytorch#147801)
+    x = finite_below(x)  # x·0 at −inf would be NaN; the limit is 0
     return x * clip_unit((x + 3) / 6)
 
 

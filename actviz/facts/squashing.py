@@ -15,6 +15,7 @@ from actviz.core.registry import ActivationSpec, Kink
 from actviz.facts.kernels import (
     LazyModule,
     abs_unit_grad,
+    finite,
     clip_unit,
     indicator,
     keep_nan,
@@ -105,7 +106,7 @@ SOFTSIGN = ActivationSpec(
     formula="softsign(x) = x / (1 + |x|)",
     latex=r"\frac{x}{1 + |x|}",
     derivative_formula="1 / (1 + |x|)²",
-    forward=lambda x: F.softsign(x),
+    forward=lambda x: F.softsign(finite(x)),  # ±inf/(1 + inf) is NaN; the limits are ±1
     derivative=_softsign_d,
     properties=Properties(
         range=Interval.open(-1, 1),

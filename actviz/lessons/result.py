@@ -190,8 +190,9 @@ def make_directory(out: str | Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         from actviz.core.errors import ActvizError
+        from actviz.core.files import os_reason
 
-        raise ActvizError(f"cannot create the output directory {str(directory)!r}: {exc.strerror or exc}") from None
+        raise ActvizError(f"cannot create the output directory {str(directory)!r}: {os_reason(directory, exc)}") from None
     return directory
 
 

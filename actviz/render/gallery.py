@@ -98,7 +98,9 @@ def build_gallery(
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ActvizError(f"cannot create the gallery directory {str(out)!r}: {exc.strerror or exc}") from None
+        from actviz.core.files import os_reason
+
+        raise ActvizError(f"cannot create the gallery directory {str(out)!r}: {os_reason(out, exc)}") from None
     if not os.access(out, os.W_OK | os.X_OK):
         raise ActvizError(f"cannot write into {str(out)!r}: the directory is not writable")
 

@@ -11,7 +11,8 @@ For each activation and each combination of its parameter values the data hold
 * the curves on ``[XMIN, XMAX]``, widened per activation until its kinks lie inside with a
   margin (:func:`actviz.render.sampling.default_range`; relu6: [−8, 8]): f (the registry's forward), f′ (the registry's
   analytic derivative) and f″ (**autograd of the analytic f′**, in float64; it is
-  left out, drawn as a gap, at the kinks, where it does not exist);
+  left out, drawn as a gap, at the kinks and wherever its one-sided limits differ
+  — ELU with α = 1 and softsign at 0 — where it does not exist);
 * the kinks with the value f′ takes there by convention;
 * the regions where a unit is dead (f′ exactly 0) or saturated (|f′| < ``SATURATED``
   on a side where the registry says f′ → 0, reaching the end of the plotted range);
@@ -148,6 +149,37 @@ def _tail(mask: Any, from_left: bool) -> Any:
     return out
 
 
+def _derivatives(act: Activation, x: Any) -> tuple[Any, Any]:
+    """The analytic f′ at ``x`` (a float64 numpy array) and f″, autograd of it (0 where f′ is constant)."""
+    import numpy as np
+    import torch
+
+    xt = torch.as_tensor(x, dtype=torch.float64).clone().requires_grad_(True)
+    with torch.enable_grad():
+        d = act.derivative(xt)
+        if d.requires_grad:
+            (g,) = torch.autograd.grad(d.sum(), xt, allow_unused=True)
+        else:  # f′ does not depend on x through a differentiable path: f″ = 0
+            g = None
+    f2 = np.zeros_like(x) if g is None else g.detach().numpy().astype(float)
+    return d.detach().numpy().astype(float), f2
+
+
+def _jumps(act: Activation, x: Any) -> Any:
+    """Where the one-sided limits of f″ differ (a mask over ``x``): f″ does not exist there.
+
+    f″ is taken 1e-9·max(1, |x|) to each side of every grid point; the two agree to about
+    1e-8 wherever f″ is continuous, and differ by the jump where it is not.
+    """
+    import numpy as np
+
+    eps = 1e-9 * np.maximum(1.0, np.abs(x))
+    _, left = _derivatives(act, x - eps)
+    _, right = _derivatives(act, x + eps)
+    with np.errstate(invalid="ignore"):
+        return ~np.isclose(left, right, rtol=1e-5, atol=1e-5) & np.isfinite(left) & np.isfinite(right)
+
+
 def curves(act: Activation, *, saturation: str, xmin: float = XMIN, xmax: float = XMAX,
            points: int = POINTS) -> dict[str, Any]:
     """f, the analytic f′ and f″ (autograd of the analytic f′) on a grid with the kinks added.
@@ -161,17 +193,10 @@ def curves(act: Activation, *, saturation: str, xmin: float = XMIN, xmax: float 
 
     kinks = sorted((k for k in act.kinks if xmin <= k.x <= xmax), key=lambda k: k.x)
     x = np.unique(np.concatenate([np.linspace(xmin, xmax, points), [k.x for k in kinks]]))
-    xt = torch.as_tensor(x, dtype=torch.float64).clone().requires_grad_(True)
-    with torch.enable_grad():
-        d = act.derivative(xt)
-        if d.requires_grad:
-            (g,) = torch.autograd.grad(d.sum(), xt, allow_unused=True)
-        else:  # f′ does not depend on x through a differentiable path: f″ = 0
-            g = None
+    d, f2 = _derivatives(act, x)
     with torch.no_grad():
         f = act.forward(torch.as_tensor(x, dtype=torch.float64)).numpy().astype(float)
-    d_np = d.detach().numpy().astype(float)
-    f2 = np.zeros_like(x) if g is None else g.detach().numpy().astype(float)
+    d_np = d
 
     kink_points = []
     f_line, d_line, f2_line = f.copy(), d_np.copy(), f2.copy()
@@ -190,6 +215,7 @@ def curves(act: Activation, *, saturation: str, xmin: float = XMIN, xmax: float 
         kink_points.append({"x": json_float(float(k.x)), "f": json_float(float(f[i])),
                             "df": json_float(float(k.derivative))})
 
+    f2_line[_jumps(act, x)] = np.nan  # where f″ jumps (ELU α = 1 at 0, softsign at 0) it does not exist
     dead = d_np == 0.0
     small = (np.abs(d_np) < SATURATED) & ~dead
     sat = np.zeros_like(small)

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from actviz.core.formatting import single_line
 from actviz.core.jsonsafe import json_data
 from actviz.results import network_label
 
@@ -300,7 +301,7 @@ _MD_HEAD = ["activation", "n", "test acc %", "95% CI", "sd", "train loss", "loss
 
 
 def _md_cell(s: str) -> str:
-    return s.replace("|", "\\|")
+    return single_line(s).replace("|", "\\|")
 
 
 def to_markdown(summary: Summary, sweep: Mapping[str, Any] | None = None) -> str:
@@ -308,7 +309,7 @@ def to_markdown(summary: Summary, sweep: Mapping[str, Any] | None = None) -> str
     parts: list[str] = []
     for entry in summary:
         rows = entry.get("activations", [])
-        parts.append(f"### {entry.get('config_label', 'defaults')}\n")
+        parts.append(f"### {single_line(entry.get('config_label', 'defaults'))}\n")
         net = network_label(entry.get("config", {}))
         parts.append((f"{net}; " if net else "") + f"{_legend(entry, _seeds(entry))}; {TIME_NOTE}{_wall(entry)}.\n")
         parts.append("| " + " | ".join(_MD_HEAD) + " |")
@@ -323,10 +324,10 @@ def to_markdown(summary: Summary, sweep: Mapping[str, Any] | None = None) -> str
             parts.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
         parts.append("")
         for v in entry.get("verdicts", []):
-            parts.append(f"- {v['text']}")
+            parts.append(f"- {single_line(v['text'])}")
         outside = _outside(entry)
         if outside:
-            parts.append(f"- not in the statistics: {'; '.join(outside)}")
+            parts.append(f"- not in the statistics: {single_line('; '.join(outside))}")
         parts.append("")
     if sweep:
         parts += _sweep_markdown(sweep)
@@ -362,7 +363,7 @@ _TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#
 
 
 def _tex(s: str) -> str:
-    return "".join(_TEX.get(ch, ch) for ch in s)
+    return "".join(_TEX.get(ch, ch) for ch in single_line(s))
 
 
 def to_latex(summary: Summary, sweep: Mapping[str, Any] | None = None) -> str:
@@ -391,7 +392,7 @@ def to_latex(summary: Summary, sweep: Mapping[str, Any] | None = None) -> str:
     lines += [r"\bottomrule", r"\end{tabular}"]
     for entry in summary:
         for v in entry.get("verdicts", []):
-            lines.append("% " + (f"[{entry.get('config_label')}] " if multi else "") + v["text"])
+            lines.append(single_line("% " + (f"[{entry.get('config_label')}] " if multi else "") + v["text"]))
     if sweep:
         lines += _sweep_latex(sweep)
     return "\n".join(lines) + "\n"
@@ -448,7 +449,7 @@ def to_csv(summary: Summary, sweep: Mapping[str, Any] | None = None) -> str:
                    r.get("reached_target"), wtl.get("win"), wtl.get("tie"), wtl.get("loss"), r.get("dead"),
                    r.get("saturated"), g[0], g[-1], r.get("time_mean"), r.get("act_seconds"),
                    verdicts.get(r["label"], ""), *_sweep_csv(sweep, per.get(r["label"]), overall, name, r["label"])]
-            w.writerow(["" if v is None else v for v in row])
+            w.writerow(["" if v is None else single_line(v) if isinstance(v, str) else v for v in row])
     return buf.getvalue()
 
 

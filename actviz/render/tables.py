@@ -15,7 +15,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from actviz.core.formatting import format_param
+from actviz.core.formatting import format_param, single_line
 from actviz.core.properties import DEFINITIONS, KEYS, Interval, format_value, jsonable
 from actviz.core.registry import Activation, params_json
 
@@ -112,7 +112,8 @@ def rows_csv(rows: list[dict[str, Any]]) -> str:
             v = row[key]
             cells.append(v.as_text() if isinstance(v, Interval) else v)
         params = ";".join(f"{k}={_param_text(v)}" for k, v in row["params"].items())
-        writer.writerow([row["name"], params, *cells, f"{row['autograd_max_error']:.3g}"])
+        writer.writerow([single_line(c) if isinstance(c, str) else c
+                         for c in (row["name"], params, *cells, f"{row['autograd_max_error']:.3g}")])
     return buf.getvalue()
 
 
@@ -129,7 +130,7 @@ def rows_markdown(rows: list[dict[str, Any]]) -> str:
             cells = [f"`{row['label']}`", f"broken: {row['broken']}", *("—" for _ in KEYS[1:]), "—"]
         else:
             cells = [f"`{row['label']}`", *(format_value(row[k]) for k in KEYS), _err(row["autograd_max_error"])]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        lines.append("| " + " | ".join(single_line(c).replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -16,7 +16,8 @@ with 256 or 24-bit colour gets the pictures' ten hues, others the six basic ones
 Each row of a panel is labelled with the value at its centre, and the rows are
 placed so that y = 0, when in range, is the centre of a row labelled 0.
 
-Every line of the result is at most ``width`` characters wide.
+Every line of the result is at most ``width`` characters wide, and at most
+:data:`MAX_WIDTH`: a huge terminal width gives a plot of sane size.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ MARKERS = ("", "o", "x", "+", "*", "#", "%", "@")
 #: columns plotille adds around the plotting area (y labels, axis, the "-> (X)" arrow)
 _LEFT, _RIGHT = 13, 7
 MIN_WIDTH = 40
+#: the widest plot drawn: a wider terminal (``COLUMNS=100000``) gets a plot this wide
+MAX_WIDTH = 240
 _PRIME = "\u2032"
 
 
@@ -239,11 +242,12 @@ def terminal_plot(
 
     ``color``: False/None (markers tell the curves apart), True or ``"names"`` (six basic hues),
     ``"rgb"`` (the pictures' ten hues); :func:`color_mode` says which a stream shows.
+    ``width`` is taken within [MIN_WIDTH, MAX_WIDTH]; each panel is at most 24 lines high.
     """
     from actviz.render.sampling import resolve_range
 
     xmin, xmax = resolve_range(acts, xmin, xmax)  # by default every kink inside, with a margin
-    width = max(int(width), MIN_WIDTH)
+    width = min(max(int(width), MIN_WIDTH), MAX_WIDTH)
     plot_width = _plot_width(width - _LEFT - _RIGHT, xmax - xmin)
     if height is None:
         height = max(8, min(24, plot_width // 4)) if not derivative else max(8, min(18, plot_width // 5))
