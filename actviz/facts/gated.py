@@ -16,8 +16,8 @@ from typing import Any
 
 from actviz.core.properties import INF, Interval, Properties
 from actviz.core.registry import ActivationSpec
-from actviz.facts.kernels import LazyModule, sig
-from actviz.facts.smooth import _swish_d, _swish_props
+from actviz.facts.kernels import LazyModule, at_infinity, finite_below
+from actviz.facts.smooth import _swish, _swish_d, _swish_props
 from actviz.facts.variants import SQUARED_RELU_PROPS
 
 torch: Any = LazyModule("torch", globals(), "torch")
@@ -75,12 +75,12 @@ def _geglu_d(x):
     log_pdf = -0.5 * xt * xt - _LOG_SQRT_2PI
     ratio = torch.exp(torch.special.log_ndtr(xt) - log_pdf - log_abs)  # Φ/(|x|φ) ≈ 1/x²
     tail = torch.exp(2 * log_abs + log_pdf) * (1 - 2 * ratio)
-    return torch.where(x < _TAIL, tail, near)
+    return at_infinity(x, torch.where(x < _TAIL, tail, near), plus=math.inf)  # inf·0 at +inf; the limit
 
 
 def _swiglu(x):
     xc = torch.clamp(x, min=_TAIL)
-    xt = torch.clamp(x, max=_TAIL)
+    xt = torch.clamp(finite_below(x), max=_TAIL)  # at −inf: log(inf) − inf would be NaN
     tail = torch.exp(2 * torch.log(-xt) + F.logsigmoid(xt))
     return torch.where(x < _TAIL, tail, xc * (xc * torch.sigmoid(xc)))
 
@@ -90,7 +90,7 @@ def _swiglu_d(x):
     xc = torch.clamp(x, min=_TAIL)
     xt = torch.clamp(x, max=_TAIL)
     x_sig = torch.where(x < _TAIL, -torch.exp(torch.log(-xt) + F.logsigmoid(xt)), xc * torch.sigmoid(xc))
-    return x_sig * (2 + x * torch.sigmoid(-x))
+    return at_infinity(x, x_sig * (2 + x * torch.sigmoid(-x)), 0.0, math.inf)  # inf·0 at ±inf; the limits
 
 
 def _gated_props(dmin: float) -> Properties:
@@ -120,7 +120,7 @@ GLU = ActivationSpec(
     formula="glu(a, b) = a·σ(b); 1-D view glu(x) = x·σ(x)",
     latex=r"a \otimes \sigma(b); \quad x \, \sigma(x)",
     derivative_formula="σ(x) + x·σ(x)·(1 − σ(x))",
-    forward=lambda x: x * sig(x),
+    forward=lambda x: _swish(x, 1.0),
     derivative=lambda x: _swish_d(x, 1.0),
     properties=_swish_props(1.0),
     reference="Dauphin et al. (2017), Language Modeling with Gated Convolutional Networks",
@@ -133,7 +133,7 @@ REGLU = ActivationSpec(
     formula="reglu(a, b) = a·max(0, b); 1-D view reglu(x) = x·max(0, x)",
     latex=r"a \otimes \max(0, b); \quad x \max(0, x)",
     derivative_formula="2·max(0, x)",
-    forward=lambda x: x * torch.relu(x),
+    forward=lambda x: finite_below(x) * torch.relu(x),  # −inf·0 at −inf; the limit is 0
     derivative=lambda x: 2 * torch.relu(x),
     properties=SQUARED_RELU_PROPS,
     reference="Shazeer (2020), GLU Variants Improve Transformer",

@@ -8,11 +8,12 @@ and its properties as a function of its parameters.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from actviz.core.properties import INF, Interval, Properties
 from actviz.core.registry import ActivationSpec, Param
-from actviz.facts.kernels import LazyModule
+from actviz.facts.kernels import LazyModule, at_infinity
 
 torch: Any = LazyModule("torch", globals(), "torch")
 
@@ -65,7 +66,7 @@ SINE = ActivationSpec(
 
 def _snake(x, alpha):
     s = torch.sin(x * alpha)
-    return x + s * s / alpha
+    return at_infinity(x, x + s * s / alpha, -math.inf, math.inf)  # x + a bounded ripple: ±inf at ±inf
 
 
 def _snake_d(x, alpha):
