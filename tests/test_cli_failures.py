@@ -408,6 +408,7 @@ def test_no_arguments_prints_the_help_and_exits_0():
 # --------------------------------------------------------------------------- warnings
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [["show", "softplus", "-p", "beta=1e-300"],
                                   ["show", "leaky_relu", "-p", "negative_slope=1e308"]])
 def test_numerical_warnings_do_not_leak(args):
@@ -509,6 +510,7 @@ def test_gallery_file_names_are_distinct_and_safe():
     assert all("/" not in n for n in names)
 
 
+@pytest.mark.slow
 @needs_script
 def test_plugins_in_the_current_directory_work_with_the_console_script(tmp_path):
     (tmp_path / "cwd_acts.py").write_text(textwrap.dedent("""

@@ -50,6 +50,7 @@ def test_threshold_unit_gets_at_most_three_of_four():
     assert xor.perceptron(labels=(0, 1, 1, 1))["converged"]  # OR converges
 
 
+@pytest.mark.slow
 def test_xor_mlp_outcomes():
     r = xor.run(seeds=40, epochs=1500)
     by = {a["activation"]: a for a in r.data["mlp"]}

@@ -371,6 +371,7 @@ def test_gallery_few(tmp_path):
     assert {p.name: p.read_bytes() for p in written} == before
 
 
+@pytest.mark.slow
 def test_gallery_all(tmp_path):
     from actviz.render.gallery import build_gallery
 

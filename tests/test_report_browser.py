@@ -32,10 +32,10 @@ def _chromium() -> str | None:
 
 
 CHROMIUM = _chromium()
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     CHROMIUM is None,
     reason="no Chromium at /usr/bin/chromium (scripts/setup installs it with 'apt-get install chromium')",
-)
+)]
 
 
 @pytest.fixture(scope="module")

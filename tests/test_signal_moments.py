@@ -126,6 +126,7 @@ def test_a_command_ended_by_a_signal_keeps_its_code_and_single_line_when_another
 # --------------------------------------------------------------------------- during the command
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lesson", [["collapse", "--seeds", "1"], ["symmetry", "--activations", "tanh"]],
                          ids=lambda a: a[0])
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=lambda s: signal.Signals(s).name)
@@ -169,6 +170,7 @@ def test_sighup_to_a_command_is_129_one_line_and_no_temporary_file(argv, tmp_pat
     assert temporaries(tmp_path) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ignored", [[signal.SIGHUP], [signal.SIGINT, signal.SIGHUP]],
                          ids=["nohup", "trap-INT-and-HUP"])
 def test_signals_inherited_as_ignored_do_not_stop_training(ignored, tmp_path):
@@ -203,6 +205,7 @@ def test_a_closed_standard_output_is_one_line_and_exit_1(argv):
     assert (proc.returncode, proc.stderr) == (1, "error: cannot write to standard output: it is closed\n")
 
 
+@pytest.mark.slow
 def test_compare_with_standard_output_closed_keeps_its_runs(tmp_path):
     argv = ["compare", "relu", "--seeds", "1", "--epochs", "1", "--hidden", "32", "--batch-size", "64",
             "--probe-size", "64", "--device", "cpu", "--no-plots", "--out", str(tmp_path)]

@@ -49,6 +49,7 @@ def _wait_for(condition, what: str, watched: Watched, timeout: float = 120) -> N
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_a_second_compare_on_one_store_waits_or_fails_and_no_run_is_lost(tmp_path):
     out = str(tmp_path)
     first = Watched(compare_script("relu", "--seeds", "1", "--epochs", "100000", *FAST, "--out", out), env=ENV)
