@@ -77,3 +77,15 @@ def test_each_configuration_says_how_many_seeds_it_has_and_rows_are_capped():
     assert sum(t.endswith("— 2 seeds") for t in texts) == MAX_ROWS // 2
     fig = plot_diagnostics(_doc(_sweep(n)))
     assert len(fig.axes) == 4 * MAX_ROWS and "2 left out" in fig._suptitle.get_text()
+
+
+def test_one_epoch_gets_whole_number_epoch_ticks():
+    runs = [copy.deepcopy(r) for r in make_store("configs")["runs"] if r["config"]["depth"] == 1]
+    for r in runs:
+        r["history"] = r["history"][:1]
+    for fig in (plot_curves(_doc(runs)), plot_diagnostics(_doc(runs))):
+        fig.canvas.draw() if hasattr(fig.canvas, "draw") else None
+        for ax in fig.axes:
+            if ax.get_xlabel() == "epoch":
+                ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+                assert ticks and all(float(t).is_integer() for t in ticks), ticks

@@ -177,7 +177,10 @@ def _finish_axes(axes: Sequence[Any], legend: Sequence[Any] = (), integer: Seque
     for ax in axes:
         ax.grid(alpha=0.3)
     for ax in axes if integer is None else integer:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        lo, hi = ax.get_xlim()
+        if hi - lo < 1:  # one epoch: a range without two whole numbers would get fractional ticks
+            ax.set_xlim(min(lo, round((lo + hi) / 2) - 0.5), max(hi, round((lo + hi) / 2) + 0.5))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     for ax in legend:
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize="small")

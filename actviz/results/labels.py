@@ -58,4 +58,5 @@ def network_label(cfg: Mapping[str, Any]) -> str:
     lr = cfg.get("lr")
     return (f"784-{'-'.join([str(cfg.get('hidden', '?'))] * int(cfg.get('depth', 1)))}-10, "
             f"{cfg.get('optimizer', '?')} lr {format_value(lr) if lr is not None else '?'}, "
-            f"batch {cfg.get('batch_size', '?')}, init {cfg.get('init', '?')}, {cfg.get('epochs', '?')} epochs")
+            f"batch {cfg.get('batch_size', '?')}, init {cfg.get('init', '?')}, {cfg.get('epochs', '?')} "
+            f"epoch{'' if cfg.get('epochs') == 1 else 's'}")
