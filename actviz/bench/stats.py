@@ -26,6 +26,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from actviz.results.views import mean_of, sample_std
+
 __all__ = ["ALPHA", "CHANCE_LEVEL", "CONFIDENCE", "adjusted_interval", "chance_range", "compare_groups", "describe",
            "holm", "mean", "paired", "verdict_text"]
 
@@ -66,19 +68,10 @@ def _t_interval(mean: float, sem: float, df: int) -> list[float]:
 
 def mean(values: Sequence[float]) -> float:
     """The mean of finite ``values`` (at least one), without overflow even near the largest float."""
-    n = len(values)
-    try:
-        return math.fsum(values) / n
-    except OverflowError:  # an intermediate sum past 1.8e308: the terms divided first stay finite
-        return math.fsum(v / n for v in values)
-
-
-def _std(vals: Sequence[float], centre: float) -> float:
-    """The sample standard deviation around ``centre``, scaled so that squaring cannot overflow."""
-    scale = max(abs(v - centre) for v in vals)
-    if scale == 0.0 or not math.isfinite(scale):
-        return scale if math.isfinite(scale) else math.inf
-    return scale * math.sqrt(math.fsum(((v - centre) / scale) ** 2 for v in vals) / (len(vals) - 1))
+    m = mean_of(values)
+    if m is None:
+        raise ValueError("the mean of no finite values")
+    return m
 
 
 def describe(values: Sequence[float]) -> dict[str, Any]:
@@ -95,7 +88,7 @@ def describe(values: Sequence[float]) -> dict[str, Any]:
     centre = mean(vals)
     if n < 2:
         return {"n": 1, "mean": centre, "std": None, "ci": None}
-    std = _std(vals, centre)
+    std = sample_std(vals, centre)
     return {"n": n, "mean": centre, "std": std, "ci": _t_interval(centre, std / math.sqrt(n), n - 1)}
 
 

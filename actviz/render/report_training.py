@@ -14,10 +14,10 @@ percent, as the command line does.  Numbers are rounded to the digits the page s
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from actviz.render.report_data import json_float
 from actviz.results import by_config, by_label, epoch_series, mean_of
 
 __all__ = ["training_data"]
@@ -28,9 +28,9 @@ _METRICS = ("test_acc", "train_loss", "train_acc", "test_loss")
 
 def _sig(v: Any, digits: int = 5) -> float | None:
     """A number for the page with ``digits`` significant digits; None for a missing or non-finite one."""
-    if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
         return None
-    return float(f"{v:.{digits}g}")
+    return json_float(float(v), digits)
 
 
 def _ci(v: Any) -> list[float | None] | None:

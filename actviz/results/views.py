@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["by_config", "by_label", "completed", "epoch_series", "mean_of"]
+__all__ = ["by_config", "by_label", "completed", "epoch_series", "mean_of", "sample_std"]
 
 Run = Mapping[str, Any]
 
@@ -51,10 +51,17 @@ def mean_of(values: Iterable[float | None]) -> float | None:
         return math.fsum(v / len(vals) for v in vals)
 
 
-def _std(vals: Sequence[float], mean: float) -> float:
+def sample_std(vals: Sequence[float], centre: float) -> float:
+    """The sample standard deviation of ``vals`` around ``centre`` (0 for fewer than two values).
+
+    Scaled by the largest deviation first, so that squaring cannot overflow.
+    """
     if len(vals) < 2:
         return 0.0
-    return math.sqrt(math.fsum((v - mean) ** 2 for v in vals) / (len(vals) - 1))
+    scale = max(abs(v - centre) for v in vals)
+    if scale == 0.0 or not math.isfinite(scale):
+        return scale if math.isfinite(scale) else math.inf
+    return scale * math.sqrt(math.fsum(((v - centre) / scale) ** 2 for v in vals) / (len(vals) - 1))
 
 
 def epoch_series(runs: Sequence[Run], value: Callable[[Mapping[str, Any]], float | None]) -> dict[str, dict[str, Any]]:
@@ -77,7 +84,7 @@ def epoch_series(runs: Sequence[Run], value: Callable[[Mapping[str, Any]], float
             m = mean_of(vals)
             s["epochs"].append(e + 1)
             s["mean"].append(m)
-            s["std"].append(_std(vals, m))
+            s["std"].append(sample_std(vals, m))
             s["low"].append(min(vals))
             s["high"].append(max(vals))
         out[label] = s
