@@ -21,7 +21,7 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -80,6 +80,25 @@ def link_problem(path: str | os.PathLike[str]) -> str | None:
             if exc.errno == errno.ENOENT:
                 return f"{who} is a symbolic link to {target!r}, which does not exist"
     return None
+
+
+def missing_dirs(path: str | os.PathLike[str]) -> list[Path]:
+    """``path`` and those of its parents that do not exist yet, deepest first: what creating it would create."""
+    missing = []
+    d = Path(path)
+    while not os.path.lexists(d) and d.parent != d:
+        missing.append(d)
+        d = d.parent
+    return missing
+
+
+def remove_empty_dirs(dirs: Sequence[Path]) -> None:
+    """Remove ``dirs`` (deepest first, as :func:`missing_dirs` lists them), stopping at the first not empty."""
+    for d in dirs:
+        try:
+            d.rmdir()
+        except OSError:
+            break
 
 
 def os_reason(path: str | os.PathLike[str], exc: OSError) -> str:

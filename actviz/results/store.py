@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from actviz.core.errors import ActvizError, UsageError
-from actviz.core.files import read_regular, write_atomic
+from actviz.core.files import missing_dirs, read_regular, remove_empty_dirs, write_atomic
 from actviz.core.jsonsafe import json_data
 from actviz.results.labels import run_key
 from actviz.results.schema import FINISHED, PLOTS, RESULTS, check_document, parse, upgrade
@@ -220,16 +220,6 @@ def _holder(fd: int) -> str:
     return f"pid {text}" if text.isdigit() else "another process"
 
 
-def _missing_parents(folder: Path) -> list[Path]:
-    """The folders that creating ``folder`` would create, outermost first."""
-    missing: list[Path] = []
-    p = folder
-    while not os.path.lexists(p) and p != p.parent:
-        missing.append(p)
-        p = p.parent
-    return missing[::-1]
-
-
 def _acquire(folder: Path, wait: bool, on_wait: Callable[[str], None] | None) -> int | None:
     """The locked lock file's descriptor; None where the folder or its lock cannot be made (no lock then)."""
     import fcntl
@@ -288,7 +278,7 @@ def locked(folder: str | os.PathLike[str], *, wait: bool = True,
     created: the writes say why), the block runs unlocked; every write still merges.
     """
     folder = Path(folder)
-    created = _missing_parents(folder)
+    created = missing_dirs(folder)  # deepest first
     fd = _acquire(folder, wait, on_wait)
     try:
         yield
@@ -297,11 +287,7 @@ def locked(folder: str | os.PathLike[str], *, wait: bool = True,
             with contextlib.suppress(OSError):
                 os.unlink(folder / LOCK)  # while still held: a waiter then locks the next file
             os.close(fd)
-        for p in reversed(created):  # only what this call created, only if empty
-            try:
-                p.rmdir()
-            except OSError:
-                break
+        remove_empty_dirs(created)  # only what this call created, only if empty
 
 
 def remove_plots(folder: Path, names: Sequence[str] = PLOTS) -> list[Path]:

@@ -40,6 +40,7 @@ from actviz.bench.data.transfer import (
     stream,
 )
 from actviz.core.errors import DataError, UsageError
+from actviz.core.files import missing_dirs, remove_empty_dirs
 
 __all__ = [
     "ENV_MIRRORS",
@@ -240,24 +241,6 @@ def _download_file(
 # --------------------------------------------------------------------------- the missing files
 
 
-def _missing_dirs(dest: Path) -> list[Path]:
-    """``dest`` and those of its parents that do not exist yet, deepest first."""
-    missing = []
-    d = dest
-    while not os.path.lexists(d) and d.parent != d:
-        missing.append(d)
-        d = d.parent
-    return missing
-
-
-def _remove_dirs(dirs: Sequence[Path]) -> None:
-    for d in dirs:  # deepest first; stops at the first that is not empty
-        try:
-            d.rmdir()
-        except OSError:
-            break
-
-
 def _remove_stale_parts(dest: Path, names: Sequence[str], older_than: float) -> None:
     """Remove ``.NAME.gz.*.part`` files left by a download that was killed (SIGKILL) long ago."""
     now = time.time()
@@ -285,11 +268,11 @@ def download_missing(
     """
     urls = mirrors_in_use(mirrors)
     seconds = deadline_seconds(deadline)
-    created = _missing_dirs(dest)
+    created = missing_dirs(dest)
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        _remove_dirs(created)
+        remove_empty_dirs(created)
         raise DataError(f"cannot create {dest}: {reason(exc)}") from None
     _remove_stale_parts(dest, names, older_than=max(seconds, DEADLINE))
     dead: set[str] = set()
@@ -302,7 +285,7 @@ def download_missing(
                 _download_file(name, dest, urls, dead, TIMEOUT if timeout is None else timeout,
                                clock, progress, explicit)
     except BaseException:
-        _remove_dirs(created)  # leave no directory behind that this call created and left empty
+        remove_empty_dirs(created)  # leave no directory behind that this call created and left empty
         raise
     finally:
         clock.cancel()
