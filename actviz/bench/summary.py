@@ -14,16 +14,15 @@ diagnostics suggest, and never named the highest.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from actviz.bench import stats
-from actviz.results import DEFAULTS, by_config, by_label, completed, mean_of
-from actviz.results.labels import WHERE, format_value
+from actviz.results import by_config, by_label, completed, mean_of
+from actviz.results.labels import varying
 
-__all__ = ["DEFAULT_TARGET", "stored_target", "summarize", "summarize_configs", "sweep", "varying"]
+__all__ = ["DEFAULT_TARGET", "stored_target", "summarize", "summarize_configs", "sweep"]
 
 #: the "epochs to reach" column: the first epoch whose test accuracy is at least this
 DEFAULT_TARGET = 0.80
@@ -324,17 +323,3 @@ def _varying(summary: Sequence[Mapping[str, Any]]) -> tuple[list[str], str]:
     labels = [e.get("config_label", "defaults") for e in summary]
     names, common = varying([e.get("config") or {} for e in summary])
     return (names, common) if len(set(names)) == len(names) and all(names) else (labels, "")
-
-
-def varying(cfgs: Sequence[Mapping[str, Any]]) -> tuple[list[str], str]:
-    """Each training configuration named by the settings that differ between them, and the settings they share.
-
-    ``depth=1`` and ``depth=3``, not ``defaults`` and ``depth=3``: a setting that differs is
-    named in every configuration, with its value; the shared settings are said once
-    (those that differ from d2l's defaults, as in a configuration's label).
-    """
-    keys = list(dict.fromkeys(k for c in cfgs for k in c if k not in WHERE))
-    differ = [k for k in keys if len({json.dumps(c.get(k), sort_keys=True) for c in cfgs}) > 1]
-    same = [k for k in keys if k not in differ and DEFAULTS.get(k, object()) != cfgs[0].get(k)]
-    names = [", ".join(f"{k}={format_value(c.get(k))}" for k in differ) for c in cfgs]
-    return names, ", ".join(f"{k}={format_value(cfgs[0][k])}" for k in same)

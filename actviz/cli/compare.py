@@ -275,8 +275,7 @@ def _progress(err: Any, configs: list[Any]) -> tuple[Any, Any]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     from rich.table import Column
 
-    from actviz.bench.summary import varying
-    from actviz.results import config_label, training_config
+    from actviz.results.labels import config_label, training_config, varying
 
     fixed = BAR_CELLS + len(" 100% 0:00:00 eta 0:00:00 ")
     room = max(12, err.width - fixed - 1)

@@ -13,10 +13,11 @@ canonical JSON string; a store holds at most one run per key.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["DEFAULTS", "WHERE", "config_label", "format_value", "network_label", "run_key", "training_config"]
+__all__ = ["DEFAULTS", "WHERE", "config_label", "format_value", "network_label", "run_key", "training_config",
+           "varying"]
 
 #: d2l's reference setup: the training configuration of ``actviz compare`` with no options
 #: (``TrainConfig()``; a test keeps the two equal)
@@ -60,3 +61,17 @@ def network_label(cfg: Mapping[str, Any]) -> str:
             f"{cfg.get('optimizer', '?')} lr {format_value(lr) if lr is not None else '?'}, "
             f"batch {cfg.get('batch_size', '?')}, init {cfg.get('init', '?')}, {cfg.get('epochs', '?')} "
             f"epoch{'' if cfg.get('epochs') == 1 else 's'}")
+
+
+def varying(cfgs: Sequence[Mapping[str, Any]]) -> tuple[list[str], str]:
+    """Each training configuration named by the settings that differ between them, and the settings they share.
+
+    ``depth=1`` and ``depth=3``, not ``defaults`` and ``depth=3``: a setting that differs is
+    named in every configuration, with its value; the shared settings are said once
+    (those that differ from d2l's defaults, as in a configuration's label).
+    """
+    keys = list(dict.fromkeys(k for c in cfgs for k in c if k not in WHERE))
+    differ = [k for k in keys if len({json.dumps(c.get(k), sort_keys=True) for c in cfgs}) > 1]
+    same = [k for k in keys if k not in differ and DEFAULTS.get(k, object()) != cfgs[0].get(k)]
+    names = [", ".join(f"{k}={format_value(c.get(k))}" for k in differ) for c in cfgs]
+    return names, ", ".join(f"{k}={format_value(cfgs[0][k])}" for k in same)
