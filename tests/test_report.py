@@ -237,6 +237,22 @@ def test_naming_activations_a_store_lacks_is_a_usage_error(tmp_path):
     assert "no runs of gelu" in error_line(result) and "leaky_relu, relu, tanh" in error_line(result)
 
 
+def test_the_sweep_stars_the_best_the_statistics_name_and_none_at_chance(tmp_path):
+    """The page's best configuration is the sweep summary's (the CLI's rule), not a second one of its own."""
+    store = write_store(tmp_path / "store", "configs")
+    doc = json.loads((store / "results.json").read_text())
+    for run in doc["runs"]:
+        if run["activation"] == "tanh":  # tanh learns nothing in either configuration
+            for h in run["history"]:
+                h["test_acc"] = 0.1
+    (store / "results.json").write_text(json.dumps(doc))
+    assert invoke("relu", "tanh", "--results", str(store), "-o", str(tmp_path / "r.html")).exit_code == 0
+    (training,) = page_data((tmp_path / "r.html").read_text())["training"]
+    sweep = training["sweep"]
+    best = dict(zip(sweep["activations"], sweep["best"]))
+    assert best["tanh"] is None and best["relu"] == 0
+
+
 def test_a_sweep_is_one_grid_of_mean_accuracy_in_percent(tmp_path):
     store = write_store(tmp_path / "store", "configs")
     assert invoke("relu", "tanh", "--results", str(store), "-o", str(tmp_path / "r.html")).exit_code == 0

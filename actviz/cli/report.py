@@ -73,7 +73,7 @@ def _training(path: Path, only: Optional[set] = None) -> dict:
     statistics are computed: the paired tests compare the activations shown.
     """
     from actviz import results as store
-    from actviz.bench.summary import stored_target, summarize_configs
+    from actviz.bench.summary import stored_target, summarize_configs, sweep
     from actviz.core.errors import UsageError
     from actviz.render.report_training import training_data
 
@@ -84,7 +84,8 @@ def _training(path: Path, only: Optional[set] = None) -> dict:
         if not doc["runs"]:
             raise UsageError(f"--results {path}: no runs of {', '.join(sorted(only))} "
                              f"(the store holds {', '.join(held) or 'no runs'})")
-    return training_data(doc, summarize_configs(doc["runs"], stored_target(doc)))
+    summary = summarize_configs(doc["runs"], stored_target(doc))
+    return training_data(doc, summary, sweep(summary))
 
 
 __all__ = ["report_cmd"]

@@ -7,7 +7,9 @@ plain data here), and returns, per configuration: the statistics rows, the paire
 differences and verdicts, the training curves (mean over seeds with a band from the
 lowest to the highest seed), the diagnostics of the last epoch and the runs' statuses;
 for a sweep (two or more configurations) the ``sweep``: mean test accuracy in percent
-per configuration and activation, and each activation's best configuration.
+per configuration and activation, and each activation's best configuration as the
+sweep's statistics name it (:func:`actviz.bench.summary.sweep`: the same rule as the
+command line's, so no best where every run is at chance).
 Accuracies are fractions in the data, as the store holds them; the page shows them in
 percent, as the command line does.  Numbers are rounded to the digits the page shows.
 """
@@ -93,9 +95,13 @@ def _statuses(runs: Sequence[Run]) -> dict[str, dict[str, int]]:
     return out
 
 
-def _sweep(configs: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
-    """Configurations × activations: mean test accuracy in percent, n, and the best configuration per activation."""
-    if len(configs) < 2:
+def _sweep(configs: Sequence[Mapping[str, Any]], sweep: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Configurations × activations: mean test accuracy in percent, n, and each activation's best configuration.
+
+    ``sweep`` is the sweep's statistics (its ``configurations`` are in the summary's order,
+    as ``configs`` are); its ``per_activation`` names each best.
+    """
+    if len(configs) < 2 or sweep is None:
         return None
     labels: list[str] = []
     for cfg in configs:
@@ -106,15 +112,15 @@ def _sweep(configs: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
         acc.append([_sig(100 * rows[lab]["test_acc_mean"], 4) if rows.get(lab, {}).get("test_acc_mean") is not None
                     else None for lab in labels])
         n.append([rows[lab]["n"] if lab in rows else 0 for lab in labels])
-    best = []
-    for j in range(len(labels)):
-        column = [(a[j], i) for i, a in enumerate(acc) if a[j] is not None]
-        best.append(max(column)[1] if column else None)
+    named = {p["label"]: p["best"] for p in sweep["per_activation"]}
+    best = [sweep["configurations"].index(named[lab]) if named.get(lab) else None for lab in labels]
     return {"configs": [c["label"] for c in configs], "activations": labels, "acc_pct": acc, "n": n, "best": best}
 
 
-def training_data(doc: Mapping[str, Any], summary: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The page's data of one store: ``doc`` from :func:`actviz.results.load`, ``summary`` its statistics."""
+def training_data(doc: Mapping[str, Any], summary: Sequence[Mapping[str, Any]],
+                  sweep: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The page's data of one store: ``doc`` from :func:`actviz.results.load`, ``summary`` its statistics,
+    ``sweep`` the statistics of its configurations side by side (None with one configuration)."""
     groups = by_config(doc["runs"])
     top = doc.get("config") or {}
     out = []
@@ -139,5 +145,5 @@ def training_data(doc: Mapping[str, Any], summary: Sequence[Mapping[str, Any]]) 
                         if isinstance(v, (str, int, float)) and not isinstance(v, bool)},
         "target": target if isinstance(target, (int, float)) and not isinstance(target, bool) else None,
         "configurations": out,
-        "sweep": _sweep(out),
+        "sweep": _sweep(out, sweep),
     }

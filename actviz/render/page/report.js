@@ -326,7 +326,7 @@ function setupTraining(){
       const box = el("div", {class: "config sweep"});
       box.appendChild(el("h3", {}, "Sweep: " + store.sweep.configs.length + " configurations"));
       box.appendChild(el("p", {class: "note"}, "store " + store.source + ": mean test accuracy over seeds, in percent; " +
-        "\u2605 marks each activation's best configuration (by the mean; the tables below give the intervals)."));
+        "\u2605 marks each activation's best configuration (as the sweep's statistics name it: none where every run is at chance; the tables below give the intervals)."));
       const narrow = window.innerWidth < 600, rows = narrow ? store.sweep.activations : store.sweep.configs;
       const d = el("div", {id: "sweep-" + si, class: "sweep-plot"});
       d.style.height = Math.max(220, 110 + 46 * rows.length) + "px";
