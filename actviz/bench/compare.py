@@ -7,7 +7,9 @@ A :class:`Comparison` goes through named steps:
   store (:class:`actviz.results.Store`) is taken as it is, unless ``fresh``;
 * **train** — Fashion-MNIST is loaded (:func:`actviz.bench.data.load`) only when something is
   left to train, and the rest trains through :func:`actviz.bench.train.train_runs`, one
-  call per configuration, only the missing runs;
+  call per configuration, only the missing runs; or, with an ``executor`` (``--executor
+  ray``: :mod:`actviz.bench.ray_executor`), as units of work elsewhere
+  (:mod:`actviz.bench.units`), this process still the only writer of the store;
 * **record** — ``results.json`` is rewritten atomically after every finished epoch;
 * **summarise** — the document of the whole store, with the statistics of every
   configuration (:func:`actviz.bench.summary.summarize_configs`), and ``invocation``: what
@@ -196,14 +198,15 @@ class Comparison:
     run; with ``out`` a folder, finished runs stored there are reused unless ``fresh``.
     ``callback(event)`` sees ``plan`` (``reused``, ``training``, ``configurations``,
     ``total_steps``) and every training event of :func:`actviz.bench.train.train_runs`,
-    with ``config_label`` added.
+    with ``config_label`` added (and, through an ``executor``, ``failed``: ``seeds``,
+    ``labels``, ``error`` for a unit whose task failed).
     """
 
     def __init__(self, activations: Sequence[str | Activation], configs: Sequence[Any], *,
                  seeds: Sequence[int], data: Any = None, data_dir: str | os.PathLike[str] | None = None,
                  out: str | os.PathLike[str] | None = DEFAULT_OUT, target: float = DEFAULT_TARGET,
                  fresh: bool = False, callback: Callable[[dict[str, Any]], None] | None = None,
-                 data_progress: Any = None):
+                 data_progress: Any = None, executor: Any = None):
         self.t0 = time.perf_counter()
         self.configs = _grid_configs(configs)
         if not 0 < target <= 1:
@@ -222,6 +225,9 @@ class Comparison:
         self.target, self.fresh, self.out = target, fresh, out
         self.data, self.data_dir, self.data_progress = data, data_dir, data_progress
         self.callback = callback
+        self.executor = executor  #: None: train here (the local executor); else its ``train(comparison, units)``
+        self.data_given = data is not None
+        self.failures: list[str] = []
         self.store = Store.open(out) if out is not None else Store(None)
         self.out_path: Path | None = None
         self.plans: list[ConfigPlan] = []
@@ -289,6 +295,11 @@ class Comparison:
 
     def train(self) -> None:
         """Train the missing runs, configuration by configuration; a signal stops it, keeping every finished epoch."""
+        if self.executor is not None and self.to_train:
+            from actviz.bench.units import plan_units
+
+            self.interrupted = bool(self.executor.train(self, plan_units(self.plans, self.acts)))
+            return
         try:
             for p in self.plans:
                 if p.todo and not self.interrupted:
@@ -374,7 +385,7 @@ class Comparison:
         false, the store's pictures (which no longer match) are removed; drawing them is
         the caller's (:func:`actviz.render.training.redraw`).
         """
-        errors: list[str] = []
+        errors: list[str] = list(self.failures)
         results, runs = self.document()
         files: dict[str, str] = {}
         if self.out_path is not None and self.changed:
@@ -444,6 +455,7 @@ def run_compare(
     fresh: bool = False,
     callback: Callable[[dict[str, Any]], None] | None = None,
     data_progress: Any = None,
+    executor: Any = None,
 ) -> dict[str, Any]:
     """Train what is missing and return the results (see the module's docstring).
 
@@ -456,9 +468,11 @@ def run_compare(
     summary).  When training is interrupted (Ctrl-C, or a signal turned into
     KeyboardInterrupt), the epochs completed are kept and ``interrupted`` is true; the
     caller decides the exit code.  ``plots=False`` removes the store's stale pictures.
+    ``executor`` trains elsewhere (e.g. :class:`actviz.bench.ray_executor.RayExecutor`);
+    a unit whose task failed is one line of ``errors``, its runs marked ``failed``.
     """
     from actviz.bench.train import TrainConfig
 
     grid = list(configs) if configs else [config or TrainConfig()]
     return Comparison(activations, grid, seeds=seeds, data=data, data_dir=data_dir, out=out, target=target,
-                      fresh=fresh, callback=callback, data_progress=data_progress).run(plots)
+                      fresh=fresh, callback=callback, data_progress=data_progress, executor=executor).run(plots)

@@ -21,6 +21,7 @@ from typing import Any
 from actviz.bench import stats
 from actviz.results import by_config, by_label, completed, mean_of
 from actviz.results.labels import varying
+from actviz.results.schema import STOPPED
 
 __all__ = ["DEFAULT_TARGET", "stored_target", "summarize", "summarize_configs", "sweep"]
 
@@ -95,7 +96,7 @@ def _row(label: str, group: Sequence[Run], target: float) -> dict[str, Any]:
         "runs": len(group),
         "completed": sum(r["status"] == "completed" for r in group),
         "diverged": sum(r["status"] == "diverged" for r in group),
-        "interrupted": sum(r["status"] == "interrupted" for r in group),
+        "interrupted": sum(r["status"] in STOPPED for r in group),  # a failed run counts as interrupted
         "epochs": max((len(r["history"]) for r in done), default=0),
         "test_acc_mean": acc["mean"],
         "test_acc_std": acc["std"],
@@ -194,7 +195,8 @@ def summarize_configs(runs: Sequence[Run], target: float = DEFAULT_TARGET) -> li
     ``best``, ``pairs`` (paired differences of final test accuracy by seed, with 95% CI,
     ``p`` and ``p_holm``), ``verdicts`` (``label``, ``text``), ``wins`` (win/tie/loss per
     activation, three or more activations), ``adjusted`` (Holm used), and
-    ``interrupted_runs`` / ``diverged_runs`` (label, seed, epochs) listed apart.
+    ``interrupted_runs`` (label, seed, epochs, status: ``interrupted`` or ``failed``) /
+    ``diverged_runs`` (label, seed, epoch) listed apart.
     """
     out = []
     for label, group in by_config(runs).items():
@@ -219,8 +221,8 @@ def summarize_configs(runs: Sequence[Run], target: float = DEFAULT_TARGET) -> li
                 "verdicts": cmp["verdicts"],
                 "wins": cmp["wins"],
                 "adjusted": cmp["adjusted"],
-                "interrupted_runs": [{"label": r["label"], "seed": r["seed"], "epochs": r["epochs_completed"]}
-                                     for r in group if r["status"] == "interrupted"],
+                "interrupted_runs": [{"label": r["label"], "seed": r["seed"], "epochs": r["epochs_completed"],
+                                      "status": r["status"]} for r in group if r["status"] in STOPPED],
                 "diverged_runs": [{"label": r["label"], "seed": r["seed"], "epoch": r.get("diverged_epoch")}
                                   for r in group if r["status"] == "diverged"],
             }

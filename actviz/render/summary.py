@@ -92,7 +92,8 @@ def _seeds(entry: Mapping[str, Any]) -> int:
 
 def _outside(entry: Mapping[str, Any]) -> list[str]:
     """Runs left out of the statistics, in words."""
-    parts = [f"{r['label']} seed {r['seed']} interrupted after {r['epochs']} epoch{'s' if r['epochs'] != 1 else ''}"
+    parts = [f"{r['label']} seed {r['seed']} {r.get('status', 'interrupted')} after {r['epochs']} "
+             f"epoch{'s' if r['epochs'] != 1 else ''}"
              for r in entry.get("interrupted_runs", [])]
     parts += [f"{r['label']} seed {r['seed']} diverged" + (f" in epoch {r['epoch']}" if r.get("epoch") else "")
               for r in entry.get("diverged_runs", [])]

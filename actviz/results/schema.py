@@ -25,7 +25,7 @@ from typing import Any
 
 from actviz.results.labels import config_label, run_key, training_config
 
-__all__ = ["FINISHED", "PLOTS", "RESULTS", "SCHEMA_VERSION", "STATUSES", "check_document", "check_run", "parse",
+__all__ = ["FINISHED", "PLOTS", "RESULTS", "SCHEMA_VERSION", "STATUSES", "STOPPED", "check_document", "check_run", "parse",
            "upgrade"]
 
 RESULTS = "results.json"
@@ -34,8 +34,11 @@ PLOTS = ("curves.png", "diagnostics.png")
 SCHEMA_VERSION = 2
 #: statuses of a run that is done (a later invocation reuses it)
 FINISHED = ("completed", "diverged")
+#: statuses of a run that stopped before its last epoch: not finished, left out of the statistics, trained
+#: again by the next invocation (``failed``: its worker raised or died, see :mod:`actviz.bench.units`)
+STOPPED = ("interrupted", "failed")
 #: every status a stored run may have (``running``/``pending``: a process that was killed)
-STATUSES = ("completed", "diverged", "interrupted", "running", "pending")
+STATUSES = ("completed", "diverged", *STOPPED, "running", "pending")
 
 #: per epoch, the number a completed run must have (its final one is what the statistics compare)
 _EPOCH_NUMBERS = ("test_acc",)

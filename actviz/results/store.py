@@ -10,8 +10,9 @@ What a write keeps (:meth:`Store.runs`): for every key, the stored run or the ru
 being trained now, whichever is further along — a finished run beats an unfinished
 one, then more epochs beat fewer.  So an interrupted (or ``--fresh``) invocation never
 replaces a finished run with a partial one, and a new run with no finished epoch is
-not written at all.  Runs found with status ``running`` or ``pending`` (a process
-that was killed) are read as ``interrupted``.
+not written at all (unless it ``failed``: its worker raised or died, which is said).  Runs
+found with status ``running`` or ``pending`` (a process that was killed) are read as
+``interrupted``.
 
 One writer at a time: ``actviz compare`` holds the store's lock (:func:`locked`: ``flock``
 on ``.actviz.lock`` in the folder, released by the kernel if the process dies) from before
@@ -118,7 +119,7 @@ class Store:
             live = self.live.get(key)
             out.append(live if live is not None and _rank(live) >= _rank(run) else run)
         for key, run in self.live.items():
-            if key not in self.stored and (run.get("status") in FINISHED or run.get("epochs_completed")):
+            if key not in self.stored and (run.get("status") in (*FINISHED, "failed") or run.get("epochs_completed")):
                 out.append(run)
         return out
 
