@@ -341,6 +341,7 @@ _INSTALL = {
     "scipy": ("SciPy", "pip install scipy"),
     "sympy": ("SymPy", "pip install sympy"),
     "plotille": ("plotille", "pip install plotille"),
+    "ray": ("Ray for --executor ray", "pip install 'actviz[ray]'"),
 }
 
 

@@ -164,6 +164,12 @@ def compare_cmd(
     yes: Annotated[bool, typer.Option(
         "--yes", "-y", help="Start a grid estimated to train for more than an hour without asking "
         "(asked only when standard input is a terminal).")] = False,
+    executor: Annotated[str, typer.Option(
+        "--executor", metavar="local|ray", help="Where the runs train: local (this process) or ray (as Ray tasks, "
+        "one per configuration and seed; needs pip install 'actviz[ray]').")] = "local",
+    ray_address: Annotated[Optional[str], typer.Option(
+        "--ray-address", metavar="ADDRESS", help="With --executor ray: the cluster (HEAD:6379); default auto: "
+        "the running cluster, else a local Ray started and stopped here.")] = None,
 ) -> None:
     """Train the d2l MLP on Fashion-MNIST per activation, configuration and seed; compare with statistics.
 
@@ -175,6 +181,7 @@ def compare_cmd(
     curves.png and diagnostics.png.
     """
     _check_seeds(seeds, seed)
+    runner = _executor(executor, ray_address)
     _checked("epochs", epochs)
     device = _choice("device", device, DEVICES)
     _checked("probe_size", probe_size)
@@ -195,7 +202,25 @@ def compare_cmd(
     except ConfigError as exc:
         raise _as_option(exc) from None
     _run(acts, configs, seeds=list(range(seed, seed + seeds)), data_dir=data_dir, out=out, target=target,
-         plots=plots, fresh=fresh, wait=not no_wait, yes=yes)
+         plots=plots, fresh=fresh, wait=not no_wait, yes=yes, executor=runner)
+
+
+def _executor(name: str, address: str | None) -> Any:
+    """The executor of ``--executor`` (None: local); Ray absent is one line naming the extra."""
+    from actviz.bench.units import EXECUTORS
+
+    name = name.strip().lower()
+    if name not in EXECUTORS:
+        raise UsageError(f"--executor must be one of {', '.join(EXECUTORS)}, got {name!r}")
+    if name == "local":
+        if address is not None:
+            raise UsageError("--ray-address is for --executor ray")
+        return None
+    if address is not None and not address.strip():
+        raise UsageError("--ray-address is empty: name the cluster (HEAD:6379), or leave it out for auto")
+    from actviz.bench.ray_executor import RayExecutor
+
+    return RayExecutor((address or "auto").strip())
 
 
 def _check_seeds(seeds: int, seed: int) -> None:
@@ -310,6 +335,7 @@ def _run(acts: list[Any], configs: list[Any], wait: bool = True, *, yes: bool = 
     import contextlib
 
     from rich.console import Console
+    from rich.markup import escape
 
     from actviz.bench import compare as cmp
     from actviz.bench.summary import sweep
@@ -342,6 +368,9 @@ def _run(acts: list[Any], configs: list[Any], wait: bool = True, *, yes: bool = 
         elif kind == "diverged":
             progress.console.print(f"[red]{event['activation']} (seed {event['seed']}) diverged in epoch "
                                    f"{event['epoch']}[/red]; the others go on")
+        elif kind == "failed":
+            progress.console.print(f"[red]{', '.join(event['labels'])} (seed {', '.join(map(str, event['seeds']))}) "
+                                   f"failed: {escape(event['error'])}[/red]; the others go on")
 
     from actviz.results.store import locked
 
