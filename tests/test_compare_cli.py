@@ -345,7 +345,7 @@ def test_interrupted_runs_stay_out_of_the_statistics(fake_data, tmp_path, monkey
     assert row["n"] == 1 and row["interrupted"] == 1
     assert row["test_acc_mean"] == runs[0]["history"][-1]["test_acc"]
     assert row["train_loss_mean"] == runs[0]["history"][-1]["train_loss"]
-    assert entry["interrupted_runs"] == [{"label": "relu", "seed": 1, "epochs": 3}]
+    assert entry["interrupted_runs"] == [{"label": "relu", "seed": 1, "epochs": 3, "status": "interrupted"}]
     assert "Not in the statistics: relu seed 1 interrupted after 3 epochs" in r.stdout
 
 
