@@ -167,6 +167,14 @@ def test_wrong_executor_options_are_one_line_exit_2(tmp_path, fake_load, args, w
     assert not (tmp_path / "o").exists()
 
 
+def test_an_address_where_no_cluster_answers_is_one_line_before_training(tmp_path, fake_load):
+    pytest.importorskip("ray")
+    res = compare("--out", str(tmp_path / "o"), "--executor", "ray", "--ray-address", "127.0.0.1:1")
+    assert res.exit_code == 1
+    assert error_line(res).startswith("error: --ray-address 127.0.0.1:1: no Ray cluster answers there (")
+    assert not (tmp_path / "o").exists()
+
+
 def test_the_executor_is_named_case_insensitively(tmp_path, fake_load):
     res = compare("--out", str(tmp_path), "--executor", "LOCAL")
     assert res.exit_code == 0, res.output

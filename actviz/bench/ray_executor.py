@@ -22,7 +22,8 @@ The address (``--ray-address``): ``auto`` (the default) connects to the cluster 
 machine) and, where there is none (Ray 2.60 raises ``ConnectionError`` then), starts a local
 Ray instance with this machine's CPUs, no dashboard, a small object store, and shuts it down
 at the end.  Any other value is a cluster's address (``HEAD:6379``, ``ray://HEAD:10001``),
-connected to as it is.  A Ray already initialised in this process (a library caller's) is
+connected to as it is (``HOST:PORT`` is first checked to accept a connection within 10 s: Ray
+itself would retry an unreachable address for minutes).  A Ray already initialised in this process (a library caller's) is
 used and left running.
 """
 
@@ -95,6 +96,8 @@ class RayExecutor:
                  num_cpus: int | None = None):
         self.ray = import_ray()
         self.address = address or "auto"
+        if self.address != "auto":
+            _check_reachable(self.address)  # Ray itself retries an unreachable address for minutes
         self.work = work
         self.num_cpus = num_cpus
         self.started = False  #: whether this executor started the Ray instance
@@ -198,6 +201,21 @@ class RayExecutor:
                 rec.stopped()
             return True
         return interrupted
+
+
+def _check_reachable(address: str, timeout: float = 10.0) -> None:
+    """ActvizError unless ``HOST:PORT`` accepts a connection (other forms, ``ray://...``, are left to Ray)."""
+    import socket
+
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "/" in address:
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ActvizError(f"--ray-address {address}: no Ray cluster answers there "
+                          f"({exc.strerror or exc or 'no answer'}); start one with 'ray start --head', "
+                          "or leave --ray-address out for a local one") from None
 
 
 def _drain(queue: Any, rec: Recorder) -> None:
