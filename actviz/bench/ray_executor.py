@@ -7,7 +7,8 @@ the progress steps) through one :class:`ray.util.queue.Queue`, which the driver 
 records (:class:`actviz.bench.units.Recorder`) with the same atomic rewrite as the local path.
 
 Resources per task: ``num_cpus`` is ``--threads`` when given, else 1 (a worker's torch then
-uses that many threads); ``num_gpus`` is 1 with ``--device cuda``, else 0.  A task is not
+uses that many threads); ``num_gpus`` is 1 with ``--device cuda``, else 0 (Ray then hides the
+GPUs from the task, so ``--device auto`` trains on the workers' CPUs).  A task is not
 retried: a task that raises, or whose worker dies, marks its unit's unfinished runs
 ``failed`` and the others go on.  Ctrl-C or SIGTERM cancels the tasks (their workers are
 killed); the epochs already received are kept.
