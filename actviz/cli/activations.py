@@ -10,7 +10,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from actviz.cli.options import Format, FormatOpt, ParamOpt, ShowFormat, TableFormatOpt, param_option
+from actviz.cli.options import (DefineOpt, Format, FormatOpt, ParamOpt, ShowFormat, TableFormatOpt,
+                                 param_option)
 from actviz.core.errors import ActvizError
 
 
@@ -22,7 +23,7 @@ def resolve(names: Optional[List[str]], params: Optional[List[str]]) -> list:
                              role="among the activations asked for")
 
 
-def list_cmd(format: FormatOpt = ShowFormat.rich) -> None:
+def list_cmd(format: FormatOpt = ShowFormat.rich, define: DefineOpt = None) -> None:  # noqa: ARG001
     """List the registered activations with their aliases and formulas."""
     from actviz.render import tables
 
@@ -34,6 +35,7 @@ def show_cmd(
     param: Annotated[Optional[List[str]],
                      param_option("Parameter value, e.g. alpha=2 (repeatable).", metavar="KEY=VALUE")] = None,
     format: FormatOpt = ShowFormat.rich,
+    define: DefineOpt = None,  # noqa: ARG001 - registered by its callback
 ) -> None:
     """Show one activation: formula, derivative, parameters, kinks, properties, autograd check."""
     from actviz.core import registry
@@ -51,6 +53,7 @@ def table_cmd(
     names: Annotated[Optional[List[str]], typer.Argument(help="Activations to include (default: all).")] = None,
     param: ParamOpt = None,
     format: TableFormatOpt = Format.rich,
+    define: DefineOpt = None,  # noqa: ARG001 - registered by its callback
 ) -> None:
     """The property report: the twelve properties and the autograd error of every (or each named) activation."""
     from actviz.render import tables
@@ -66,6 +69,7 @@ def check_cmd(
     names: Annotated[Optional[List[str]], typer.Argument(help="Activations to check (default: all).")] = None,
     param: ParamOpt = None,
     format: FormatOpt = ShowFormat.rich,
+    define: DefineOpt = None,  # noqa: ARG001 - registered by its callback
 ) -> None:
     """Re-derive every property numerically and compare f′ with autograd; exit 1 on any disagreement."""
     from actviz.facts.audit import audit_all

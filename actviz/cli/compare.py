@@ -19,7 +19,7 @@ from typing import Annotated, Any, List, Optional
 import typer
 
 from actviz.bench.config import DEVICES, INITS, MAX_SEED, OPTIMIZERS, ConfigError, TrainConfig, check_field
-from actviz.cli.options import param_option
+from actviz.cli.options import DefineOpt, param_option
 from actviz.core.errors import UsageError
 
 #: the initialisations ``compare`` offers: all but ``constant`` (every hidden unit the same for ever;
@@ -164,6 +164,7 @@ def compare_cmd(
     yes: Annotated[bool, typer.Option(
         "--yes", "-y", help="Start a grid estimated to train for more than an hour without asking "
         "(asked only when standard input is a terminal).")] = False,
+    define: DefineOpt = None,  # noqa: ARG001 - registered by its callback
 ) -> None:
     """Train the d2l MLP on Fashion-MNIST per activation, configuration and seed; compare with statistics.
 

@@ -267,9 +267,14 @@ def derivative(f: Any, var: Any = X, *, simplify: bool = True) -> Any:
     d = d.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.Integer(0))
     if simplify and sp.count_ops(d) < 60:
         s = sp.simplify(d)
-        if sp.count_ops(s) <= sp.count_ops(d):
+        # shorter, and with no function the unsimplified form lacks (1 − tanh² must not become 1/cosh²)
+        if sp.count_ops(s) <= sp.count_ops(d) and _heads(s) <= _heads(d):
             d = s
     return d
+
+
+def _heads(e: Any) -> set[type]:
+    return {type(a) for a in sp.preorder_traversal(e) if isinstance(a, sp.Function)}
 
 
 def breakpoints(f: Any) -> list[Any]:
