@@ -11,7 +11,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from actviz.cli.options import (DefineOpt, Format, FormatOpt, ParamOpt, ShowFormat, TableFormatOpt,
-                                 param_option)
+                                 ShowFormatAll, param_option)
 from actviz.core.errors import ActvizError
 
 
@@ -34,16 +34,33 @@ def show_cmd(
     name: Annotated[str, typer.Argument(help="Activation name or alias (case and -/_ forgiven).")],
     param: Annotated[Optional[List[str]],
                      param_option("Parameter value, e.g. alpha=2 (repeatable).", metavar="KEY=VALUE")] = None,
-    format: FormatOpt = ShowFormat.rich,
+    format: Annotated[ShowFormatAll, typer.Option(
+        "--format", "-f", help="rich or json; with --symbolic also markdown or latex.")] = ShowFormatAll.rich,
+    symbolic: Annotated[bool, typer.Option(
+        "--symbolic", help="The symbolic card: f, f′, f″ in closed form, Taylor series, limits, fixed points, "
+        "extrema of f′, and which declared properties sympy confirms.")] = False,
     define: DefineOpt = None,  # noqa: ARG001 - registered by its callback
 ) -> None:
     """Show one activation: formula, derivative, parameters, kinks, properties, autograd check."""
     from actviz.core import registry
-    from actviz.render import tables
+    from actviz.core.errors import UsageError
 
     texts = registry.parse_assignments(param or [], qualified=False).get("", {})
-    data = tables.show_data(registry.bind(name, texts))
-    if format is ShowFormat.json:
+    act = registry.bind(name, texts)
+    if symbolic:
+        if not act.symbolic:
+            raise UsageError(f"{act.name} has no symbolic form (its record gives none)")
+        from actviz.facts.card import card
+        from actviz.render.cards import RENDERERS
+
+        typer.echo(RENDERERS[format.value](card(act)), nl=False)
+        return
+    if format in (ShowFormatAll.markdown, ShowFormatAll.latex):
+        raise UsageError(f"--format {format.value} needs --symbolic (show prints rich or json)")
+    from actviz.render import tables
+
+    data = tables.show_data(act)
+    if format is ShowFormatAll.json:
         print(tables.show_json(data))
     else:
         tables.print_show(data)

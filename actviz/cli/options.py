@@ -27,6 +27,15 @@ class ShowFormat(str, enum.Enum):
     json = "json"
 
 
+class ShowFormatAll(str, enum.Enum):
+    """Output of ``show``: Rich or JSON; with ``--symbolic`` also Markdown or LaTeX."""
+
+    rich = "rich"
+    json = "json"
+    markdown = "markdown"
+    latex = "latex"
+
+
 PARAM_HELP = "Parameter override NAME.KEY=VALUE, e.g. elu.alpha=2 (repeatable)."
 DATA_DIR_HELP = (
     "Use this directory and no other (files missing there are downloaded into it). "
@@ -70,5 +79,5 @@ def param_option(help: str, metavar: str = "NAME.KEY=VALUE") -> Any:
 
 
 __all__ = ["DATA_DIR_HELP", "DEFINE_HELP", "PARAM_HELP", "DataDirOpt", "DefineOpt", "Format", "FormatOpt", "ParamOpt",
-           "ShowFormat",
+           "ShowFormat", "ShowFormatAll",
            "TableFormatOpt", "param_option"]

@@ -50,6 +50,7 @@ def _sine_props(w0: float) -> Properties:
 
 SINE = ActivationSpec(
     name="sine",
+    symbolic="sin(w0*x)",
     aliases=("sin", "siren"),
     summary="sin(ω₀x), the periodic activation of SIREN (which uses ω₀ = 30 in its first layer).",
     formula="sine(x) = sin(ω₀·x)",
@@ -78,6 +79,7 @@ def _snake_d(x, alpha):
 
 SNAKE = ActivationSpec(
     name="snake",
+    symbolic="x + sin(alpha*x)**2/alpha",
     summary="x + sin²(αx)/α: the identity with a periodic ripple, monotone, f′ between 0 and 2.",
     formula="snake(x) = x + sin²(α·x)/α",
     latex=r"x + \frac{1}{\alpha} \sin^{2}(\alpha x)",

@@ -35,6 +35,7 @@ _IDENTITY_PROPS = Properties(
 
 IDENTITY = ActivationSpec(
     name="identity",
+    symbolic="x",
     aliases=("linear",),
     summary="No activation: a stack of linear layers collapses to one linear model.",
     formula="identity(x) = x",
@@ -49,6 +50,7 @@ IDENTITY = ActivationSpec(
 
 RELU = ActivationSpec(
     name="relu",
+    symbolic="max(0, x)",
     summary="Rectified linear unit: the identity for positive inputs, 0 otherwise.",
     formula="relu(x) = max(0, x)",
     latex=r"\max(0, x)",
@@ -105,6 +107,7 @@ def _leaky_props(g: float) -> Properties:
 
 LEAKY_RELU = ActivationSpec(
     name="leaky_relu",
+    symbolic="max(0, x) + negative_slope*min(0, x)",
     summary="ReLU with a small slope γ for negative inputs, so no unit is ever dead.",
     formula="leaky_relu(x) = max(0, x) + γ·min(0, x)",
     latex=r"\max(0, x) + \gamma \min(0, x)",
@@ -119,6 +122,7 @@ LEAKY_RELU = ActivationSpec(
 
 PRELU = ActivationSpec(
     name="prelu",
+    symbolic="max(0, x) + a*min(0, x)",
     summary="Parametric ReLU: leaky ReLU whose negative slope a is learned (one per layer here).",
     formula="prelu(x) = max(0, x) + a·min(0, x), a learned (initially 0.25)",
     latex=r"\max(0, x) + a \min(0, x)",
@@ -133,6 +137,7 @@ PRELU = ActivationSpec(
 
 RELU6 = ActivationSpec(
     name="relu6",
+    symbolic="min(max(0, x), 6)",
     summary="ReLU capped at 6 (MobileNets), PyTorch's ReLU6.",
     formula="relu6(x) = min(max(0, x), 6)",
     latex=r"\min(\max(0, x), 6)",
@@ -189,6 +194,7 @@ def _elu_props(a: float) -> Properties:
 
 ELU = ActivationSpec(
     name="elu",
+    symbolic="where(x > 0, x, alpha*(exp(x) - 1))",
     summary="Exponential linear unit: the identity for x > 0, a smooth saturation to −α below.",
     formula="elu(x) = x for x > 0, α·(e^x − 1) for x ≤ 0",
     latex=r"\begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}",
@@ -213,6 +219,7 @@ def _selu_d(x):
 
 SELU = ActivationSpec(
     name="selu",
+    symbolic=f"where(x > 0, {_SELU_LAMBDA!r}*x, {_SELU_LA!r}*(exp(x) - 1))",
     summary="Scaled ELU with the self-normalising constants λ ≈ 1.0507, α ≈ 1.6733.",
     formula="selu(x) = λ·x for x > 0, λα·(e^x − 1) for x ≤ 0",
     latex=r"\lambda \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}",

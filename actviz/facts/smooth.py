@@ -39,6 +39,7 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 SOFTPLUS = ActivationSpec(
     name="softplus",
+    symbolic="softplus(beta*x)/beta",
     summary="A smooth ReLU whose derivative is the logistic function σ(βx).",
     formula="softplus(x) = (1/β)·log(1 + e^(βx))",
     latex=r"\frac{1}{\beta} \log\left(1 + e^{\beta x}\right)",
@@ -121,6 +122,7 @@ def _swish_props(beta: float) -> Properties:
 
 SWISH = ActivationSpec(
     name="swish",
+    symbolic="x*sigmoid(beta*x)",
     aliases=("silu",),
     summary="x gated by its own sigmoid; SiLU is swish with β = 1.",
     formula="swish(x) = x·σ(βx)",
@@ -189,6 +191,7 @@ def _gelu_props(approximate: str) -> Properties:
 
 GELU = ActivationSpec(
     name="gelu",
+    symbolic=lambda p: "x/2*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))" if p["approximate"] == "tanh" else "x/2*(1 + erf(x/sqrt(2)))",
     summary="Gaussian error linear unit: x weighted by the standard normal CDF Φ(x).",
     formula=lambda p: "gelu(x) = x/2·(1 + tanh(√(2/π)·(x + 0.044715x³)))"
     if p["approximate"] == "tanh"
@@ -221,6 +224,7 @@ def _mish_d(x):
 
 MISH = ActivationSpec(
     name="mish",
+    symbolic="x*tanh(softplus(x))",
     summary="A smooth, non-monotonic self-gated unit: x·tanh(softplus(x)).",
     formula="mish(x) = x·tanh(log(1 + e^x))",
     latex=r"x \tanh\left(\log(1 + e^{x})\right)",
@@ -260,6 +264,7 @@ def _hard_swish_d(x):
 
 HARD_SWISH = ActivationSpec(
     name="hard_swish",
+    symbolic="x*min(max(0, x + 3), 6)/6",
     aliases=("hardswish",),
     summary="MobileNetV3's piecewise-quadratic swish: x·relu6(x + 3)/6.",
     formula="hard_swish(x) = x·relu6(x + 3)/6",

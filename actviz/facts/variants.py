@@ -35,6 +35,7 @@ def _celu_d(x, alpha):
 
 CELU = ActivationSpec(
     name="celu",
+    symbolic="max(0, x) + min(0, alpha*(exp(x/alpha) - 1))",
     summary="Continuously differentiable ELU: ELU with the exponential scaled by 1/α, so f′ is continuous for every α.",
     formula="celu(x) = max(0, x) + min(0, α·(e^(x/α) − 1))",
     latex=r"\max(0, x) + \min\left(0, \alpha \left(e^{x/\alpha} - 1\right)\right)",
@@ -63,6 +64,7 @@ CELU = ActivationSpec(
 
 LOG_SIGMOID = ActivationSpec(
     name="log_sigmoid",
+    symbolic="-softplus(-x)",
     aliases=("logsigmoid",),
     summary="The logarithm of the sigmoid, −softplus(−x): negative everywhere, linear on the left.",
     formula="log_sigmoid(x) = log σ(x) = −log(1 + e^(−x))",
@@ -111,6 +113,7 @@ SQUARED_RELU_PROPS = Properties(
 
 SQUARED_RELU = ActivationSpec(
     name="squared_relu",
+    symbolic="max(0, x)**2",
     aliases=("relu2", "relu_squared"),
     summary="ReLU squared (Primer): differentiable at 0 (f′ is 2·max(0, x), continuous), so no kink.",
     formula="squared_relu(x) = max(0, x)²",
