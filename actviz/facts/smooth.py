@@ -37,14 +37,30 @@ _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
+def _softplus(x, beta):
+    if torch.is_tensor(beta):  # a learnable β: softplus(βx)/β, through which autograd reaches β
+        return softplus(x * beta) / beta
+    return softplus(x, beta)
+
+
+def _softplus_dbeta(x, beta):
+    """∂f/∂β = g(βx)/β² with g(z) = z·σ(z) − softplus(z) = −z·σ(−z) − softplus(−z), each form where it
+    does not cancel (z ≤ 0 and z > 0); g → 0 at both ends, so z is clamped to [−800, 800]."""
+    z = torch.clamp(x * beta, -800.0, 800.0)
+    low = z * sig(z) - softplus(z)
+    high = -z * sig(-z) - softplus(-z)
+    return keep_nan(x, torch.where(z > 0, high, low) / (beta * beta))
+
+
 SOFTPLUS = ActivationSpec(
     name="softplus",
+    param_derivatives={"beta": lambda x, beta: _softplus_dbeta(x, beta)},
     symbolic="softplus(beta*x)/beta",
     summary="A smooth ReLU whose derivative is the logistic function σ(βx).",
     formula="softplus(x) = (1/β)·log(1 + e^(βx))",
     latex=r"\frac{1}{\beta} \log\left(1 + e^{\beta x}\right)",
     derivative_formula="softplus′(x) = σ(βx)",
-    forward=lambda x, beta: softplus(x, beta),
+    forward=lambda x, beta: _softplus(x, beta),
     # σ as e^(log σ) (kernels.sig): autograd of it gives f″ = β·σ(βx)·σ(−βx), accurate in the tails,
     # where autograd of torch.sigmoid computes σ·(1 − σ) and gives 0 once βx ≳ 37
     derivative=lambda x, beta: sig(x * beta),
@@ -71,7 +87,7 @@ SOFTPLUS = ActivationSpec(
 
 
 def _swish(x, beta):
-    if beta == 0:  # x/2; βx would be 0·inf = NaN at ±inf
+    if beta == 0 and not torch.is_tensor(beta):  # x/2; βx would be 0·inf = NaN at ±inf
         return x * 0.5
     x = finite_below(x)  # x·σ(βx) is inf·0 at −inf; at the most negative float it is −0, the limit
     return x * sig(x * beta)
@@ -120,8 +136,16 @@ def _swish_props(beta: float) -> Properties:
     )
 
 
+def _swish_dbeta(x, beta):
+    """∂f/∂β = x²·σ(βx)·σ(−βx), as x·(x·σ·σ); for β > 0 it is 0 in any float once |βx| ≥ 800, where x is clamped."""
+    xc = torch.clamp(x, -800.0 / beta, 800.0 / beta) if beta > 0 else x
+    z = xc * beta
+    return xc * (xc * sig(z) * sig(-z))
+
+
 SWISH = ActivationSpec(
     name="swish",
+    param_derivatives={"beta": lambda x, beta: _swish_dbeta(x, beta)},
     symbolic="x*sigmoid(beta*x)",
     aliases=("silu",),
     summary="x gated by its own sigmoid; SiLU is swish with β = 1.",

@@ -33,8 +33,15 @@ def _celu_d(x, alpha):
     return keep_nan(x, torch.exp(torch.clamp(x, max=0) / alpha))
 
 
+def _celu_dalpha(x, alpha):
+    """∂f/∂α = expm1(z) − z·e^z with z = x/α for x ≤ 0, 0 above (z·e^z → 0 as z → −inf)."""
+    z = torch.clamp(torch.clamp(x, max=0) / alpha, min=-800.0)
+    return keep_nan(x, torch.where(x > 0, torch.zeros_like(x), torch.expm1(z) - z * torch.exp(z)))
+
+
 CELU = ActivationSpec(
     name="celu",
+    param_derivatives={"alpha": lambda x, alpha: _celu_dalpha(x, alpha)},
     symbolic="max(0, x) + min(0, alpha*(exp(x/alpha) - 1))",
     summary="Continuously differentiable ELU: ELU with the exponential scaled by 1/α, so f′ is continuous for every α.",
     formula="celu(x) = max(0, x) + min(0, α·(e^(x/α) − 1))",

@@ -49,6 +49,13 @@ def _props(card: Mapping[str, Any]) -> list[str]:
     return [f"{k} = {v['declared']}: {v['verdict']} ({v['why']})" for k, v in card["properties"].items()]
 
 
+def facts(card: Mapping[str, Any]) -> list[str]:
+    """The card's facts as plain lines (everything but f, f′ and f″)."""
+    return [f"Taylor series at 0: {card['taylor'] or 'none (f is not analytic at 0)'}", *_tails(card),
+            f"fixed points: {_fixed(card)}", *["extrema of f′: " + e for e in _extrema(card)],
+            *_props(card)]
+
+
 def to_text(card: Mapping[str, Any]) -> str:
     """The card for a terminal: Unicode pretty-print of f, f′, f″ and one line per fact."""
     lines = [f"{card['label']} — symbolic card (sympy)", ""]
@@ -103,4 +110,4 @@ def to_json(card: Mapping[str, Any]) -> str:
 
 RENDERERS = {"rich": to_text, "markdown": to_markdown, "latex": to_latex, "json": to_json}
 
-__all__ = ["RENDERERS", "to_json", "to_latex", "to_markdown", "to_text"]
+__all__ = ["RENDERERS", "facts", "to_json", "to_latex", "to_markdown", "to_text"]
