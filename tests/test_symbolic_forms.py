@@ -12,7 +12,7 @@ import torch
 
 import actviz
 from actviz.core import registry
-from actviz.facts.card import expression
+from actviz.facts.cardcalc import expression
 from actviz.facts.symbolic import X, sigmoid, softplus
 
 

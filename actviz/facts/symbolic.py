@@ -51,8 +51,9 @@ class sigmoid(sp.Function):  # noqa: N801 - the name sympy prints
     def _eval_is_positive(self) -> Any:
         return self.args[0].is_real
 
-    def _latex(self, printer: Any) -> str:
-        return rf"\sigma\left({printer._print(self.args[0])}\right)"
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        out = rf"\sigma\left({printer._print(self.args[0])}\right)"
+        return out if exp is None else rf"{out}^{{{exp}}}"
 
 
 class softplus(sp.Function):  # noqa: N801
@@ -76,8 +77,9 @@ class softplus(sp.Function):  # noqa: N801
     def _eval_is_positive(self) -> Any:
         return self.args[0].is_real
 
-    def _latex(self, printer: Any) -> str:
-        return rf"\operatorname{{softplus}}\left({printer._print(self.args[0])}\right)"
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        out = rf"\operatorname{{softplus}}\left({printer._print(self.args[0])}\right)"
+        return out if exp is None else rf"{out}^{{{exp}}}"
 
 
 _FUNCS: dict[str, Any] = {

@@ -2,7 +2,9 @@
 
 The file is ``actviz/symbolic-<version>.json`` under the user cache directory
 (``$XDG_CACHE_HOME``, else ``~/.cache``; ``ACTVIZ_SYMBOLIC_CACHE=0`` turns the cache off).
-It is written with :func:`~actviz.core.files.write_atomic`; an unreadable or damaged file is
+Cards of the built-ins at their default parameters also ship with actviz
+(``actviz/facts/cards.json``, written by ``scripts/refresh_cards.py``), read when the user
+cache lacks a key.  It is written with :func:`~actviz.core.files.write_atomic`; an unreadable or damaged file is
 ignored (and replaced at the next write), and a cache that cannot be written is no error:
 the results are only computed again next time.  sympy is never needed to read it.
 """
@@ -19,6 +21,9 @@ from actviz._version import __version__
 from actviz.core.errors import ActvizError
 
 _memory: dict[str, Any] | None = None
+_packaged: dict[str, Any] | None = None
+#: the cards computed ahead, shipped beside this module
+PACKAGED = Path(__file__).with_name("cards.json")
 
 
 def path() -> Path | None:
@@ -51,8 +56,23 @@ def _load() -> dict[str, Any]:
 
 
 def get(key: str) -> Any:
-    """The cached value of ``key``, or None."""
-    return _load().get(key)
+    """The cached value of ``key`` (the user cache, else the cards shipped with actviz), or None."""
+    value = _load().get(key)
+    if value is None and key.startswith("card:"):
+        value = packaged().get(key)
+    return value
+
+
+def packaged() -> dict[str, Any]:
+    """The cards shipped with actviz (empty when the file is missing or damaged)."""
+    global _packaged
+    if _packaged is None:
+        try:
+            data = json.loads(PACKAGED.read_text(encoding="utf-8"))
+            _packaged = data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            _packaged = {}
+    return _packaged
 
 
 def put(entries: dict[str, Any]) -> None:
@@ -85,4 +105,4 @@ def clear_memory() -> None:
     _memory = None
 
 
-__all__ = ["clear_memory", "get", "path", "put"]
+__all__ = ["PACKAGED", "clear_memory", "get", "packaged", "path", "put"]
