@@ -164,3 +164,28 @@ def test_a_store_shows_the_formula_of_a_defined_activation_without_the_definitio
     assert "relu is defined" not in text
     with pytest.raises(ValueError, match="definition"):
         check_run({**runs[0], "definition": 3}, 0)
+
+
+def test_list_with_a_definition_imports_neither_torch_nor_sympy(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    from helpers import ENV
+
+    code = textwrap.dedent("""
+        import sys
+        sys.argv = ["actviz", "list", "--define", "b=where(x > 0, x, max(0.1*x, sigmoid(x)*softplus(x))); c=2"]
+        from actviz.cli.app import main
+        try:
+            main()
+        except SystemExit as exc:
+            assert exc.code in (0, None), exc.code
+        heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'matplotlib', 'sympy'))
+        assert not heavy, heavy[:5]
+    """)
+    env = {**ENV, "XDG_CACHE_HOME": str(tmp_path), "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "b(x) = where(x > 0" in proc.stdout

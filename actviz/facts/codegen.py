@@ -130,12 +130,12 @@ def _call(name: str, args: tuple[Node, ...]) -> Fn:
         a = fs[0]
         return lambda x, p: sig(_t(a(x, p), x))
     if name in ("max", "min"):
-        op = torch.maximum if name == "max" else torch.minimum
+        op = "maximum" if name == "max" else "minimum"  # looked up at the call: compiling imports no torch
 
         def extreme(x: Any, p: dict[str, Any]) -> Any:
             out = _t(fs[0](x, p), x)
             for g in fs[1:]:
-                out = op(out, _t(g(x, p), x))
+                out = getattr(torch, op)(out, _t(g(x, p), x))
             return out
 
         return extreme
