@@ -57,12 +57,12 @@ def startup(rounds: int, cache: str) -> None:
 
 def training(rounds: int) -> None:
     import torch
+    from test_train import synthetic
 
     import actviz
     from actviz.bench.config import TrainConfig
     from actviz.bench.train import train_runs
     from actviz.facts.define import define
-    from test_train import synthetic
 
     torch.set_num_threads(1)
     data = synthetic(n_train=6000, n_test=1000)

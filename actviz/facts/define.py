@@ -23,7 +23,7 @@ from typing import Any
 
 from actviz.core import registry
 from actviz.core.errors import ActvizError, UsageError
-from actviz.core.expr import Definition, Node, parse_definition, parse_expr, to_text
+from actviz.core.expr import Definition, parse_definition, parse_expr, to_text
 from actviz.core.registry import ActivationSpec, Kink, Param
 from actviz.facts import symcache
 from actviz.facts.codegen import compile_tree
