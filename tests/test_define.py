@@ -164,6 +164,11 @@ def test_a_store_shows_the_formula_of_a_defined_activation_without_the_definitio
     assert "relu is defined" not in text
     with pytest.raises(ValueError, match="definition"):
         check_run({**runs[0], "definition": 3}, 0)
+    from actviz.render.report_training import training_data
+
+    page = training_data({"runs": runs, "config": {}}, summarize_configs(runs, 0.8), None)
+    rows = {r["label"]: r for cfg in page["configurations"] for r in cfg["rows"]}
+    assert rows["pswish"]["definition"] == "pswish=x*sigmoid(1.5*x)" and rows["relu"]["definition"] is None
 
 
 def test_list_with_a_definition_imports_neither_torch_nor_sympy(tmp_path):
