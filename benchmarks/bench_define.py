@@ -81,20 +81,18 @@ def training(rounds: int) -> None:
 
 def cards(scratch: bool) -> None:
     from actviz.core import registry
-    from actviz.facts import symcache
-    from actviz.facts.card import card
     from actviz.facts.cardcalc import compute
 
     acts = [actviz_get(n) for n in registry.names() if not registry.get_spec(n).definition]
+    code = ("import actviz; from actviz.facts.card import card; "
+            "[card(actviz.get(n)) for n in actviz.names()]")
     with tempfile.TemporaryDirectory() as cold:
-        os.environ["XDG_CACHE_HOME"] = cold
-        symcache.clear_memory()
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": cold}
         t = time.perf_counter()
-        for a in acts:
-            card(a)
+        subprocess.run([sys.executable, "-c", code], env=env, check=True)
         first = time.perf_counter() - t
-    print(f"cards     {len(acts)} built-ins with an empty user cache (the cards shipped with actviz): "
-          f"{first:.2f} s (target <= 5 s)")
+    print(f"cards     {len(acts)} built-ins in a new process with an empty user cache (the cards shipped with "
+          f"actviz), imports included: {first:.2f} s (target <= 5 s)")
     if scratch:
         t = time.perf_counter()
         for a in acts:
