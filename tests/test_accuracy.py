@@ -158,7 +158,29 @@ def _new_references():
                      lambda x, lam=lam: s(1) if abs(x) > lam else s(0)))
         refs.append(("hardshrink", {"lambd": lam}, lambda x, lam=lam: x if abs(x) > lam else s(0),
                      lambda x, lam=lam: s(1) if abs(x) > lam else s(0)))
+    refs.append(("rational", {}, _rational, _rational_d))
     return refs
+
+
+def _rational_parts(x):
+    from actviz.facts.rational import DENOMINATOR, NUMERATOR
+
+    a, b = [mp.mpf(c) for c in NUMERATOR], [mp.mpf(c) for c in DENOMINATOR]
+    p = sum(c * x**j for j, c in enumerate(a))
+    q = 1 + sum(abs(c * x ** (k + 1)) for k, c in enumerate(b))
+    dp = sum(j * c * x ** (j - 1) for j, c in enumerate(a) if j)
+    dq = mp.sign(x) * sum((k + 1) * abs(c) * abs(x) ** k for k, c in enumerate(b))
+    return p, q, dp, dq
+
+
+def _rational(x):
+    p, q, _, _ = _rational_parts(x)
+    return p / q
+
+
+def _rational_d(x):
+    p, q, dp, dq = _rational_parts(x)
+    return (dp * q - p * dq) / q**2
 
 
 def _maxout(w, b, x):

@@ -301,6 +301,7 @@ def _plan_runs(acts: Sequence[Activation], seeds: list[int], only: Collection[tu
                     "learned": {},
                     "diverged_epoch": None,
                     "trained_with": [a.label for a in chosen],
+                    **({"definition": act.spec.definition} if act.spec.definition else {}),
                 }
             )
         groups.append((int(seed), idx, chosen))

@@ -19,7 +19,7 @@ from typing import Annotated, Any, List, Optional
 import typer
 
 from actviz.bench.config import DEVICES, INITS, MAX_SEED, OPTIMIZERS, ConfigError, TrainConfig, check_field
-from actviz.cli.options import param_option
+from actviz.cli.options import DefineOpt, param_option
 from actviz.core.errors import UsageError
 
 #: the initialisations ``compare`` offers: all but ``constant`` (every hidden unit the same for ever;
@@ -170,6 +170,7 @@ def compare_cmd(
     ray_address: Annotated[Optional[str], typer.Option(
         "--ray-address", metavar="ADDRESS", help="With --executor ray: the cluster (HEAD:6379); default auto: "
         "the running cluster, else a local Ray started and stopped here.")] = None,
+    define: DefineOpt = None,  # noqa: ARG001 - registered by its callback
 ) -> None:
     """Train the d2l MLP on Fashion-MNIST per activation, configuration and seed; compare with statistics.
 

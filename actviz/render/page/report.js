@@ -233,8 +233,12 @@ function statsTable(cfg){
      accPct(r.test_acc_std), num(r.train_loss_mean, 4), ci(r.train_loss_ci, 4), num(r.train_loss_std, 4),
      r.epochs_to_target === null ? "—" : num(r.epochs_to_target, 1), pct(r.dead), pct(r.saturated)
     ].forEach(v => row.appendChild(el("td", {}, v)));
+    if (r.definition) row.firstChild.setAttribute("title", r.definition);
     body.appendChild(row);
   });
+  // activations defined by a formula (--define): the store keeps the formula, shown under the table
+  const defs = cfg.rows.filter(r => r.definition).map(r => r.label + " is defined as " + r.definition);
+  if (defs.length) t.appendChild(el("caption", {class: "definitions", style: "caption-side: bottom"}, defs.join("; ")));
   return t;
 }
 
