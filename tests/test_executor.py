@@ -211,3 +211,23 @@ def test_the_local_path_never_imports_ray(tmp_path):
     res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=ENV, timeout=120)
     assert res.returncode == 0, res.stderr
     assert "ray imported: False" in res.stdout
+
+
+def test_a_unit_carries_the_definitions_a_worker_needs_to_rebuild_its_activations():
+    from actviz.bench.units import Unit, train_unit
+    from actviz.core.registry import get, unregister
+    from actviz.facts.define import define
+
+    spec = define("sqrelu_unit=max(0,x)**2")
+    try:
+        act = get("sqrelu_unit")
+        cfg = TrainConfig(epochs=1, hidden=4, batch_size=8, probe_size=8, device="cpu")
+        unit = Unit(0, cfg, {}, "defaults", (0,), (("sqrelu_unit", {}),), (("sqrelu_unit", 0),),
+                    (spec.definition,))
+        unregister("sqrelu_unit")  # as on a fresh worker
+        out = train_unit(unit, DATA, lambda m: None)
+        assert [r["activation"] for r in out["runs"]] == ["sqrelu_unit"]
+        assert out["runs"][0]["definition"] == spec.definition
+        assert act.name == "sqrelu_unit"
+    finally:
+        unregister("sqrelu_unit")

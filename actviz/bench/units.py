@@ -36,6 +36,8 @@ class Unit:
     seeds: tuple[int, ...]
     acts: tuple[tuple[str, dict[str, Any]], ...]  #: (registry name, parameters as JSON) of each activation
     runs: tuple[tuple[str, int], ...]  #: (activation label, seed) to train
+    #: the ``--define`` texts of its defined activations (a worker registers them before looking them up)
+    definitions: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
@@ -57,7 +59,8 @@ def plan_units(plans: Sequence[Any], acts: Sequence[Any]) -> list[Unit]:
             chosen = [a for a in acts if a.label in labels]
             units.append(Unit(len(units), p.config, p.training, p.label, (seed,),
                               tuple((a.name, params_json(a)) for a in chosen),
-                              tuple((a.label, seed) for a in chosen)))
+                              tuple((a.label, seed) for a in chosen),
+                              tuple(dict.fromkeys(a.spec.definition for a in chosen if a.spec.definition))))
     return units
 
 
@@ -80,7 +83,9 @@ def train_unit(unit: Unit, data: Any, send: Callable[[dict[str, Any]], None]) ->
     """
     from actviz.bench.train import train_runs
     from actviz.core.registry import get
+    from actviz.facts.define import define_all
 
+    define_all(unit.definitions)
     acts = [get(name, **params) for name, params in unit.acts]
     runs: list[dict[str, Any]] = []
 
