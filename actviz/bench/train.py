@@ -1,8 +1,8 @@
 """The training engine of ``actviz compare``: the reference MLP, trained fast.
 
-The engine plans the runs, feeds the mini-batches, evaluates and records every epoch;
-the model stack (initialisation, forward, the hand-written backward, the updates, the
-probe) is :mod:`actviz.bench.mlp`.
+This module is the engine's public face (:func:`train_runs`, :func:`train_grid`); the
+engine itself is :mod:`actviz.bench.engine` (the model stack, its step, the scheduler
+that groups runs and feeds the batches, the diagnostics).
 
 The model is d2l's "Multilayer Perceptrons" network: inputs scaled to [0, 1],
 ``depth`` hidden layers of ``hidden`` units with the activation under study, a
