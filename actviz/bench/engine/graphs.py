@@ -29,6 +29,7 @@ class StepRunner:
                           and getattr(stack, "capturable", True))
         self.graphs: dict[tuple[int, ...], tuple[torch.Tensor, torch.Tensor, Any]] = {}
         self.eager: dict[tuple[int, ...], int] = {}
+        self.version = getattr(stack, "version", 0)
 
     def __call__(self, xs: torch.Tensor, ys: torch.Tensor) -> None:
         if not self.graphs_on:
@@ -36,6 +37,11 @@ class StepRunner:
             return
         shape = tuple(xs.shape)
         self.stack.count(ys.shape[1])
+        version = getattr(self.stack, "version", 0)
+        if version != self.version:  # the step's work changed (a model stopped): capture it again
+            self.graphs.clear()
+            self.eager.clear()
+            self.version = version
         captured = self.graphs.get(shape)
         if captured is not None:
             static_x, static_y, graph = captured

@@ -23,16 +23,25 @@ __all__ = ["Nonlinearity", "fast_path", "runs_of"]
 
 
 def _fast_paths() -> dict[str, tuple[Callable[..., Any], Callable[..., Any]]]:
-    """Fused kernels for the most used built-ins: (forward(z), backward(dh, h)).
+    """Fused kernels for the most used built-ins: (forward(z, out), backward(dh, h, out)); out may be None.
 
     They compute exactly f and dh·f′ of the registry's entries (f′ from the output:
     σ′ = σ(1 − σ), tanh′ = 1 − tanh², relu′ = [h > 0], i.e. f′(0) = 0 as the registry says).
     """
     aten = torch.ops.aten
+
+    def relu(z: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        return torch.relu(z) if out is None else torch.clamp_min(z, 0, out=out)
+
+    def back(op: Any, *args: Any) -> Callable[..., torch.Tensor]:
+        def run(dh: torch.Tensor, h: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+            return op.default(dh, h, *args) if out is None else op.grad_input(dh, h, *args, grad_input=out)
+        return run
+
     return {
-        "relu": (torch.relu, lambda dh, h: aten.threshold_backward(dh, h, 0)),
-        "sigmoid": (torch.sigmoid, lambda dh, h: aten.sigmoid_backward(dh, h)),
-        "tanh": (torch.tanh, lambda dh, h: aten.tanh_backward(dh, h)),
+        "relu": (relu, back(aten.threshold_backward, 0)),
+        "sigmoid": (lambda z, out=None: torch.sigmoid(z, out=out), back(aten.sigmoid_backward)),
+        "tanh": (lambda z, out=None: torch.tanh(z, out=out), back(aten.tanh_backward)),
     }
 
 
@@ -44,6 +53,10 @@ def fast_path(act: Activation) -> tuple[Callable[..., Any], Callable[..., Any]] 
     if act.name in paths and get_spec(act.name) is act.spec and not act.spec.params:
         return paths[act.name]
     return None
+
+
+def _into(t: torch.Tensor, out: torch.Tensor | None) -> torch.Tensor:
+    return t if out is None else out.copy_(t)
 
 
 def runs_of(acts: list[Activation]) -> list[tuple[int, int]]:
@@ -85,36 +98,38 @@ class Nonlinearity:
         leaves = self.leaves[layer] if leaves is None else leaves
         return {**self.fixed, **{n: v.view(-1, 1, 1) for n, v in leaves.items()}}
 
-    def forward(self, layer: int, z: torch.Tensor, grad: bool = True) -> tuple[torch.Tensor, Any]:
-        """(f(z), what :meth:`backward` needs) for z of shape (models, batch, units·k)."""
+    def forward(self, layer: int, z: torch.Tensor, grad: bool = True,
+                out: torch.Tensor | None = None) -> tuple[torch.Tensor, Any]:
+        """(f(z), what :meth:`backward` needs) for z of shape (models, batch, units·k); f(z) goes into ``out``."""
         if self.kind == "maxout":
             h, idx = z.unflatten(2, (z.shape[2] // self.k, self.k)).max(dim=3)
-            return h, idx
+            return _into(h, out), idx
         if self.fast is not None:
-            h = self.fast[0](z)
+            h = self.fast[0](z, out)
             return h, h
         if self.learnable and grad:
             leaves = {n: v.detach().requires_grad_() for n, v in self.leaves[layer].items()}
             with torch.enable_grad():
                 h = self.act.spec.forward(z, **self._params(layer, leaves))
-            return h.detach(), (z, h, leaves)
-        return self.act.spec.forward(z, **self._params(layer)), z
+            return _into(h.detach(), out), (z, h, leaves)
+        return _into(self.act.spec.forward(z, **self._params(layer)), out), z
 
-    def backward(self, layer: int, dh: torch.Tensor, ctx: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """(dZ from dH, the gradient of each learnable parameter, one value per model)."""
+    def backward(self, layer: int, dh: torch.Tensor, ctx: Any,
+                 out: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """(dZ from dH, the gradient of each learnable parameter, one value per model); dZ goes into ``out``."""
         if self.kind == "maxout":
             dz = torch.zeros(*ctx.shape, self.k, dtype=dh.dtype, device=dh.device)
             dz.scatter_(3, ctx.unsqueeze(3), dh.unsqueeze(3))
-            return dz.flatten(2), {}
+            return _into(dz.flatten(2), out), {}
         if self.fast is not None:
-            return self.fast[1](dh, ctx), {}
+            return self.fast[1](dh, ctx, out), {}
         if self.learnable and isinstance(ctx, tuple):
             z, h, leaves = ctx
             d = self.act.spec.derivative(z, **self._params(layer))  # before the update
             names = list(leaves)
             grads = torch.autograd.grad(h, [leaves[n] for n in names], dh, allow_unused=True)
-            return dh * d, {n: g for n, g in zip(names, grads) if g is not None}
-        return dh * self.act.spec.derivative(ctx, **self._params(layer)), {}
+            return torch.mul(dh, d, out=out), {n: g for n, g in zip(names, grads) if g is not None}
+        return torch.mul(dh, self.act.spec.derivative(ctx, **self._params(layer)), out=out), {}
 
     def derivative(self, layer: int, z: torch.Tensor) -> torch.Tensor | None:
         """|f′(z)| (None for maxout, whose units always pass a gradient)."""

@@ -3,11 +3,11 @@
 Layout of a stack of M = m·S models (m per seed slot, S slots; model ``i = j·S + s`` is
 position ``j`` of slot ``s`` and reads slot ``s``'s batch):
 
-* the first layer of every model of one slot side by side, the bias folded in as the
-  last input row: ``w1`` is (S, inputs + 1, m, cols), so one batched GEMM computes every
-  model's first pre-activations from the slots' batches (with their column of ones) and
-  one batched GEMM computes every first-layer weight gradient — the first layer holds
-  most of the FLOPs, and the wide GEMM runs closer to the machine's peak;
+* the first layer of every model of one slot side by side: ``w1`` is (S, inputs, m, cols)
+  and ``b1`` (S, 1, m, cols), so one batched GEMM computes every model's first
+  pre-activations from the slots' batches and one batched GEMM computes every
+  first-layer weight gradient — the first layer holds most of the FLOPs, and the wide
+  GEMM runs closer to the machine's peak;
 * hidden layers 2.. as (M, in, out) matrices and (M, out) biases, the output layer as
   (M, hidden, classes) and (M, classes): batched matrix products;
 * the non-linearity per run of consecutive models with the same activation
@@ -82,19 +82,28 @@ class MLPStack:
         self.bf16 = getattr(config, "precision", "fp32") == "bf16"
         shapes = layer_shapes(inputs, config.hidden, self.depth, k, n_classes)
         drawn = [draw_layers(seeds[i], shapes, config.init) for i in range(M)]
-        w1 = torch.empty(S, inputs + 1, m, self.cols)
+        w1 = torch.empty(S, inputs, m, self.cols)
+        b1 = torch.empty(S, 1, m, self.cols)
         for i, layers in enumerate(drawn):
             j, s = divmod(i, S)
-            w1[s, :-1, j] = layers[0][0]
-            w1[s, -1, j] = layers[0][1]
+            w1[s, :, j] = layers[0][0]
+            b1[s, 0, j] = layers[0][1]
         kw = {"device": device, "dtype": dtype}
-        self.w1 = w1.to(**kw)
+        self.w1, self.b1 = w1.to(**kw), b1.to(**kw)
         #: hidden layers 2..depth, then the output layer: (M, in, out) weights and (M, out) biases
         self.ws = [torch.stack([d[layer][0] for d in drawn]).to(**kw) for layer in range(1, len(shapes))]
         self.bs = [torch.stack([d[layer][1] for d in drawn]).to(**kw) for layer in range(1, len(shapes))]
+        if self.depth:  # the output layer is kept (M, classes, hidden), its logits computed transposed
+            self.ws[-1] = self.ws[-1].transpose(1, 2).contiguous()
+        #: the dimension of the classes in the logits: (M, classes, B) after hidden layers, (M, B, classes) at depth 0
+        self.cdim = 1 if self.depth else 2
         self.nonlin = [Nonlinearity(acts[a], a, b, self.depth, device, dtype) for a, b in runs_of(list(acts))]
         self.lr = torch.tensor([float(v) for v in lrs], **kw)
         self.active = [True] * M
+        #: the learning rate when every model has the same (then a scalar, not a tensor, scales the big update)
+        self.uniform_lr: float | None = float(lrs[0]) if len(set(map(float, lrs))) == 1 else None
+        #: bumped whenever the step's work changes (a captured step must be captured again)
+        self.version = 0
         self._setup_optimizer(config.optimizer)
         self.loss_sum = torch.zeros(M, dtype=torch.float64, device=device)
         self.correct = torch.zeros(M, dtype=torch.int64, device=device)
@@ -106,6 +115,7 @@ class MLPStack:
         M, S, m = self.M, self.S, self.m
         self.lr_w1 = self.lr.view(m, S).t().reshape(S, 1, m, 1).contiguous()
         opt.add("first", self.w1, self.lr_w1)
+        opt.add("first_bias", self.b1, self.lr_w1.clone())
         for n, (w, b) in enumerate(zip(self.ws, self.bs)):
             opt.add(f"w{n}", w, self.lr.view(M, 1, 1).clone())
             opt.add(f"b{n}", b, self.lr.view(M, 1).clone())
@@ -120,19 +130,18 @@ class MLPStack:
             return torch.bmm(a.to(torch.bfloat16), b.to(torch.bfloat16)).to(self.dtype)
         return torch.bmm(a, b)
 
-    def _with_ones(self, x: torch.Tensor) -> torch.Tensor:
-        """(S, B, inputs + 1): the flattened inputs and the column of ones of the folded bias."""
-        S, B = x.shape[0], x.shape[1]
-        x = x.reshape(S, B, self.inputs).to(self.dtype)
-        return torch.cat([x, torch.ones(S, B, 1, dtype=self.dtype, device=x.device)], 2)
+    def _flat(self, x: torch.Tensor) -> torch.Tensor:
+        """(S or 1, B, inputs): the flattened inputs."""
+        return x.reshape(x.shape[0], x.shape[1], self.inputs).to(self.dtype)
 
     def _first(self, x1: torch.Tensor) -> torch.Tensor:
         """(M, B, cols): every model's first pre-activations from its slot's batch."""
-        B = x1.shape[1]
-        w1 = self.w1.view(self.S, self.inputs + 1, self.m * self.cols)
+        B, W = x1.shape[1], self.m * self.cols
+        w1 = self.w1.view(self.S, self.inputs, W)
+        b1 = self.b1.view(self.S, 1, W)
         if x1.shape[0] != self.S:  # one batch shared by every slot (evaluation, the probe)
-            x1 = x1.expand(self.S, B, self.inputs + 1)
-        z = self._bmm(x1, w1)
+            x1 = x1.expand(self.S, B, self.inputs)
+        z = self._bmm(x1, w1).add_(b1) if self.bf16 else torch.baddbmm(b1, x1, w1)
         return z.view(self.S, B, self.m, self.cols).permute(2, 0, 1, 3).reshape(self.M, B, self.cols)
 
     def _fuse(self, dz1: torch.Tensor) -> torch.Tensor:
@@ -150,13 +159,14 @@ class MLPStack:
             if layer:
                 z = torch.baddbmm(self.bs[layer - 1].unsqueeze(1), hs[-1], self.ws[layer - 1]) \
                     if not self.bf16 else self._bmm(hs[-1], self.ws[layer - 1]) + self.bs[layer - 1].unsqueeze(1)
-            outs = [nl.forward(layer, z[nl.sl], grad) for nl in self.nonlin]
-            h = outs[0][0] if len(outs) == 1 else torch.cat([o[0] for o in outs])
+            h = None if len(self.nonlin) == 1 else z.new_empty(self.M, z.shape[1], self.hidden)
+            outs = [nl.forward(layer, z[nl.sl], grad, None if h is None else h[nl.sl]) for nl in self.nonlin]
+            h = outs[0][0] if h is None else h
             zs.append(z)
             hs.append(h)
             ctxs.append([o[1] for o in outs])
-        w, b = self.ws[-1], self.bs[-1]
-        logits = torch.baddbmm(b.unsqueeze(1), hs[-1], w) if not self.bf16 else self._bmm(hs[-1], w) + b.unsqueeze(1)
+        w, b, h_t = self.ws[-1], self.bs[-1].unsqueeze(2), hs[-1].transpose(1, 2)
+        logits = torch.baddbmm(b, w, h_t) if not self.bf16 else self._bmm(w, h_t) + b
         return [*hs, logits], zs, ctxs
 
     def _labels(self, y: torch.Tensor) -> torch.Tensor:
@@ -167,12 +177,13 @@ class MLPStack:
 
     def _loss_grad(self, logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(per-model loss sums, correct counts, B × the gradient of the mean loss wrt the logits)."""
-        logp = torch.log_softmax(logits, 2)
-        idx = y.unsqueeze(2)
-        loss = -logp.gather(2, idx).squeeze(2).sum(1, dtype=torch.float64)
-        correct = (logits.argmax(2) == y).sum(1)
+        c = self.cdim
+        logp = torch.log_softmax(logits, c)
+        idx = y.unsqueeze(c)
+        loss = -logp.gather(c, idx).squeeze(c).sum(1, dtype=torch.float64)
+        correct = (logits.argmax(c) == y).sum(1)
         g = logp.exp_()
-        g.scatter_add_(2, idx, torch.full(idx.shape, -1.0, dtype=g.dtype, device=g.device))
+        g.scatter_add_(c, idx, torch.full(idx.shape, -1.0, dtype=g.dtype, device=g.device))
         return loss, correct, g
 
     def _backward(self, x1: torch.Tensor, hs: list[torch.Tensor], ctxs: list[Any], g: torch.Tensor,
@@ -182,15 +193,15 @@ class MLPStack:
         if self.depth:
             for layer in range(self.depth, 0, -1):  # weights ws[layer - 1] take hs[layer - 1] to z
                 w = self.ws[layer - 1]
-                dh = self._bmm(dz, w.transpose(1, 2))
-                sink.linear(layer, hs[layer - 1], dz)
-                dzs = []
+                out = layer == self.depth  # the output layer: dz is (M, classes, B), w (M, classes, hidden)
+                dh = self._bmm(dz.transpose(1, 2), w) if out else self._bmm(dz, w.transpose(1, 2))
+                sink.linear(layer, hs[layer - 1], dz, out)
+                dz = None if len(self.nonlin) == 1 else dh.new_empty(self.M, dh.shape[1], self.cols)
                 for r, nl in enumerate(self.nonlin):
-                    d, pgrads = nl.backward(layer - 1, dh[nl.sl], ctxs[layer - 1][r])
-                    dzs.append(d)
+                    d, pgrads = nl.backward(layer - 1, dh[nl.sl], ctxs[layer - 1][r], None if dz is None else dz[nl.sl])
+                    dz = d if dz is None else dz
                     for name, gp in pgrads.items():
                         sink.param(r, layer - 1, name, gp)
-                dz = dzs[0] if len(dzs) == 1 else torch.cat(dzs)
         sink.first(x1, self._fuse(dz))
 
     # -- the stack protocol
@@ -206,7 +217,7 @@ class MLPStack:
     @torch.no_grad()
     def device_step(self, xs: torch.Tensor, ys: torch.Tensor) -> None:
         """The step's device work only (capturable): forward, backward, the updates, the epoch's sums."""
-        x1 = self._with_ones(xs)
+        x1 = self._flat(xs)
         y = self._labels(ys)
         hs, _, ctxs = self._forward(x1, grad=True)
         loss, correct, g = self._loss_grad(hs[-1], y)
@@ -234,18 +245,19 @@ class MLPStack:
         loss = torch.zeros(self.M, dtype=torch.float64, device=self.device)
         for i in range(0, n, chunk):
             xb = x[i : i + chunk]
-            x1 = self._with_ones(xb.unsqueeze(0))
+            x1 = self._flat(xb.unsqueeze(0))
             hs, _, _ = self._forward(x1, grad=False)
             yb = self._labels(y[i : i + chunk].to(self.device))
-            logp = torch.log_softmax(hs[-1], 2)
-            loss -= logp.gather(2, yb.unsqueeze(2)).squeeze(2).sum(1, dtype=torch.float64)
-            correct += (hs[-1].argmax(2) == yb).sum(1)
+            c = self.cdim
+            logp = torch.log_softmax(hs[-1], c)
+            loss -= logp.gather(c, yb.unsqueeze(c)).squeeze(c).sum(1, dtype=torch.float64)
+            correct += (hs[-1].argmax(c) == yb).sum(1)
         return [(int(c) / n, float(l_) / n) for c, l_ in zip(correct.cpu(), loss.cpu())]
 
     @torch.no_grad()
     def diagnostics(self, x: torch.Tensor, y: torch.Tensor) -> list[dict[str, Any] | None]:
         """Dead and saturated fractions and per-layer gradient norms of every model on the probe batch."""
-        x1 = self._with_ones(x.unsqueeze(0))
+        x1 = self._flat(x.unsqueeze(0))
         yl = self._labels(y.to(self.device))
         hs, zs, ctxs = self._forward(x1, grad=False)
         dead = torch.full((self.M, self.depth), float("nan"), dtype=torch.float64)
@@ -277,9 +289,13 @@ class MLPStack:
     def deactivate(self, i: int) -> None:
         """Stop updating model ``i`` (diverged); its parameters are zeroed so that they stay finite."""
         self.active[i] = False
+        self.uniform_lr = None
+        self.version += 1
         j, s = divmod(i, self.S)
         self.w1[s, :, j] = 0.0
+        self.b1[s, :, j] = 0.0
         self.opt.stop("first", (s, slice(None), j))
+        self.opt.stop("first_bias", (s, slice(None), j))
         for n, (w, b) in enumerate(zip(self.ws, self.bs)):
             w[i] = 0.0
             b[i] = 0.0
@@ -294,9 +310,8 @@ class MLPStack:
     def parameters_of(self, i: int) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """Model ``i``'s weights (input layer first, each (in, out)) and biases, as CPU tensors."""
         j, s = divmod(i, self.S)
-        w1 = self.w1[s, :, j]
-        weights = [w1[:-1], *[w[i] for w in self.ws]]
-        biases = [w1[-1], *[b[i] for b in self.bs]]
+        weights = [self.w1[s, :, j], *[w[i] for w in self.ws[:-1]], *[w[i].t() for w in self.ws[-1:]]]
+        biases = [self.b1[s, 0, j], *[b[i] for b in self.bs]]
         return [w.detach().cpu().clone() for w in weights], [b.detach().cpu().clone() for b in biases]
 
     def learned(self, i: int) -> dict[str, list[float]]:
@@ -315,20 +330,26 @@ class _Update:
     def __init__(self, stack: MLPStack, scale: float):
         self.s, self.scale = stack, scale
 
-    def linear(self, layer: int, a: torch.Tensor, dz: torch.Tensor) -> None:
+    def linear(self, layer: int, a: torch.Tensor, dz: torch.Tensor, transposed: bool) -> None:
         s, n = self.s, layer - 1
-        s.opt.update(f"w{n}", s._bmm(a.transpose(1, 2), dz).mul_(self.scale))
-        s.opt.update(f"b{n}", dz.sum(1).mul_(self.scale))
+        grad = s._bmm(dz, a) if transposed else s._bmm(a.transpose(1, 2), dz)
+        s.opt.update(f"w{n}", grad.mul_(self.scale))
+        s.opt.update(f"b{n}", dz.sum(2 if transposed else 1).mul_(self.scale))
 
     def param(self, r: int, layer: int, name: str, g: torch.Tensor) -> None:
         self.s.opt.update(f"a{r}.{layer}.{name}", g * self.scale)
 
     def first(self, x1: torch.Tensor, dz1: torch.Tensor) -> None:
         s = self.s
-        w1 = s.w1.view(s.S, s.inputs + 1, s.m * s.cols)
+        gb = dz1.sum(1, keepdim=True).mul_(self.scale)
+        s.opt.update("first_bias", gb.view_as(s.b1))
         if s.opt.mode == "sgd" and not s.bf16:  # the learning rates folded into dZ: one GEMM applies the update
-            scaled = dz1.view(s.S, -1, s.m, s.cols).mul(s.lr_w1).view_as(dz1)
-            w1.baddbmm_(x1.transpose(1, 2), scaled, alpha=-self.scale)
+            w1 = s.w1.view(s.S, s.inputs, s.m * s.cols)
+            if s.uniform_lr is not None:
+                w1.baddbmm_(x1.transpose(1, 2), dz1, alpha=-self.scale * s.uniform_lr)
+            else:
+                scaled = dz1.view(s.S, -1, s.m, s.cols).mul(s.lr_w1).view_as(dz1)
+                w1.baddbmm_(x1.transpose(1, 2), scaled, alpha=-self.scale)
             return
         grad = s._bmm(x1.transpose(1, 2), dz1).mul_(self.scale)
         s.opt.update("first", grad.view_as(s.w1))
@@ -341,8 +362,8 @@ class _Norms:
         self.s, self.scale = stack, scale
         self.norms: list[torch.Tensor] = []
 
-    def linear(self, layer: int, a: torch.Tensor, dz: torch.Tensor) -> None:
-        g = torch.bmm(a.transpose(1, 2), dz)
+    def linear(self, layer: int, a: torch.Tensor, dz: torch.Tensor, transposed: bool) -> None:
+        g = torch.bmm(dz, a) if transposed else torch.bmm(a.transpose(1, 2), dz)
         self.norms.append(torch.linalg.vector_norm(g, dim=(1, 2)) * self.scale)
 
     def param(self, r: int, layer: int, name: str, g: torch.Tensor) -> None:
@@ -350,7 +371,6 @@ class _Norms:
 
     def first(self, x1: torch.Tensor, dz1: torch.Tensor) -> None:
         s = self.s
-        xs = x1[..., :-1]  # without the folded bias row
-        g = torch.bmm(xs.transpose(1, 2).expand(s.S, -1, -1), dz1).view(s.S, s.inputs, s.m, s.cols)
+        g = torch.bmm(x1.transpose(1, 2).expand(s.S, -1, -1), dz1).view(s.S, s.inputs, s.m, s.cols)
         per = torch.linalg.vector_norm(g, dim=(1, 3)) * self.scale  # (S, m)
         self.norms.append(per.t().reshape(s.M))
