@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from test_train import DATA, cfg, strip_time
 
 import actviz
 from actviz.bench.engine.mlp import MLP
 from actviz.bench.engine.params import draw_layers, layer_shapes, maxout_k
 from actviz.bench.train import TrainConfig, train_grid, train_runs
-
-from test_train import DATA, cfg, strip_time
 
 INPUTS = 12
 
@@ -118,7 +117,7 @@ def test_a_grid_trains_every_configuration_in_one_call_like_one_call_each():
     acts = [actviz.get("relu"), actviz.get("tanh")]
     configs = [cfg(epochs=1), cfg(epochs=1, lr=0.05), cfg(epochs=1, depth=2)]
     events = []
-    grid = train_grid(acts, DATA, configs, seeds=[0, 1], callback=events.append)
+    train_grid(acts, DATA, configs, seeds=[0, 1], callback=events.append)
     assert [len(rl) for rl in events[0]["run_lists"]] == [4, 4, 4]
     assert {e["config"] for e in events if e["event"] == "epoch"} == {0, 1, 2}
     steps = sum(e["n"] for e in events if e["event"] == "steps")
