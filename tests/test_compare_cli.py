@@ -457,7 +457,8 @@ def test_unknown_activation_exits_2(fake_data, tmp_path):
 
 @pytest.mark.parametrize("args", [["--epochs", "0"], ["--seeds", "0"], ["--lr", "-1"], ["--optimizer", "rms"],
                                   ["--param", "relu.x=1"], ["--param", "elu.alpha=2"], ["--hidden", "0"],
-                                  ["--init", "normal,zeros"], ["--seed", "-1"], ["--device", "tpu"]])
+                                  ["--init", "normal,zeros"], ["--seed", "-1"], ["--device", "tpu"],
+                                  ["--precision", "fp16"]])
 def test_bad_options_exit_2(fake_data, tmp_path, args):
     r = invoke("relu", *args, "--out", str(tmp_path))
     assert r.exit_code == 2, r.output
@@ -593,3 +594,11 @@ def test_each_activation_reports_its_own_measured_cost(fake_data, tmp_path):
         assert float(row["act_seconds"]) == pytest.approx(sum(mine) / len(mine))
     text = " ".join(runner.invoke(app, ["results", str(tmp_path)]).stdout.split())
     assert "f+f′ µs" in text and "time s" not in text
+
+
+def test_precision_is_recorded_and_named_in_the_label(fake_data, tmp_path):
+    r = invoke("relu", "--precision", "bf16", "--epochs", "1", "--seeds", "1", *FAST, "--no-plots",
+               "--out", str(tmp_path))
+    assert r.exit_code == 0, r.output
+    run = load(tmp_path)["runs"][0]
+    assert run["config"]["precision"] == "bf16" and "precision=bf16" in run["config_label"]
