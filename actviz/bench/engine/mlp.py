@@ -218,6 +218,8 @@ class MLPStack:
     def device_step(self, xs: torch.Tensor, ys: torch.Tensor) -> None:
         """The step's device work only (capturable): forward, backward, the updates, the epoch's sums."""
         x1 = self._flat(xs)
+        if self.bf16:  # rounded once for the forward and the weight-gradient products
+            x1 = x1.to(torch.bfloat16)
         y = self._labels(ys)
         hs, _, ctxs = self._forward(x1, grad=True)
         loss, correct, g = self._loss_grad(hs[-1], y)
