@@ -24,7 +24,18 @@ store (the second trains 6 runs) against a fresh ``--seeds 5``, and the sweep
 FLOPs per model-epoch count the matmuls of forward and backward (no input gradient):
 see :func:`actviz.bench.train.flops_per_epoch`.
 
+With ``--many`` (the batched engine): for M = 3, 15, 60, 300 models (relu, tanh, sigmoid ×
+seeds, one stack) seconds per model-epoch of the engine's step against the plain loop and
+against the *batched limit* (the same stack's matrix products alone, measured in the same
+run); the bf16/fp32 throughput of the step (``--precision bf16`` on a CPU with bf16 units).
+With ``--device cuda`` the plain loop, the library call and the many-model section run on
+the GPU (the process figures stay on the CPU unless ``--device cuda`` is passed through).
+
 Usage: python benchmarks/bench_train.py [--rounds N] [--epochs N] [--skip-process] [--store]
+       [--many] [--models 3,15,60,300] [--device cpu|cuda] [--baseline PATH]
+
+``--baseline PATH`` (a checkout of an earlier actviz, e.g. a ``git worktree`` of main) also
+times that checkout's library call and whole process in the same rounds: the ratio new/old.
 
 The VM this project runs on drifts in speed by up to 1.5x within minutes, so every quantity
 is measured in each of several interleaved rounds and the best of each is kept.
@@ -46,29 +57,34 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def sgemm(m: int, k: int, n: int, seconds: float = 0.6) -> float:
+def sgemm(m: int, k: int, n: int, seconds: float = 0.6, device: str = "cpu") -> float:
     """GFLOP/s of (m×k)@(k×n) in float32, the best of several timed blocks."""
     import torch
 
-    a, b, c = torch.rand(m, k), torch.rand(k, n), torch.empty(m, n)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    a, b, c = torch.rand(m, k, device=device), torch.rand(k, n, device=device), torch.empty(m, n, device=device)
     for _ in range(10):
         torch.mm(a, b, out=c)
     reps = max(5, int(seconds / 8 / max(2 * m * k * n / 150e9, 1e-6)))
     best = float("inf")
     for _ in range(8):
+        sync()
         t = time.perf_counter()
         for _ in range(reps):
             torch.mm(a, b, out=c)
+        sync()
         best = min(best, (time.perf_counter() - t) / reps)
     return 2 * m * k * n / best / 1e9
 
 
-def plain_loop(x, y, epochs: int = 3) -> list[float]:
+def plain_loop(x, y, epochs: int = 3, device: str = "cpu") -> list[float]:
     import torch
     from torch import nn
 
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    x, y = x.to(device), y.to(device)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)).to(device)
     for layer in net:
         if isinstance(layer, nn.Linear):
             nn.init.normal_(layer.weight, std=0.01)
@@ -78,16 +94,79 @@ def plain_loop(x, y, epochs: int = 3) -> list[float]:
     times = []
     n = x.shape[0]
     for _ in range(epochs):
+        sync()
         t = time.perf_counter()
-        perm = torch.randperm(n)
+        perm = torch.randperm(n, device=device)
         for i in range(0, n, 256):
             idx = perm[i : i + 256]
             loss = loss_fn(net(x[idx]), y[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
+        sync()
         times.append(time.perf_counter() - t)
     return times
+
+
+def many_models(data, models: list[int], device: str, plain_epoch: float, rounds: int) -> None:
+    """Seconds per model-epoch of one stack of M models (the engine's step), against the plain loop and the
+    batched limit (the stack's forward and weight-gradient products alone), and bf16 against fp32."""
+    import torch
+
+    import actviz
+    from actviz.bench.engine.graphs import StepRunner
+    from actviz.bench.engine.mlp import MLP
+    from actviz.bench.train import TrainConfig
+
+    dev = torch.device(device)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    n = int(data.train_images.shape[0])
+    steps = 24  # timed steps per measurement; an epoch is n / 256 of them
+    names = ("relu", "tanh", "sigmoid")
+    was = torch.set_flush_denormal(True) if dev.type == "cpu" else False
+    print(f"\nmany models at once ({device}; relu, tanh, sigmoid x seeds, one stack; "
+          f"s/model-epoch from {steps} steps, best of {rounds})")
+    for M in models:
+        S = max(1, M // len(names))
+        acts = [actviz.get(names[j % len(names)]) for j in range(len(names)) for _ in range(S)][:M]
+        M = len(acts)
+        S = M // len(names) if M % len(names) == 0 else M
+        slot = [i % S for i in range(M)]
+        xs = torch.rand(S, 256, 784, device=dev)
+        ys = torch.randint(0, 10, (S, 256), device=dev)
+        res: dict[str, float] = {}
+        for precision in ("fp32", "bf16") + (("tf32",) if dev.type == "cuda" else ()):
+            config = TrainConfig(device=device, precision=precision)
+            stack = MLP.build(acts, slot, [0.1] * M, slot, config, (784,), 10, dev)
+            run = StepRunner(stack, dev)
+            for _ in range(4):
+                run(xs, ys)
+            best = float("inf")
+            for _ in range(rounds):
+                sync()
+                t = time.perf_counter()
+                for _ in range(steps):
+                    run(xs, ys)
+                sync()
+                best = min(best, (time.perf_counter() - t) / steps)
+            res[precision] = best * (n / 256) / M
+        w1 = torch.rand(S, 784, M // S * 256, device=dev)
+        dz = torch.rand(S, 256, M // S * 256, device=dev)
+        limit = float("inf")
+        for _ in range(rounds):  # the batched limit: forward and weight gradient of the first layer
+            sync()
+            t = time.perf_counter()
+            for _ in range(steps):
+                torch.bmm(xs, w1)
+                torch.bmm(xs.transpose(1, 2), dz)
+            sync()
+            limit = min(limit, (time.perf_counter() - t) / steps * (n / 256) / M)
+        extra = f", tf32 {res['tf32']:.4f}" if "tf32" in res else ""
+        print(f"  M={M:4d}: fp32 {res['fp32']:.4f} s/model-epoch = {res['fp32'] / plain_epoch:5.2f} x plain loop, "
+              f"{res['fp32'] / limit:5.2f} x batched limit ({limit:.4f}); bf16 {res['bf16']:.4f} "
+              f"(bf16 throughput / fp32 {res['fp32'] / res['bf16']:.2f}){extra}")
+    if dev.type == "cpu" and not was:
+        torch.set_flush_denormal(False)
 
 
 class _D2LFashionMNIST:
@@ -161,11 +240,12 @@ PROCESS_ARGS = ["relu", "tanh", "sigmoid", "--seeds", "5"]
 PROCESS_MODEL_EPOCHS = 150
 
 
-def compare_process(args: list[str], out: str) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MiB) and stderr of ``python -m actviz compare ARGS --out OUT``."""
+def compare_process(args: list[str], out: str, root: Path = ROOT) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (MiB) and stderr of ``python -m actviz compare ARGS --out OUT`` (actviz from ``root``)."""
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", _CHILD, *args, "--out", out], cwd=ROOT, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True)
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.run([sys.executable, "-c", _CHILD, *args, "--out", out], cwd=root, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, env=env)
     wall = time.perf_counter() - t
     if proc.returncode != 0:
         raise SystemExit(f"actviz compare failed with exit code {proc.returncode}: {proc.stderr[-300:]}")
@@ -173,11 +253,11 @@ def compare_process(args: list[str], out: str) -> tuple[float, float, str]:
     return wall, kib / 1024, proc.stderr
 
 
-def whole_process() -> tuple[float, float, float]:
+def whole_process(extra: list[str], root: Path = ROOT) -> tuple[float, float, float]:
     """Wall seconds and peak RSS (MiB) of the whole compare, and the wall seconds of resuming it."""
     with tempfile.TemporaryDirectory() as tmp:
-        wall, rss, _ = compare_process(PROCESS_ARGS, tmp)
-        resume, _, err = compare_process(PROCESS_ARGS, tmp)
+        wall, rss, _ = compare_process(PROCESS_ARGS + extra, tmp, root)
+        resume, _, err = compare_process(PROCESS_ARGS + extra, tmp, root)
         if "training 0" not in err:
             raise SystemExit(f"resuming a finished store trained something: {err[-300:]}")
     return wall, rss, resume
@@ -221,7 +301,17 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=3, help="epochs of each library call (default 3)")
     ap.add_argument("--skip-process", action="store_true", help="do not time the whole process")
     ap.add_argument("--store", action="store_true", help="also time the store's reuse and a sweep (one round)")
+    ap.add_argument("--many", action="store_true", help="also time one stack of many models (and bf16)")
+    ap.add_argument("--models", default="3,15,60,300", help="the model counts of --many (default 3,15,60,300)")
+    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where to train (default cpu)")
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="an earlier actviz checkout whose whole process is timed in the same rounds")
     args = ap.parse_args()
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise SystemExit("bench_train.py: --device cuda: no CUDA device is available")
 
     import torch
 
@@ -232,7 +322,9 @@ def main() -> None:
     data = data_mod.load()
     n = data.train_images.shape[0]
     flops = flops_per_epoch(n)
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, cpu count {os.cpu_count()}")
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, cpu count {os.cpu_count()}, "
+          f"device {args.device}" + (f" ({torch.cuda.get_device_name()})" if args.device == "cuda" else ""))
+    extra = ["--device", args.device]
     print(f"FLOPs per model-epoch (784-256-10, {n} images, forward+backward matmuls): {flops / 1e9:.2f} GFLOP")
     print(f"{args.rounds} interleaved rounds (this VM's speed drifts; each figure is the best of its rounds)")
 
@@ -242,19 +334,22 @@ def main() -> None:
     y = data.train_labels
     acts = [actviz.get(a) for a in ("relu", "tanh", "sigmoid")]
     rates: dict[str, float] = {}
-    plain_epoch = lib_me = proc_wall = resume_wall = start_wall = float("inf")
+    plain_epoch = lib_me = proc_wall = resume_wall = start_wall = base_wall = float("inf")
     rss = 0.0
     finals = ""
     for r in range(args.rounds):
         for name, shape in shapes.items():
-            rates[name] = max(rates.get(name, 0.0), sgemm(*shape))
-        plain_epoch = min(plain_epoch, *plain_loop(x, y, epochs=2))
+            rates[name] = max(rates.get(name, 0.0), sgemm(*shape, device=args.device))
+        plain_epoch = min(plain_epoch, *plain_loop(x, y, epochs=2, device=args.device))
         t = time.perf_counter()
-        res = train_runs(acts, data, TrainConfig(epochs=args.epochs), seeds=[0])
+        res = train_runs(acts, data, TrainConfig(epochs=args.epochs, device=args.device), seeds=[0])
         lib_me = min(lib_me, (time.perf_counter() - t) / (len(acts) * args.epochs))
         finals = ", ".join(f"{run['label']} {run['history'][-1]['test_acc']:.4f}" for run in res.runs)
         if not args.skip_process:
-            wall, peak_rss, resume = whole_process()
+            wall, peak_rss, resume = whole_process(extra)
+            if args.baseline is not None:
+                with tempfile.TemporaryDirectory() as tmp:
+                    base_wall = min(base_wall, compare_process(PROCESS_ARGS + extra, tmp, args.baseline.resolve())[0])
             proc_wall = min(proc_wall, wall)
             resume_wall = min(resume_wall, resume)
             start_wall = min(start_wall, startup())
@@ -285,14 +380,19 @@ def main() -> None:
               f"start-up (import actviz.cli.app, torch, scipy.stats): {start_wall:.2f} s")
 
     print("\nratios")
-    print(f"  actviz throughput / sgemm peak:        {lib_rate / peak:6.2f}   (target >= 0.70)")
+    print(f"  actviz throughput / sgemm peak:        {lib_rate / peak:6.2f}   (target >= 0.75)")
     print(f"  plain loop throughput / sgemm peak:    {flops / plain_epoch / 1e9 / peak:6.2f}")
     print(f"  library s/model-epoch / plain s/epoch: {lib_me / plain_epoch:6.2f}")
     if proc_me is not None:
-        print(f"  process s/model-epoch / plain s/epoch: {proc_me / plain_epoch:6.2f}   (target <= 1.0)")
+        print(f"  process s/model-epoch / plain s/epoch: {proc_me / plain_epoch:6.2f}   (target <= 0.6)")
         print(f"  resume - start-up:                     {resume_wall - start_wall:6.2f} s (target < 1)")
         print(f"  d2l s/epoch / process s/model-epoch:   {d2l_epoch / proc_me:6.2f}   (target >= 6)")
         print(f"  max RSS of the process:                {rss:6.0f} MiB (target < 1024)")
+        if args.baseline is not None:
+            print(f"  process / the baseline's process:      {proc_wall / base_wall:6.2f}   "
+                  f"(baseline {args.baseline}: {base_wall:.2f} s)")
+    if args.many:
+        many_models(data, [int(m) for m in args.models.split(",")], args.device, plain_epoch, args.rounds)
     if args.store:
         store_timings()
     busy = _others_busy()

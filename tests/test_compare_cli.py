@@ -37,8 +37,8 @@ def fake_data(monkeypatch):
 
 @pytest.fixture
 def count_trained(monkeypatch):
-    """Counts the runs that train_runs is asked to train."""
-    real = actviz.bench.train.train_runs
+    """Counts the runs that train_grid is asked to train."""
+    real = actviz.bench.train.train_grid
     trained: list[tuple[str, int]] = []
 
     def counting(*args, only=None, **kw):
@@ -46,7 +46,7 @@ def count_trained(monkeypatch):
         trained.extend((r["label"], r["seed"]) for r in res.runs)
         return res
 
-    monkeypatch.setattr(actviz.bench.train, "train_runs", counting)
+    monkeypatch.setattr(actviz.bench.train, "train_grid", counting)
     return trained
 
 
@@ -56,7 +56,7 @@ def invoke(*args):
 
 def interrupt_at(monkeypatch, *, seed: int, epoch: int, exc: BaseException | None = None, signum: int | None = None):
     """Make training stop (Ctrl-C, or a real signal to this process) at the end of that seed's epoch."""
-    real = actviz.bench.train.train_runs
+    real = actviz.bench.train.train_grid
 
     def interrupted(*args, callback=None, **kw):
         def cb(event):
@@ -69,7 +69,7 @@ def interrupt_at(monkeypatch, *, seed: int, epoch: int, exc: BaseException | Non
 
         return real(*args, callback=cb, **kw)
 
-    monkeypatch.setattr(actviz.bench.train, "train_runs", interrupted)
+    monkeypatch.setattr(actviz.bench.train, "train_grid", interrupted)
 
 
 def load(out: Path) -> dict:
@@ -235,7 +235,7 @@ def test_interrupt_before_the_first_epoch_keeps_the_earlier_results(fake_data, t
     assert invoke("relu", "--epochs", "2", "--seeds", "1", *FAST, "--out", str(tmp_path)).exit_code == 0
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert set(before) == {"results.json", "curves.png", "diagnostics.png"}
-    real = actviz.bench.train.train_runs
+    real = actviz.bench.train.train_grid
 
     def ctrl_c_in_first_epoch(*args, callback=None, **kw):
         def cb(event):
@@ -245,7 +245,7 @@ def test_interrupt_before_the_first_epoch_keeps_the_earlier_results(fake_data, t
 
         return real(*args, callback=cb, **kw)
 
-    monkeypatch.setattr(actviz.bench.train, "train_runs", ctrl_c_in_first_epoch)
+    monkeypatch.setattr(actviz.bench.train, "train_grid", ctrl_c_in_first_epoch)
     r = invoke("relu", "tanh", "sigmoid", "--epochs", "3", *FAST, "--out", str(tmp_path))
     assert r.exit_code == 130
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
@@ -333,30 +333,31 @@ def test_a_failed_plot_is_reported(fake_data, tmp_path, monkeypatch):
 
 
 def test_interrupted_runs_stay_out_of_the_statistics(fake_data, tmp_path, monkeypatch):
+    # the seeds train together: stopped after seed 1's last epoch, seed 2's last epoch is missing
     interrupt_at(monkeypatch, seed=1, epoch=3)
-    r = invoke("relu", "--epochs", "4", "--seeds", "3", *FAST, "--no-plots", "--out", str(tmp_path))
+    r = invoke("relu", "--epochs", "3", "--seeds", "3", *FAST, "--no-plots", "--out", str(tmp_path))
     assert r.exit_code == 130
     res = load(tmp_path)
     runs = {run["seed"]: run for run in res["runs"]}
-    assert runs[0]["status"] == "completed" and runs[1]["status"] == "interrupted"
-    assert runs[1]["epochs_completed"] == 3 and 2 not in runs  # seed 2 never started: nothing to keep
+    assert [runs[s]["status"] for s in range(3)] == ["completed", "completed", "interrupted"]
+    assert runs[2]["epochs_completed"] == 2
     entry = res["summary"][0]
     row = entry["activations"][0]
-    assert row["n"] == 1 and row["interrupted"] == 1
-    assert row["test_acc_mean"] == runs[0]["history"][-1]["test_acc"]
-    assert row["train_loss_mean"] == runs[0]["history"][-1]["train_loss"]
-    assert entry["interrupted_runs"] == [{"label": "relu", "seed": 1, "epochs": 3, "status": "interrupted"}]
-    assert "Not in the statistics: relu seed 1 interrupted after 3 epochs" in r.stdout
+    assert row["n"] == 2 and row["interrupted"] == 1
+    assert row["test_acc_mean"] == pytest.approx((runs[0]["history"][-1]["test_acc"]
+                                                  + runs[1]["history"][-1]["test_acc"]) / 2)
+    assert entry["interrupted_runs"] == [{"label": "relu", "seed": 2, "epochs": 2, "status": "interrupted"}]
+    assert "Not in the statistics: relu seed 2 interrupted after 2 epochs" in r.stdout
 
 
 def test_resuming_trains_the_interrupted_runs(fake_data, tmp_path, monkeypatch, count_trained):
-    interrupt_at(monkeypatch, seed=1, epoch=1)
-    assert invoke("relu", "--epochs", "2", "--seeds", "2", *FAST, "--no-plots", "--out", str(tmp_path)).exit_code == 130
+    interrupt_at(monkeypatch, seed=1, epoch=2)  # seeds 0 and 1 finished, seed 2 after one epoch
+    assert invoke("relu", "--epochs", "2", "--seeds", "3", *FAST, "--no-plots", "--out", str(tmp_path)).exit_code == 130
     monkeypatch.undo()
     fake_data_again = DATA
     monkeypatch.setattr(actviz.bench.data, "load", lambda data_dir=None, **kw: fake_data_again)
-    r = invoke("relu", "--epochs", "2", "--seeds", "2", *FAST, "--no-plots", "--out", str(tmp_path))
-    assert r.exit_code == 0 and "reused 1 run, training 1" in r.stderr
+    r = invoke("relu", "--epochs", "2", "--seeds", "3", *FAST, "--no-plots", "--out", str(tmp_path))
+    assert r.exit_code == 0 and "reused 2 runs, training 1" in r.stderr
     assert {run["status"] for run in load(tmp_path)["runs"]} == {"completed"}
 
 
@@ -419,7 +420,7 @@ def test_out_is_not_created_before_a_failure(tmp_path, monkeypatch):
 
 def test_summary_fits_80_columns_without_truncation(fake_data, tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
-    monkeypatch.setattr(actviz.bench.train, "train_runs", _with_interrupted_last(actviz.bench.train.train_runs))
+    monkeypatch.setattr(actviz.bench.train, "train_grid", _with_interrupted_last(actviz.bench.train.train_grid))
     r = invoke("prelu", "maxout", "leaky_relu", "-p", "leaky_relu.negative_slope=0.1", "--epochs", "1", *FAST,
                "--no-plots", "--out", str(tmp_path))
     assert r.exit_code == 130, r.output
@@ -441,7 +442,8 @@ def _with_interrupted_last(real):
     def run(*args, callback=None, **kw):
         def cb(event):
             callback(event)
-            if event["event"] == "epoch_end" and event["seed"] == 1:
+            # the last run to record its epoch (maxout trains in a stack of its own, after the others)
+            if event["event"] == "epoch" and (event["activation"], event["seed"]) == ("maxout", 2):
                 raise KeyboardInterrupt
         return real(*args, callback=cb, **kw)
     return run
@@ -455,7 +457,8 @@ def test_unknown_activation_exits_2(fake_data, tmp_path):
 
 @pytest.mark.parametrize("args", [["--epochs", "0"], ["--seeds", "0"], ["--lr", "-1"], ["--optimizer", "rms"],
                                   ["--param", "relu.x=1"], ["--param", "elu.alpha=2"], ["--hidden", "0"],
-                                  ["--init", "normal,zeros"], ["--seed", "-1"], ["--device", "tpu"]])
+                                  ["--init", "normal,zeros"], ["--seed", "-1"], ["--device", "tpu"],
+                                  ["--precision", "fp16"]])
 def test_bad_options_exit_2(fake_data, tmp_path, args):
     r = invoke("relu", *args, "--out", str(tmp_path))
     assert r.exit_code == 2, r.output
@@ -591,3 +594,11 @@ def test_each_activation_reports_its_own_measured_cost(fake_data, tmp_path):
         assert float(row["act_seconds"]) == pytest.approx(sum(mine) / len(mine))
     text = " ".join(runner.invoke(app, ["results", str(tmp_path)]).stdout.split())
     assert "f+f′ µs" in text and "time s" not in text
+
+
+def test_precision_is_recorded_and_named_in_the_label(fake_data, tmp_path):
+    r = invoke("relu", "--precision", "bf16", "--epochs", "1", "--seeds", "1", *FAST, "--no-plots",
+               "--out", str(tmp_path))
+    assert r.exit_code == 0, r.output
+    run = load(tmp_path)["runs"][0]
+    assert run["config"]["precision"] == "bf16" and "precision=bf16" in run["config_label"]

@@ -29,7 +29,7 @@ def fake_data(monkeypatch):
 @pytest.fixture
 def trained(monkeypatch):
     calls = []
-    monkeypatch.setattr(actviz.bench.train, "train_runs", lambda *a, **k: calls.append(a) or pytest.fail("trained"))
+    monkeypatch.setattr(actviz.bench.train, "train_grid", lambda *a, **k: calls.append(a) or pytest.fail("trained"))
     return calls
 
 
@@ -61,7 +61,7 @@ def test_a_grid_of_hours_without_a_terminal_goes_on_and_says_so(fake_data, monke
         started.append(True)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(actviz.bench.train, "train_runs", stop)
+    monkeypatch.setattr(actviz.bench.train, "train_grid", stop)
     monkeypatch.setattr(actviz.cli.compare, "_stdin_is_terminal", lambda: False)
     result = runner.invoke(app, ["compare", *HUGE, "--epochs", "10", "--probe-size", "64", "--out", str(tmp_path / "s")])
     assert started, result.output

@@ -165,3 +165,13 @@ def test_the_store_lock_is_exclusive_and_leaves_nothing_behind(tmp_path):
     with locked(folder):
         (folder / "results.json").write_text("{}")
     assert [p.name for p in folder.iterdir()] == ["results.json"]
+
+
+def test_fields_added_later_keep_the_keys_of_old_runs():
+    from actviz.results.labels import LATER, config_label, run_key, training_config
+
+    old = {k: v for k, v in store.training_config(TrainConfig()).items() if k not in LATER}
+    assert training_config(old) == store.training_config(TrainConfig())
+    assert run_key("relu", {}, old, 0) == run_key("relu", {}, TrainConfig(), 0)
+    assert run_key("relu", {}, TrainConfig(precision="bf16"), 0) != run_key("relu", {}, old, 0)
+    assert config_label(training_config(TrainConfig(precision="bf16"))) == "precision=bf16"

@@ -6,10 +6,10 @@ A :class:`Comparison` goes through named steps:
 * **reuse** — every finished run (``completed`` or ``diverged``) already in the results
   store (:class:`actviz.results.Store`) is taken as it is, unless ``fresh``;
 * **train** — Fashion-MNIST is loaded (:func:`actviz.bench.data.load`) only when something is
-  left to train, and the rest trains through :func:`actviz.bench.train.train_runs`, one
-  call per configuration, only the missing runs; or, with an ``executor`` (``--executor
-  ray``: :mod:`actviz.bench.ray_executor`), as units of work elsewhere
-  (:mod:`actviz.bench.units`), this process still the only writer of the store;
+  left to train, and the rest trains through :func:`actviz.bench.train.train_grid`, every
+  configuration in one call (the engine trains runs of one shape together), only the missing runs;
+  or, with an ``executor`` (``--executor ray``: :mod:`actviz.bench.ray_executor`), as units of work
+  elsewhere (:mod:`actviz.bench.units`), this process still the only writer of the store;
 * **record** — ``results.json`` is rewritten atomically after every finished epoch;
 * **summarise** — the document of the whole store, with the statistics of every
   configuration (:func:`actviz.bench.summary.summarize_configs`), and ``invocation``: what
@@ -294,35 +294,40 @@ class Comparison:
                     "configurations": len(self.plans), "total_steps": steps})
 
     def train(self) -> None:
-        """Train the missing runs, configuration by configuration; a signal stops it, keeping every finished epoch."""
+        """Train every missing run of every configuration in one call; a signal stops it, keeping every finished epoch."""
         if self.executor is not None and self.to_train:
             from actviz.bench.units import plan_units
 
             self.interrupted = bool(self.executor.train(self, plan_units(self.plans, self.acts)))
             return
+        plans = [p for p in self.plans if p.todo]
+        if not plans or self.interrupted:
+            return
         try:
-            for p in self.plans:
-                if p.todo and not self.interrupted:
-                    self.interrupted = self._train_config(p)
-        except KeyboardInterrupt:  # between two configurations' training: what finished is kept
+            self.interrupted = self._train_grid(plans)
+        except KeyboardInterrupt:  # before training started: nothing to keep
             self.interrupted = True
 
-    def _train_config(self, p: ConfigPlan) -> bool:
-        """Train the missing runs of one configuration; True when interrupted."""
-        from actviz.bench.train import train_runs
+    def _train_grid(self, plans: list[ConfigPlan]) -> bool:
+        """Train the missing runs of ``plans`` together (the engine batches across them); True when interrupted."""
+        from actviz.bench.train import train_grid
 
         def on_event(event: dict[str, Any]) -> None:
             kind = event["event"]
             if kind == "start":
-                self.store.add_live(event["run_list"], p.training, p.label)
-                event = {k: v for k, v in event.items() if k != "run_list"}
+                for p, runs in zip(plans, event["run_lists"]):
+                    self.store.add_live(runs, p.training, p.label)
+                event = {k: v for k, v in event.items() if k not in ("run_list", "run_lists")}
             elif kind in ("epoch_end", "diverged"):
                 self.changed = True
                 self.record()
-            self._emit({**event, "config_label": p.label})
+            label = plans[event["config"]].label if "config" in event else plans[0].label
+            self._emit({**event, "config_label": label})
 
-        trained = train_runs(self.acts, self.data, p.config, seeds=sorted({s for _, s in p.todo}), callback=on_event,
-                             only=set(p.todo))
+        only = {(c, label, seed) for c, p in enumerate(plans) for label, seed in p.todo}
+        seeds = sorted({s for p in plans for _, s in p.todo})
+        trained = train_grid(self.acts, self.data, [p.config for p in plans], seeds=seeds, callback=on_event,
+                             only=only)
         self.env = environment(trained.device, trained.threads, trained.flush_denormal)
         self.changed = self.changed or any(r["history"] or r["status"] in FINISHED for r in trained.runs)
         return bool(trained.interrupted)

@@ -16,7 +16,7 @@ from typing import Any
 
 from actviz.core.errors import UsageError
 
-__all__ = ["DEVICES", "INITS", "MAX_SEED", "OPTIMIZERS", "ConfigError", "TrainConfig", "check_field"]
+__all__ = ["DEVICES", "INITS", "MAX_SEED", "OPTIMIZERS", "PRECISIONS", "ConfigError", "TrainConfig", "check_field"]
 
 OPTIMIZERS = ("sgd", "adam")
 #: weight initialisations: ``normal`` is d2l's N(0, 0.01²) with zero biases; ``constant`` sets every
@@ -24,6 +24,9 @@ OPTIMIZERS = ("sgd", "adam")
 INITS = ("normal", "xavier", "xavier_normal", "kaiming", "kaiming_uniform", "torch", "constant")
 #: ``auto``: CUDA when available, else the CPU
 DEVICES = ("auto", "cpu", "cuda")
+#: matrix-product precision: ``fp32`` exact float32; ``tf32`` CUDA's TensorFloat-32 (nothing on the CPU);
+#: ``bf16`` bfloat16 operands accumulated in float32, float32 master weights
+PRECISIONS = ("fp32", "tf32", "bf16")
 #: the largest seed: torch.manual_seed takes seeds up to 2**64 - 1; they are kept signed-64-bit
 MAX_SEED = 2**63 - 1
 
@@ -56,7 +59,7 @@ def _problem(field: str, value: Any, choices: tuple[str, ...] | None) -> str | N
     if field == "device":
         allowed = choices or DEVICES
         return None if value in allowed else f"must be {', '.join(allowed[:-1])} or {allowed[-1]}, got {value!r}"
-    allowed = choices or {"optimizer": OPTIMIZERS, "init": INITS}[field]
+    allowed = choices or {"optimizer": OPTIMIZERS, "init": INITS, "precision": PRECISIONS}[field]
     return None if value in allowed else f"must be one of {', '.join(allowed)}, got {value!r}"
 
 
@@ -79,7 +82,8 @@ class TrainConfig:
     over the training set in mini-batches of ``batch_size``, ``optimizer`` (one of
     :data:`OPTIMIZERS`) with learning rate ``lr``, weights drawn by ``init`` (one of
     :data:`INITS`), on ``device`` (one of :data:`DEVICES`), diagnostics on a probe batch
-    of ``probe_size`` training images, ``threads`` CPU threads (None: PyTorch's).
+    of ``probe_size`` training images, ``threads`` CPU threads (None: PyTorch's), matrix
+    products in ``precision`` (one of :data:`PRECISIONS`).
     """
 
     epochs: int = 10
@@ -92,6 +96,7 @@ class TrainConfig:
     device: str = "auto"
     probe_size: int = 1024
     threads: int | None = None
+    precision: str = "fp32"
 
     def validate(self) -> TrainConfig:
         """Return self if every field is valid; else raise :class:`ConfigError` for the first that is not."""

@@ -18,7 +18,8 @@ from typing import Annotated, Any, List, Optional
 
 import typer
 
-from actviz.bench.config import DEVICES, INITS, MAX_SEED, OPTIMIZERS, ConfigError, TrainConfig, check_field
+from actviz.bench.config import (DEVICES, INITS, MAX_SEED, OPTIMIZERS, PRECISIONS, ConfigError, TrainConfig,
+                                 check_field)
 from actviz.cli.options import DefineOpt, param_option
 from actviz.core.errors import UsageError
 
@@ -145,6 +146,10 @@ def compare_cmd(
         help="Weights: normal = N(0, 0.01²) with zero biases (d2l), xavier (uniform), "
         "xavier_normal, kaiming (normal, fan-in), kaiming_uniform, torch (nn.Linear's).")] = "normal",
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    precision: Annotated[str, typer.Option(
+        "--precision", metavar="fp32|tf32|bf16[,...]",
+        help="Matrix products: fp32 (exact), tf32 (CUDA's TensorFloat-32; no effect on a CPU) or bf16 "
+        "(bfloat16 operands, float32 sums and weights).")] = "fp32",
     param: Annotated[Optional[List[str]], param_option(
         "An activation parameter, e.g. leaky_relu.negative_slope=0.1; "
         "a comma list gives one variant per value (repeatable).", metavar="NAME.KEY=V[,V...]")] = None,
@@ -195,11 +200,12 @@ def compare_cmd(
         check_contract(act)
     grid = itertools.product(_int_list("hidden", hidden), _int_list("depth", depth), _float_list("lr", lr),
                              _int_list("batch_size", batch_size), _choice_list("optimizer", optimizer, OPTIMIZERS),
-                             _choice_list("init", init, COMPARE_INITS))
+                             _choice_list("init", init, COMPARE_INITS),
+                             _choice_list("precision", precision, PRECISIONS))
     try:
         configs = [TrainConfig(epochs=epochs, hidden=h, depth=d, lr=r, batch_size=b, optimizer=o, init=i,
-                               device=device, probe_size=probe_size, threads=threads).validate()
-                   for h, d, r, b, o, i in grid]
+                               device=device, probe_size=probe_size, threads=threads, precision=p).validate()
+                   for h, d, r, b, o, i, p in grid]
     except ConfigError as exc:
         raise _as_option(exc) from None
     _run(acts, configs, seeds=list(range(seed, seed + seeds)), data_dir=data_dir, out=out, target=target,
@@ -362,6 +368,8 @@ def _run(acts: list[Any], configs: list[Any], wait: bool = True, *, yes: bool = 
             if n_runs:  # the display starts with training, so an early error stays one line
                 progress.start()
                 task["id"] = progress.add_task("", total=event["total_steps"] or None, info="")
+        elif kind == "start" and task["id"] is not None:  # the engine's own count (runs of a seed may train apart)
+            progress.update(task["id"], total=event["total_steps"] or None)
         elif kind == "steps" and task["id"] is not None:
             progress.advance(task["id"], event["n"])
         elif kind == "epoch" and task["id"] is not None:
