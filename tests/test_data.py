@@ -45,7 +45,10 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]
     debian = tmp_path / "debian"
     monkeypatch.setattr(locate, "DEBIAN_DIR", debian)
     # Should a test forget its mirrors, nothing real is ever asked.
-    monkeypatch.setattr(fetch, "MIRRORS", (f"http://127.0.0.1:{closed_port()}/",))
+    nowhere = (f"http://127.0.0.1:{closed_port()}/",)
+    monkeypatch.setattr(fetch, "MIRRORS", nowhere)
+    for name in data.DATASETS:
+        monkeypatch.setitem(fetch.MIRRORS_OF, name, nowhere)
     return {"cache": cache_home / "actviz" / "fashion-mnist", "debian": debian}
 
 

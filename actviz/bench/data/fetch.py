@@ -1,6 +1,7 @@
-"""Downloading the set's files from the mirrors into a directory.
+"""Downloading a set's files from its mirrors into a directory.
 
-Mirrors are base URLs to which the ``.gz`` file names are appended.  They can be
+Mirrors are base URLs to which the ``.gz`` file names are appended (each set's own,
+in its record).  They can be
 given per call (``mirrors=``), or by the ``ACTVIZ_MIRRORS`` environment variable, a
 comma-separated list of base URLs (``http``, ``https`` or ``file``) that replaces the
 built-in :data:`MIRRORS`; they are tried in order, and one that cannot be reached is
@@ -24,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from actviz.bench.data import locate
-from actviz.bench.data.checksums import SHA256, check_all
-from actviz.bench.data.formats import read_contents
-from actviz.bench.data.registry import FASHION_MNIST
+from actviz.bench.data.checksums import check, check_all
+from actviz.bench.data.locate import FileStatus
+from actviz.bench.data.registry import DATASETS, FASHION_MNIST, DataSet, dataset
 from actviz.bench.data.transfer import (
     DEADLINE,
     ENV_DEADLINE,
@@ -45,13 +46,16 @@ from actviz.core.files import missing_dirs, remove_empty_dirs
 __all__ = [
     "ENV_MIRRORS",
     "MIRRORS",
+    "MIRRORS_OF",
     "download",
     "download_missing",
     "mirrors_in_use",
     "set_default_progress",
 ]
 
-#: The data set's public mirrors, tried in order (``name.gz`` is appended).
+#: Each set's public mirrors by set name, tried in order (``name.gz`` is appended); read on every call.
+MIRRORS_OF: dict[str, tuple[str, ...]] = {d.name: d.mirrors for d in DATASETS.values()}
+#: Fashion-MNIST's public mirrors (read on every call for that set: patch it here).
 MIRRORS: tuple[str, ...] = FASHION_MNIST.mirrors
 #: Environment variable with comma-separated mirror base URLs replacing :data:`MIRRORS`.
 ENV_MIRRORS = "ACTVIZ_MIRRORS"
@@ -71,11 +75,11 @@ def set_default_progress(factory: Callable[[], Any] | None) -> None:
     _default_progress = factory
 
 
-def mirrors_in_use(mirrors: Iterable[str] | None = None) -> list[str]:
-    """The mirror base URLs a download would try, in order.
+def mirrors_in_use(mirrors: Iterable[str] | None = None, ds: DataSet | str | None = None) -> list[str]:
+    """The mirror base URLs a download of the set would try, in order.
 
-    ``mirrors`` if given, else ``ACTVIZ_MIRRORS`` (comma-separated) if set, else
-    :data:`MIRRORS`.  Each ends in ``/``; a URL that is not http, https or file is a
+    ``mirrors`` if given, else ``ACTVIZ_MIRRORS`` (comma-separated) if set, else the
+    set's own (:data:`MIRRORS_OF`; Fashion-MNIST's are :data:`MIRRORS`).  Each ends in ``/``; a URL that is not http, https or file is a
     :class:`~actviz.core.errors.UsageError`.
     """
     from urllib.parse import urlsplit
@@ -87,7 +91,8 @@ def mirrors_in_use(mirrors: Iterable[str] | None = None) -> list[str]:
             mirrors = env.split(",")
             source = ENV_MIRRORS
         else:
-            mirrors = MIRRORS
+            d = dataset(ds)
+            mirrors = MIRRORS if d is FASHION_MNIST else MIRRORS_OF.get(d.name, d.mirrors)
     result = []
     for url in mirrors:
         url = url.strip()
@@ -128,7 +133,7 @@ class _Parts:
 
 def _stream_or_fail(
     url: str, parts: _Parts, name: str, timeout: float, deadline: Deadline,
-    progress: ProgressCallback | None, explicit: bool,
+    progress: ProgressCallback | None, explicit: bool, ds: DataSet,
 ) -> Path | None:
     """:func:`~actviz.bench.data.transfer.stream`, with a local write failure or the deadline a DataError."""
     dest, filename = parts.dest, parts.filename
@@ -142,19 +147,18 @@ def _stream_or_fail(
             f"downloading {filename} from {url} did not finish within the deadline of "
             f"{deadline.seconds:g} s ({exc.done} bytes received); the mirror is too slow. "
             f"To fix: set {ENV_DEADLINE}=SECONDS to allow longer, try another --mirror, "
-            f"or {locate.fix_hint(dest, explicit)}"
+            f"or {locate.fix_hint(dest, explicit, ds)}"
         ) from None
 
 
-def _download_problem(tmp: Path | None, name: str) -> str | None:
+def _download_problem(tmp: Path | None, name: str, ds: DataSet) -> str | None:
     """Why a downloaded file is no good (empty, not gzip, wrong SHA-256); None when it is."""
     if tmp is None:
         return "empty reply"
-    try:
-        contents = read_contents(tmp, compressed=True)
-    except DataError:
+    result, _ = check(FileStatus(name, tmp, True, None), ds)
+    if result.state == "corrupt":
         return "corrupt download: not valid gzip"
-    if contents.sha256 != SHA256[name]:
+    if not result.ok:
         return "corrupt download: SHA-256 mismatch"
     return None
 
@@ -197,6 +201,7 @@ def _download_file(
     deadline: Deadline,
     progress: ProgressCallback | None,
     explicit: bool,
+    ds: DataSet,
 ) -> Path:
     """Fetch ``name.gz`` from the first mirror that has a good copy; atomically placed.
 
@@ -214,7 +219,7 @@ def _download_file(
             continue
         with contextlib.closing(_Parts(dest, filename)) as parts:
             try:
-                tmp = _stream_or_fail(url, parts, name, timeout, deadline, progress, explicit)
+                tmp = _stream_or_fail(url, parts, name, timeout, deadline, progress, explicit, ds)
             except DataError:
                 raise
             except urllib.error.HTTPError as exc:  # the mirror answered: try the next
@@ -225,7 +230,7 @@ def _download_file(
                 if isinstance(exc, OSError):  # unreachable: don't ask it for other files
                     dead.add(base)
                 continue
-            problem = _download_problem(tmp, name)
+            problem = _download_problem(tmp, name, ds)
             if problem is not None:
                 tried.append(f"{url} ({problem})")
                 continue
@@ -234,7 +239,7 @@ def _download_file(
     raise DataError(
         f"could not download {filename} into {dest}: tried "
         + "; ".join(tried)
-        + f". To fix: {locate.fix_hint(dest, explicit)}"
+        + f". To fix: {locate.fix_hint(dest, explicit, ds)}"
     )
 
 
@@ -260,13 +265,15 @@ def download_missing(
     timeout: float | None,
     explicit: bool,
     deadline: float | None = None,
+    ds: DataSet | str | None = None,
 ) -> None:
-    """Download the files ``names`` into ``dest`` (made if need be; removed again if a failure leaves it empty).
+    """Download the set's files ``names`` into ``dest`` (made if need be; removed again if a failure leaves it empty).
 
     ``timeout`` defaults to :data:`~actviz.bench.data.transfer.TIMEOUT`; ``explicit``
     says whether the user named ``dest`` (it changes the advice in error messages).
     """
-    urls = mirrors_in_use(mirrors)
+    d = dataset(ds)
+    urls = mirrors_in_use(mirrors, d)
     seconds = deadline_seconds(deadline)
     created = missing_dirs(dest)
     try:
@@ -283,7 +290,7 @@ def download_missing(
                 progress = stack.enter_context(_default_progress())
             for name in names:
                 _download_file(name, dest, urls, dead, TIMEOUT if timeout is None else timeout,
-                               clock, progress, explicit)
+                               clock, progress, explicit, d)
     except BaseException:
         remove_empty_dirs(created)  # leave no directory behind that this call created and left empty
         raise
@@ -291,9 +298,12 @@ def download_missing(
         clock.cancel()
 
 
-def _debian_copy_verifies() -> bool:
-    debian = locate.scan(locate.DEBIAN_DIR)
-    return all(f.present for f in debian) and all(c.ok for c, _ in check_all(debian))
+def _debian_copy_verifies(ds: DataSet) -> bool:
+    where = locate.debian_dir(ds)
+    if where is None:
+        return False
+    debian = locate.scan(where, ds)
+    return all(f.present for f in debian) and all(c.ok for c, _ in check_all(debian, ds))
 
 
 def download(
@@ -304,11 +314,13 @@ def download(
     force: bool = False,
     timeout: float | None = None,
     deadline: float | None = None,
+    ds: DataSet | str | None = None,
 ) -> Path:
-    """Download the four files into ``dest`` and return the directory holding the set.
+    """Download the set's files (default Fashion-MNIST's four) into ``dest``; return the directory holding the set.
 
-    ``dest`` defaults to ``ACTVIZ_DATA_DIR`` if set, else the user cache directory;
-    in that last case a complete copy that verifies in the Debian directory is enough
+    ``dest`` defaults to ``ACTVIZ_DATA_DIR`` if set (Fashion-MNIST only), else the set's
+    user cache folder; in that last case a complete copy that verifies in the set's
+    Debian directory is enough
     and nothing is fetched (unless ``force``), and that directory is returned.
     Files already in the target whose contents verify are kept (all are fetched
     again with ``force``); missing or failing ones are fetched from the first mirror
@@ -323,21 +335,24 @@ def download(
     it when a file cannot be had, :class:`~actviz.core.errors.UsageError` for a
     malformed mirror URL.
     """
-    urls = mirrors_in_use(mirrors)
+    d = dataset(ds)
+    urls = mirrors_in_use(mirrors, d)
     deadline_seconds(deadline)  # a bad value is a usage error before anything happens
-    explicit = locate.explicit_dir(dest)
-    directory = explicit[0] if explicit else locate.cache_dir()
+    explicit = locate.explicit_dir(dest, d)
+    directory = explicit[0] if explicit else locate.cache_dir(d)
     if directory.exists() and not directory.is_dir():
         raise DataError(f"{directory} is not a directory")
     if force:
-        names = list(FASHION_MNIST.files)
+        names = list(d.files)
     else:
-        files = locate.scan(directory)
+        files = locate.scan(directory, d)
         present = [f for f in files if f.present]
-        bad = {c.name for c, _ in check_all(present) if not c.ok}
+        bad = {c.name for c, _ in check_all(present, d) if not c.ok}
         names = [f.name for f in files if not f.present or f.name in bad]
-        if names and explicit is None and _debian_copy_verifies():
-            return locate.DEBIAN_DIR
+        if names and explicit is None and _debian_copy_verifies(d):
+            debian = locate.debian_dir(d)
+            assert debian is not None
+            return debian
     if names:
         download_missing(
             directory,
@@ -347,5 +362,6 @@ def download(
             timeout=timeout,
             explicit=explicit is not None,
             deadline=deadline,
+            ds=d,
         )
     return directory
