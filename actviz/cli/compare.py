@@ -152,7 +152,11 @@ def compare_cmd(
     probe_size: Annotated[int, typer.Option(
         "--probe-size", help="Training images in the diagnostics probe batch.")] = 1024,
     threads: Annotated[Optional[int], typer.Option("--threads", help="CPU threads (default: PyTorch's).")] = None,
-    data_dir: Annotated[Optional[str], typer.Option("--data-dir", help="Where Fashion-MNIST is (or goes).")] = None,
+    data: Annotated[str, typer.Option(
+        "--data", metavar="NAME",
+        help="Data set: fashion-mnist (offline via Debian), mnist, kmnist, cifar10 (downloaded on first use; "
+        "see 'actviz data status --data NAME').")] = "fashion-mnist",
+    data_dir: Annotated[Optional[str], typer.Option("--data-dir", help="Where the data set is (or goes).")] = None,
     out: Annotated[str, typer.Option(
         "--out", "-o", help="The results store: finished runs found there are reused.")] = "actviz-results",
     fresh: Annotated[bool, typer.Option("--fresh", help="Retrain every run asked for, ignoring stored ones "
@@ -190,7 +194,7 @@ def compare_cmd(
                              _choice_list("init", init, COMPARE_INITS))
     try:
         configs = [TrainConfig(epochs=epochs, hidden=h, depth=d, lr=r, batch_size=b, optimizer=o, init=i,
-                               device=device, probe_size=probe_size, threads=threads).validate()
+                               device=device, probe_size=probe_size, threads=threads, data=data).validate()
                    for h, d, r, b, o, i in grid]
     except ConfigError as exc:
         raise _as_option(exc) from None
