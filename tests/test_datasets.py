@@ -247,3 +247,44 @@ def test_cli_unknown_data_set_is_one_line_and_exit_2() -> None:
     result = runner.invoke(app, ["data", "status", "--data", "svhn"])
     assert result.exit_code == 2
     assert "unknown data set 'svhn'" in error_line(result)
+
+
+# --------------------------------------------------------------------------- compare and the store
+
+
+def test_compare_on_mnist_downloads_it_and_names_the_data_set_in_the_store_and_the_tables(
+    serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    import json
+
+    from actviz.cli.app import app
+
+    files = _idx_set(7, n_train=64, n_test=16)
+    _pin_gz(monkeypatch, data.MNIST, files)
+    mirror = serve({f"{n}.gz": body for n, body in files.items()})
+    monkeypatch.setenv(data.ENV_MIRRORS, mirror.url)
+    out = tmp_path / "store"
+    result = runner.invoke(app, ["compare", "relu", "tanh", "--data", "mnist", "-e", "1", "--seeds", "2",
+                                 "--hidden", "8", "-b", "16", "--probe-size", "16", "--no-plots", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "data=mnist" in result.stdout
+    doc = json.loads((out / "results.json").read_text())
+    assert {r["config"]["data"] for r in doc["runs"]} == {"mnist"}
+    assert {r["config_label"] for r in doc["runs"]} == {"batch_size=16, epochs=1, hidden=8, probe_size=16, data=mnist"
+                                                       } or all("data=mnist" in r["config_label"] for r in doc["runs"])
+    latex = runner.invoke(app, ["results", str(out), "--format", "latex"])
+    assert latex.exit_code == 0, latex.output
+    assert "data=mnist" in latex.stdout
+
+
+def test_a_run_stored_before_data_sets_existed_keeps_its_key_and_reads_as_fashion_mnist() -> None:
+    from actviz.bench.config import TrainConfig
+    from actviz.results.labels import LATER, config_label, run_key, training_config
+
+    old = {k: v for k, v in training_config(TrainConfig()).items() if k not in LATER}
+    assert "data" not in old
+    assert training_config(old)["data"] == "fashion-mnist"
+    assert run_key("relu", {}, old, 0) == run_key("relu", {}, TrainConfig(), 0)
+    assert '"data"' not in run_key("relu", {}, TrainConfig(), 0)  # the key old stores hold
+    assert run_key("relu", {}, TrainConfig(data="mnist"), 0) != run_key("relu", {}, TrainConfig(), 0)
+    assert config_label(training_config(TrainConfig(data="cifar10"))) == "data=cifar10"

@@ -376,6 +376,10 @@ def to_latex(summary: Summary, sweep: Mapping[str, Any] | None = None) -> str:
              + r"; W/T/L: paired t-tests by seed, Holm-adjusted, 5% level",
              r"\begin{tabular}{l" + "r" * (len(cols) - 1) + "}", r"\toprule",
              " & ".join(cols) + r" \\", r"\midrule"]
+    sets = sorted({str((e.get("config") or {}).get("data", "fashion-mnist")) for e in summary})
+    lines.insert(2, single_line(f"% data set{'s' if len(sets) > 1 else ''}: {', '.join(sets)}"
+                                + ("" if multi else f"; configuration: {summary[0].get('config_label', 'defaults')}"
+                                   if summary else "")))
     for i, entry in enumerate(summary):
         if multi:
             if i:
