@@ -288,3 +288,70 @@ def test_a_run_stored_before_data_sets_existed_keeps_its_key_and_reads_as_fashio
     assert '"data"' not in run_key("relu", {}, TrainConfig(), 0)  # the key old stores hold
     assert run_key("relu", {}, TrainConfig(data="mnist"), 0) != run_key("relu", {}, TrainConfig(), 0)
     assert config_label(training_config(TrainConfig(data="cifar10"))) == "data=cifar10"
+
+
+# --------------------------------------------------------------------------- resuming a download
+
+
+class _Resumable:
+    """A mirror on 127.0.0.1 for one file that cuts the first transfer short and honours ``Range`` after."""
+
+    def __init__(self, body: bytes, *, ranges: bool = True) -> None:
+        import http.server
+        import threading
+
+        owner = self
+        self.body, self.ranges, self.requests = body, ranges, []  # type: ignore[var-annotated]
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                header = self.headers.get("Range")
+                owner.requests.append(header)
+                if len(owner.requests) == 1:  # promise everything, send a third, hang up
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(owner.body)))
+                    self.end_headers()
+                    self.wfile.write(owner.body[: len(owner.body) // 3])
+                    self.close_connection = True
+                    return
+                start = int(header[6:-1]) if header and owner.ranges else 0
+                self.send_response(206 if start else 200)
+                if start:
+                    self.send_header("Content-Range", f"bytes {start}-{len(owner.body) - 1}/{len(owner.body)}")
+                self.send_header("Content-Length", str(len(owner.body) - start))
+                self.end_headers()
+                self.wfile.write(owner.body[start:])
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("ranges", [True, False], ids=["resumed", "mirror-without-ranges"])
+def test_a_download_cut_short_is_resumed_by_the_next_one(
+    ranges: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cifar_tar  # noqa: F811
+) -> None:
+    body, want = cifar_tar
+    mirror = _Resumable(body, ranges=ranges)
+    tmp_path = tmp_path / "cache"
+    try:
+        seen: list[tuple[int, int | None]] = []
+        with pytest.raises(DataError, match="cut short"):
+            data.download(tmp_path, ds="cifar10", mirrors=[mirror.url])
+        partial = tmp_path / ".cifar-10-python.tar.gz.partial"
+        assert partial.read_bytes() == body[: len(body) // 3]
+        data.download(tmp_path, ds="cifar10", mirrors=[mirror.url], progress=lambda n, d, t: seen.append((d, t)))
+    finally:
+        mirror.close()
+    assert mirror.requests == [None, f"bytes={len(body) // 3}-"]
+    assert seen[0] == ((len(body) // 3, len(body)) if ranges else (0, len(body)))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cifar-10-python.tar.gz"]
+    np.testing.assert_array_equal(data.load(tmp_path, data="cifar10").train_images.numpy(), want["train_images"])

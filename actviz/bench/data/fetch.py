@@ -7,10 +7,12 @@ comma-separated list of base URLs (``http``, ``https`` or ``file``) that replace
 built-in :data:`MIRRORS`; they are tried in order, and one that cannot be reached is
 not asked again for the other files.
 
-Each file is streamed into a ``.NAME.gz.*.part`` file beside its target, verified
-(gzip data whose decompressed SHA-256 is the recorded one), and only then moved into
-place atomically.  An interrupted or corrupt download leaves nothing behind: no
-``.part`` file, no directory it created.  The whole download must be over within
+Each file is streamed into a ``.NAME.gz.partial`` file beside its target, verified
+against its pinned SHA-256, and only then moved into place atomically.  A transfer
+that is cut short (the connection drops, the deadline passes, the process is
+stopped) keeps what arrived in the ``.partial`` file, and the next download of the set
+resumes it with an HTTP ``Range`` request; a download that completes but does not
+verify leaves nothing behind (no ``.partial``, no directory it created).  The whole download must be over within
 the deadline of :func:`~actviz.bench.data.transfer.deadline_seconds`.
 """
 
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -50,6 +51,7 @@ __all__ = [
     "download",
     "download_missing",
     "mirrors_in_use",
+    "partial_path",
     "set_default_progress",
 ]
 
@@ -109,43 +111,40 @@ def mirrors_in_use(mirrors: Iterable[str] | None = None, ds: DataSet | str | Non
 # --------------------------------------------------------------------------- one file
 
 
-class _Parts:
-    """The ``.NAME.gz.*.part`` files of one attempt, created on demand, all removed by :meth:`close`."""
-
-    def __init__(self, dest: Path, filename: str) -> None:
-        self.dest = dest
-        self.filename = filename
-        self.paths: list[Path] = []
-
-    def new(self) -> Path:
-        """A new, empty part file (made when the first bytes arrive: no empty .part is ever left)."""
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{self.filename}.", suffix=".part", dir=self.dest)
-        os.close(fd)
-        self.paths.append(Path(tmp_name))
-        return self.paths[-1]
-
-    def close(self) -> None:
-        """Remove the part files (the one moved into place is gone already)."""
-        for leftover in self.paths:
-            with contextlib.suppress(OSError):
-                leftover.unlink()
+def partial_path(dest: Path, name: str) -> Path:
+    """Where the bytes of ``name.gz`` collect while it downloads (kept when a transfer is cut short)."""
+    return dest / f".{name}.gz.partial"
 
 
 def _stream_or_fail(
-    url: str, parts: _Parts, name: str, timeout: float, deadline: Deadline,
+    url: str, dest: Path, name: str, timeout: float, deadline: Deadline,
     progress: ProgressCallback | None, explicit: bool, ds: DataSet,
 ) -> Path | None:
-    """:func:`~actviz.bench.data.transfer.stream`, with a local write failure or the deadline a DataError."""
-    dest, filename = parts.dest, parts.filename
+    """:func:`~actviz.bench.data.transfer.stream`, with a local write failure or the deadline a DataError.
+
+    A mirror that refuses to resume (HTTP 416: the partial file is no prefix it knows)
+    is asked again for the whole file.
+    """
+    import urllib.error
+
+    filename = f"{name}.gz"
+    partial = partial_path(dest, name)
     try:
-        return stream(url, parts.new, name, timeout, deadline, progress)
+        try:
+            return stream(url, partial, name, timeout, deadline, progress)
+        except urllib.error.HTTPError as exc:
+            if exc.code != 416 or not partial.exists():
+                raise
+            partial.unlink()
+            return stream(url, partial, name, timeout, deadline, progress)
     except LocalWriteError as exc:
         cause = exc.__cause__ or exc
         raise DataError(f"cannot write {dest / filename}: {reason(cause)}") from None
     except DeadlinePassed as exc:
         raise DataError(
             f"downloading {filename} from {url} did not finish within the deadline of "
-            f"{deadline.seconds:g} s ({exc.done} bytes received); the mirror is too slow. "
+            f"{deadline.seconds:g} s ({exc.done} bytes received, kept for the next download to resume); "
+            "the mirror is too slow. "
             f"To fix: set {ENV_DEADLINE}=SECONDS to allow longer, try another --mirror, "
             f"or {locate.fix_hint(dest, explicit, ds)}"
         ) from None
@@ -217,25 +216,26 @@ def _download_file(
         if base in dead:
             tried.append(f"{url} (skipped: mirror unreachable)")
             continue
-        with contextlib.closing(_Parts(dest, filename)) as parts:
-            try:
-                tmp = _stream_or_fail(url, parts, name, timeout, deadline, progress, explicit, ds)
-            except DataError:
-                raise
-            except urllib.error.HTTPError as exc:  # the mirror answered: try the next
-                tried.append(f"{url} ({reason(exc)})")
-                continue
-            except Exception as exc:  # refused, unresolvable, timed out, cut short, bad reply
-                tried.append(f"{url} ({reason(exc)})")
-                if isinstance(exc, OSError):  # unreachable: don't ask it for other files
-                    dead.add(base)
-                continue
-            problem = _download_problem(tmp, name, ds)
-            if problem is not None:
-                tried.append(f"{url} ({problem})")
-                continue
-            assert tmp is not None
-            return _place(tmp, dest, name)
+        try:
+            tmp = _stream_or_fail(url, dest, name, timeout, deadline, progress, explicit, ds)
+        except DataError:
+            raise
+        except urllib.error.HTTPError as exc:  # the mirror answered: try the next
+            tried.append(f"{url} ({reason(exc)})")
+            continue
+        except Exception as exc:  # refused, unresolvable, timed out, cut short, bad reply
+            tried.append(f"{url} ({reason(exc)})")
+            if isinstance(exc, OSError):  # unreachable: don't ask it for other files
+                dead.add(base)
+            continue  # what arrived stays in the .partial file: the next mirror or call resumes it
+        problem = _download_problem(tmp, name, ds)
+        if problem is not None:
+            with contextlib.suppress(OSError):
+                partial_path(dest, name).unlink()  # complete but wrong: nothing to resume
+            tried.append(f"{url} ({problem})")
+            continue
+        assert tmp is not None
+        return _place(tmp, dest, name)
     raise DataError(
         f"could not download {filename} into {dest}: tried "
         + "; ".join(tried)
