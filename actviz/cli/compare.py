@@ -169,7 +169,7 @@ def compare_cmd(
         "--yes", "-y", help="Start a grid estimated to train for more than an hour without asking "
         "(asked only when standard input is a terminal).")] = False,
 ) -> None:
-    """Train the d2l MLP on Fashion-MNIST per activation, configuration and seed; compare with statistics.
+    """Train the d2l MLP on Fashion-MNIST (or --data NAME) per activation, configuration and seed; compare.
 
     Defaults are d2l's "Multilayer Perceptrons": inputs in [0, 1], 784-256-10,
     weights N(0, 0.01²), zero biases, SGD lr 0.1, batch 256, 10 epochs, 3 seeds.
@@ -243,7 +243,12 @@ def _estimate_seconds(configs: list[Any], runs: int) -> float:
         n += 1
     sync()
     speed = n * 2 * 256 * 784 * 256 / (time.perf_counter() - t0) / 3
-    per_run = sum(c.epochs * flops_per_epoch(63_000, c.hidden, c.depth) for c in configs) / len(configs)
+    from math import prod
+
+    from actviz.bench.data.registry import dataset
+
+    per_run = sum(c.epochs * flops_per_epoch(63_000, c.hidden, c.depth, inputs=prod(dataset(c.data).image_shape))
+                  for c in configs) / len(configs)
     return runs * per_run / speed
 
 
@@ -369,7 +374,10 @@ def _run(acts: list[Any], configs: list[Any], wait: bool = True, *, yes: bool = 
             inv["errors"].extend(errors)
         late = signals.received()
     console = Console()
-    for block in rich_blocks(inv["summary"], width=console.width, sweep=sweep(inv["summary"])):
+    from actviz.bench.data.registry import dataset
+
+    title = f"actviz compare — {dataset(configs[0].data).title}"
+    for block in rich_blocks(inv["summary"], title=title, width=console.width, sweep=sweep(inv["summary"])):
         console.print(block)
     files = inv["files"]
     written = [v for k, v in files.items() if not k.startswith("removed")]

@@ -207,7 +207,9 @@ def plot_curves(results: Mapping[str, Any]) -> Any:
         ax1.set_title("training loss", fontsize="medium")
         ax2.set_title("test accuracy (solid), training accuracy (dashed)", fontsize="medium")
         _finish_axes((ax1, ax2), legend=(ax1, ax2))
-    fig.suptitle("Fashion-MNIST" + (", one row per configuration" if many else "")
+    sets = sorted({str(r.get("config", {}).get("data", "fashion-mnist")) for r in runs}) or ["fashion-mnist"]
+    fig.suptitle(("Fashion-MNIST" if sets == ["fashion-mnist"] else ", ".join(sets))
+                 + (", one row per configuration" if many else "")
                  + ": mean ± std over each configuration's completed runs" + left_out, y=1 - 0.2 / height)
     return fig
 
