@@ -354,3 +354,19 @@ def test_a_download_cut_short_is_resumed_by_the_next_one(
     assert seen[0] == ((len(body) // 3, len(body)) if ranges else (0, len(body)))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cifar-10-python.tar.gz"]
     np.testing.assert_array_equal(data.load(tmp_path, data="cifar10").train_images.numpy(), want["train_images"])
+
+
+def test_the_mlp_trains_on_cifar10_flattened_to_3072_inputs(tmp_path: Path, cifar_tar) -> None:
+    import json
+
+    from actviz.bench.compare import run_compare
+    from actviz.bench.config import TrainConfig
+
+    body, _ = cifar_tar
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "cifar-10-python.tar.gz").write_bytes(body)
+    run_compare(["relu"], TrainConfig(epochs=1, hidden=8, batch_size=5, probe_size=5, data="cifar10", threads=1),
+                seeds=[0], data_dir=tmp_path / "d", out=tmp_path / "out")
+    (run,) = json.loads((tmp_path / "out" / "results.json").read_text())["runs"]
+    assert run["status"] == "completed" and run["config"]["data"] == "cifar10"
+    assert run["config_label"].endswith("data=cifar10")

@@ -103,16 +103,36 @@ def parse_batch(blob: bytes | memoryview, where: str) -> tuple[np.ndarray, np.nd
     return images.reshape(-1, 3, 32, 32), np.asarray(labels, dtype=np.uint8)
 
 
+class _View:
+    """A read-only, seekable file over a buffer without copying it (what :mod:`tarfile` needs to list members)."""
+
+    def __init__(self, view: memoryview) -> None:
+        self.view, self.pos = view, 0
+
+    def read(self, n: int | None = -1) -> bytes:
+        end = len(self.view) if n is None or n < 0 else min(self.pos + n, len(self.view))
+        out = bytes(self.view[self.pos : end])
+        self.pos = end
+        return out
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        self.pos = max(0, pos + (0, self.pos, len(self.view))[whence])
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+
 def parse_cifar_tar(buf: Any, length: int, path: Path | str) -> dict[str, np.ndarray]:
     """The tarball's (decompressed: ``buf[:length]``) arrays: ``train_images``, ``train_labels``, ``test_images``, ``test_labels``."""
     import numpy as np
 
+    view = memoryview(buf)[:length]
     try:
-        tar = tarfile.open(fileobj=io.BytesIO(memoryview(buf)[:length]), mode="r:")
+        with tarfile.open(fileobj=_View(view), mode="r:") as tar:  # type: ignore[call-overload]
+            members = {m.name: m for m in tar.getmembers() if m.isfile()}
     except tarfile.TarError as exc:
         raise DataError(f"{path}: not a tar archive ({exc})") from None
-    view = memoryview(buf)
-    members = {m.name: m for m in tar.getmembers() if m.isfile()}
     out: dict[str, np.ndarray] = {}
     for split, names in (("train", TRAIN_BATCHES), ("test", TEST_BATCHES)):
         images, labels = [], []
