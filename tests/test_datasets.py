@@ -370,3 +370,38 @@ def test_the_mlp_trains_on_cifar10_flattened_to_3072_inputs(tmp_path: Path, cifa
     (run,) = json.loads((tmp_path / "out" / "results.json").read_text())["runs"]
     assert run["status"] == "completed" and run["config"]["data"] == "cifar10"
     assert run["config_label"].endswith("data=cifar10")
+
+
+def test_a_second_download_into_the_same_folder_waits_and_fetches_only_what_is_still_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, serve  # noqa: F811
+) -> None:
+    import fcntl
+    import threading
+    import time
+
+    files = _idx_set(8)
+    _pin_gz(monkeypatch, data.MNIST, files)
+    mirror = serve({f"{n}.gz": body for n, body in files.items()})
+    dest = tmp_path / "mnist"
+    dest.mkdir()
+    fd = os.open(dest, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # "another process" is downloading into the folder
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            data.download(dest, ds="mnist", mirrors=[mirror.url])
+        except BaseException as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+
+    worker = threading.Thread(target=second)
+    worker.start()
+    time.sleep(0.5)
+    assert mirror.requests == []  # it waits for the folder
+    for name in data.MNIST.files[:3]:  # the first download finishes three files, then stops
+        (dest / f"{name}.gz").write_bytes(files[name])
+    os.close(fd)
+    worker.join(30)
+    assert not errors and not worker.is_alive()
+    assert mirror.requests == [f"/{data.MNIST.test_labels}.gz"]
+    assert all(c.ok for c in data.verify(dest, ds="mnist"))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -256,6 +256,44 @@ def _remove_stale_parts(dest: Path, names: Sequence[str], older_than: float) -> 
                     leftover.unlink()
 
 
+@contextlib.contextmanager
+def _folder_lock(dest: Path, clock: Deadline) -> Iterator[bool]:
+    """Hold an ``flock`` on the folder ``dest`` while downloading into it; yield whether another download held it first.
+
+    Two processes fetching the same set (two ``compare`` runs started together) would
+    otherwise append to the same ``.partial`` file.  The second waits, within the
+    deadline, then fetches only what the first did not.  Where ``flock`` is missing
+    (Windows, some network file systems) nothing is locked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield False
+        return
+    try:
+        fd = os.open(dest, os.O_RDONLY)
+    except OSError:
+        yield False
+        return
+    waited = False
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if clock.passed():
+                    raise DataError(f"another download into {dest} did not finish within the deadline of "
+                                    f"{clock.seconds:g} s; try again when it is over") from None
+                waited = True
+                time.sleep(0.05)
+            except OSError:  # no flock here: go on unlocked
+                break
+        yield waited
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def download_missing(
     dest: Path,
     names: Sequence[str],
@@ -286,6 +324,9 @@ def download_missing(
     clock = Deadline(seconds)
     try:
         with contextlib.ExitStack() as stack:
+            if stack.enter_context(_folder_lock(dest, clock)):  # another download finished meanwhile?
+                good = {c.name for c, _ in check_all([f for f in locate.scan(dest, d) if f.present], d) if c.ok}
+                names = [n for n in names if n not in good]
             if progress is None and _default_progress is not None:
                 progress = stack.enter_context(_default_progress())
             for name in names:
