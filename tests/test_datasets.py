@@ -271,6 +271,9 @@ def test_compare_on_mnist_downloads_it_and_names_the_data_set_in_the_store_and_t
     doc = json.loads((out / "results.json").read_text())
     assert {r["config"]["data"] for r in doc["runs"]} == {"mnist"}
     assert all(r["config_label"].endswith("data=mnist") for r in doc["runs"])
+    shown = runner.invoke(app, ["results", str(out)])
+    assert shown.exit_code == 0, shown.output
+    assert "actviz results — MNIST" in shown.stdout
     latex = runner.invoke(app, ["results", str(out), "--format", "latex"])
     assert latex.exit_code == 0, latex.output
     assert "data=mnist" in latex.stdout
