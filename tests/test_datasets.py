@@ -295,6 +295,12 @@ def test_a_run_stored_before_data_sets_existed_keeps_its_key_and_reads_as_fashio
 # --------------------------------------------------------------------------- resuming a download
 
 
+def _app():  # type: ignore[no-untyped-def]
+    from actviz.cli.app import app
+
+    return app
+
+
 class _Resumable:
     """A mirror on 127.0.0.1 for one file that cuts the first transfer short and honours ``Range`` after."""
 
@@ -350,6 +356,8 @@ def test_a_download_cut_short_is_resumed_by_the_next_one(
             data.download(tmp_path, ds="cifar10", mirrors=[mirror.url])
         partial = tmp_path / ".cifar-10-python.tar.gz.partial"
         assert partial.read_bytes() == body[: len(body) // 3]
+        shown = runner.invoke(_app(), ["data", "status", "--data", "cifar10", "--data-dir", str(tmp_path)])
+        assert "partial (resumes)" in shown.stdout
         data.download(tmp_path, ds="cifar10", mirrors=[mirror.url], progress=lambda n, d, t: seen.append((d, t)))
     finally:
         mirror.close()

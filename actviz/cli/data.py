@@ -67,6 +67,16 @@ def _size(n: int | None) -> str:
     return f"{n} B"  # pragma: no cover
 
 
+def _partial_size(st: DataStatus, name: str) -> int | None:
+    """Bytes of a download of ``name`` cut short, kept to be resumed (None: none)."""
+    from actviz.bench.data.fetch import partial_path
+
+    try:
+        return partial_path(st.directory, name).stat().st_size
+    except OSError:
+        return None
+
+
 def _status_json(st: DataStatus) -> dict[str, Any]:
     return {
         "data": st.dataset.name,
@@ -79,6 +89,7 @@ def _status_json(st: DataStatus) -> dict[str, Any]:
                 "path": None if f.path is None else str(f.path),
                 "format": None if f.compressed is None else ("gzip" if f.compressed else "plain"),
                 "size": f.size,
+                "partial": None if f.present else _partial_size(st, f.name),
             }
             for f in st.files
         ],
@@ -102,7 +113,11 @@ def _print_status(st: DataStatus, console: Console) -> None:
     table.add_column("size", justify="right")
     for f in st.files:
         if f.path is None:
-            table.add_row(f.name, "[red]missing[/]", "-")
+            partial = _partial_size(st, f.name)
+            if partial is None:
+                table.add_row(f.name, "[red]missing[/]", "-")
+            else:
+                table.add_row(f.name, "[yellow]partial (resumes)[/]", _size(partial))
         else:
             table.add_row(f.path.name, "gzip" if f.compressed else "plain", _size(f.size))
     console.print(table)
