@@ -232,9 +232,11 @@ def fix_hint(directory: Path, explicit: bool, ds: DataSet | str | None = None) -
             hint += f", e.g. --data-dir {debian}"
         return hint
     if d.debian_package is None:
+        files = "the four .gz files" if len(d.files) == 4 else what
         return (
-            f"download it (`actviz data download --data {d.name}`, from {', '.join(d.mirrors)}), "
-            f"or put the {what} in a directory and pass --data-dir DIR"
+            f"check the network and run `actviz data download --data {d.name}` (from {', '.join(d.mirrors)}; "
+            f"a transfer cut short resumes), try another --mirror, or put {files} as downloaded in a directory "
+            "and pass --data-dir DIR"
         )
     return (
         f"install the Debian/Ubuntu package (apt-get install {d.debian_package}), or put the {what} in a "
