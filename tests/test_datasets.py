@@ -273,7 +273,7 @@ def test_compare_on_mnist_downloads_it_and_names_the_data_set_in_the_store_and_t
     assert all(r["config_label"].endswith("data=mnist") for r in doc["runs"])
     shown = runner.invoke(app, ["results", str(out)])
     assert shown.exit_code == 0, shown.output
-    assert "actviz results — MNIST" in shown.stdout
+    assert "actviz results — MNIST" in shown.stdout and "784-8-10" in shown.stdout
     latex = runner.invoke(app, ["results", str(out), "--format", "latex"])
     assert latex.exit_code == 0, latex.output
     assert "data=mnist" in latex.stdout
@@ -378,9 +378,12 @@ def test_the_mlp_trains_on_cifar10_flattened_to_3072_inputs(tmp_path: Path, cifa
     (tmp_path / "d" / "cifar-10-python.tar.gz").write_bytes(body)
     run_compare(["relu"], TrainConfig(epochs=1, hidden=8, batch_size=5, probe_size=5, data="cifar10", threads=1),
                 seeds=[0], data_dir=tmp_path / "d", out=tmp_path / "out")
-    (run,) = json.loads((tmp_path / "out" / "results.json").read_text())["runs"]
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    (run,) = doc["runs"]
     assert run["status"] == "completed" and run["config"]["data"] == "cifar10"
     assert run["config_label"].endswith("data=cifar10")
+    (entry,) = doc["summary"]
+    assert entry["inputs"] == 3072
 
 
 def test_a_second_download_into_the_same_folder_waits_and_fetches_only_what_is_still_missing(

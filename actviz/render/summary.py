@@ -200,7 +200,7 @@ def _stats_table(entry: Mapping[str, Any], title: str, names: Mapping[str, str],
     n = _seeds(entry)
     target = _target(entry)
     head = f"{title}: {entry.get('config_label', 'defaults')}"
-    net = network_label(cfg)
+    net = network_label(cfg, entry.get("inputs"))
     table = Table(title=head + (f"\n{net}" if net else ""), title_justify="left", box=box.SIMPLE_HEAD,
                   padding=(0, 1), pad_edge=False, collapse_padding=True, caption=_legend(entry, n),
                   caption_justify="left")
@@ -310,7 +310,7 @@ def to_markdown(summary: Summary, sweep: Mapping[str, Any] | None = None) -> str
     for entry in summary:
         rows = entry.get("activations", [])
         parts.append(f"### {single_line(entry.get('config_label', 'defaults'))}\n")
-        net = network_label(entry.get("config", {}))
+        net = network_label(entry.get("config", {}), entry.get("inputs"))
         parts.append((f"{net}; " if net else "") + f"{_legend(entry, _seeds(entry))}; {TIME_NOTE}{_wall(entry)}.\n")
         parts.append("| " + " | ".join(_MD_HEAD) + " |")
         parts.append("|" + "|".join(["---"] + ["---:"] * (len(_MD_HEAD) - 1)) + "|")

@@ -59,12 +59,15 @@ def run_key(activation: str, params: Mapping[str, Any], cfg: Mapping[str, Any], 
     return json.dumps([activation, dict(params), trained, int(seed)], sort_keys=True, separators=(",", ":"))
 
 
-def network_label(cfg: Mapping[str, Any]) -> str:
-    """The network and its training in one line: ``784-256-10, sgd lr 0.1, batch 256, init normal, 10 epochs``."""
+def network_label(cfg: Mapping[str, Any], inputs: int | None = None) -> str:
+    """The network and its training in one line: ``784-256-10, sgd lr 0.1, batch 256, init normal, 10 epochs``.
+
+    ``inputs`` is the data set's input size (None: 784, a 28×28 image).
+    """
     if not cfg:
         return ""
     lr = cfg.get("lr")
-    return (f"784-{'-'.join([str(cfg.get('hidden', '?'))] * int(cfg.get('depth', 1)))}-10, "
+    return (f"{inputs or 784}-{'-'.join([str(cfg.get('hidden', '?'))] * int(cfg.get('depth', 1)))}-10, "
             f"{cfg.get('optimizer', '?')} lr {format_value(lr) if lr is not None else '?'}, "
             f"batch {cfg.get('batch_size', '?')}, init {cfg.get('init', '?')}, {cfg.get('epochs', '?')} "
             f"epoch{'' if cfg.get('epochs') == 1 else 's'}")
