@@ -12,7 +12,9 @@ against its pinned SHA-256, and only then moved into place atomically.  A transf
 that is cut short (the connection drops, the deadline passes, the process is
 stopped) keeps what arrived in the ``.partial`` file, and the next download of the set
 resumes it with an HTTP ``Range`` request; a download that completes but does not
-verify leaves nothing behind (no ``.partial``, no directory it created).  The whole download must be over within
+verify leaves nothing behind (no ``.partial``, no directory it created).  One download
+into a folder runs at a time (an ``flock`` on the folder); a second waits, then fetches
+only what is still missing.  The whole download must be over within
 the deadline of :func:`~actviz.bench.data.transfer.deadline_seconds`.
 """
 
