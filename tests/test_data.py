@@ -45,7 +45,10 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]
     debian = tmp_path / "debian"
     monkeypatch.setattr(locate, "DEBIAN_DIR", debian)
     # Should a test forget its mirrors, nothing real is ever asked.
-    monkeypatch.setattr(fetch, "MIRRORS", (f"http://127.0.0.1:{closed_port()}/",))
+    nowhere = (f"http://127.0.0.1:{closed_port()}/",)
+    monkeypatch.setattr(fetch, "MIRRORS", nowhere)
+    for name in data.DATASETS:
+        monkeypatch.setitem(fetch.MIRRORS_OF, name, nowhere)
     return {"cache": cache_home / "actviz" / "fashion-mnist", "debian": debian}
 
 
@@ -479,7 +482,7 @@ def test_load_downloads_missing_files_into_explicit_dir(
 
 
 @pytest.mark.parametrize("kind", ["wrong-checksum", "not-gzip", "cut-short"])
-def test_corrupt_download_leaves_nothing(
+def test_corrupt_download_leaves_nothing_and_a_cut_short_one_only_its_partial(
     tmp_path: Path,
     fake: FakeSet,
     serve: Callable[..., Mirror],
@@ -499,10 +502,14 @@ def test_corrupt_download_leaves_nothing(
     with pytest.raises(DataError, match=f"{name}.gz") as info:
         data.load(mirrors=[mirror.url])
     assert mirror.url in str(info.value)
-    assert _listing(isolated["cache"]) == []  # nothing cached, no partial or temp file
+    # nothing cached, no temp file; a transfer cut short keeps what arrived, to be resumed
+    left = [f".{name}.gz.partial"] if kind == "cut-short" else []
+    assert _listing(isolated["cache"]) == left
     with pytest.raises(DataError, match=name):
         data.download(tmp_path / "d", mirrors=[mirror.url])
-    assert _listing(tmp_path / "d") == []
+    assert _listing(tmp_path / "d") == left
+    if left:
+        assert (tmp_path / "d" / left[0]).read_bytes() == body[: len(body) // 2]
 
 
 def test_404_on_first_mirror_falls_back_to_second(

@@ -5,7 +5,7 @@ A :class:`Comparison` goes through named steps:
 * **plan** — the grid: activation variants × training configurations × seeds, one run each;
 * **reuse** — every finished run (``completed`` or ``diverged``) already in the results
   store (:class:`actviz.results.Store`) is taken as it is, unless ``fresh``;
-* **train** — Fashion-MNIST is loaded (:func:`actviz.bench.data.load`) only when something is
+* **train** — the data set (``config.data``) is loaded (:func:`actviz.bench.data.load`) only when something is
   left to train, and the rest trains through :func:`actviz.bench.train.train_grid`, every
   configuration in one call (the engine trains runs of one shape together), only the missing runs;
   or, with an ``executor`` (``--executor ray``: :mod:`actviz.bench.ray_executor`), as units of work
@@ -279,7 +279,10 @@ class Comparison:
         if self.data is None:
             from actviz.bench import data as data_mod
 
-            self.data = data_mod.load(self.data_dir, progress=self.data_progress)
+            names = {getattr(p.config, "data", "fashion-mnist") for p in self.plans}
+            if len(names) > 1:
+                raise UsageError(f"one data set per comparison, not {', '.join(sorted(names))}")
+            self.data = data_mod.load(self.data_dir, data=names.pop(), progress=self.data_progress)
         self.source = getattr(self.data, "source", None)
         n_train = int(self.data.train_images.shape[0])
         for p in self.plans:

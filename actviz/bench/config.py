@@ -56,6 +56,11 @@ def _problem(field: str, value: Any, choices: tuple[str, ...] | None) -> str | N
         return None if math.isfinite(value) and value > 0 else f"must be a positive number, got {value}"
     if field == "threads":
         return None if value is None or value >= 1 else f"must be >= 1, got {value}"
+    if field == "data":
+        from actviz.bench.data.registry import DATASETS
+
+        allowed = choices or tuple(DATASETS)
+        return None if value in allowed else f"must be one of {', '.join(allowed)}, got {value!r}"
     if field == "device":
         allowed = choices or DEVICES
         return None if value in allowed else f"must be {', '.join(allowed[:-1])} or {allowed[-1]}, got {value!r}"
@@ -83,7 +88,8 @@ class TrainConfig:
     :data:`OPTIMIZERS`) with learning rate ``lr``, weights drawn by ``init`` (one of
     :data:`INITS`), on ``device`` (one of :data:`DEVICES`), diagnostics on a probe batch
     of ``probe_size`` training images, ``threads`` CPU threads (None: PyTorch's), matrix
-    products in ``precision`` (one of :data:`PRECISIONS`).
+    products in ``precision`` (one of :data:`PRECISIONS`), on the data set ``data`` (a name
+    of :data:`actviz.bench.data.registry.DATASETS`).
     """
 
     epochs: int = 10
@@ -97,6 +103,7 @@ class TrainConfig:
     probe_size: int = 1024
     threads: int | None = None
     precision: str = "fp32"
+    data: str = "fashion-mnist"
 
     def validate(self) -> TrainConfig:
         """Return self if every field is valid; else raise :class:`ConfigError` for the first that is not."""

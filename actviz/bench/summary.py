@@ -189,6 +189,14 @@ def _not_compared(row: Mapping[str, Any]) -> dict[str, str]:
     return {"label": row["label"], "text": f"{row['label']}: no completed run ({why}); not compared"}
 
 
+def _inputs(cfg: Mapping[str, Any]) -> int | None:
+    """The input size of the configuration's data set (an image flattened); None for a name not registered."""
+    from actviz.bench.data.registry import DATASETS
+
+    found = DATASETS.get(str(cfg.get("data", "fashion-mnist")))
+    return math.prod(found.image_shape) if found is not None else None
+
+
 def summarize_configs(runs: Sequence[Run], target: float = DEFAULT_TARGET) -> list[dict[str, Any]]:
     """The statistics of every configuration in ``runs`` (in order of appearance).
 
@@ -215,6 +223,7 @@ def summarize_configs(runs: Sequence[Run], target: float = DEFAULT_TARGET) -> li
             {
                 "config_label": label,
                 "config": dict(group[0].get("config", {})),
+                "inputs": _inputs(group[0].get("config", {})),
                 "activations": rows,
                 "best": cmp["best"],
                 "tied": cmp["tied"],

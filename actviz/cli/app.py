@@ -443,7 +443,7 @@ def _register() -> None:
     ]
     for name, function in commands:
         app.command(name)(function)
-    data_app = typer.Typer(name="data", help="Where the Fashion-MNIST data set is, fetching it, checking it.",
+    data_app = typer.Typer(name="data", help="Where a data set is (--data NAME), fetching it, checking it.",
                            invoke_without_command=True, no_args_is_help=False, add_completion=False,
                            pretty_exceptions_enable=False)
     data_app.callback()(data.data_main)
@@ -451,7 +451,8 @@ def _register() -> None:
                            ("verify", data.verify_cmd)]:
         data_app.command(name)(function)
     app.add_typer(data_app, name="data",
-                  help="Fashion-MNIST: where it is (status), fetch it (download), check it (verify).")
+                  help="Data sets (--data fashion-mnist|mnist|kmnist|cifar10): where (status), fetch (download), "
+                  "check (verify).")
 
 
 _register()

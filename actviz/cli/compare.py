@@ -157,7 +157,11 @@ def compare_cmd(
     probe_size: Annotated[int, typer.Option(
         "--probe-size", help="Training images in the diagnostics probe batch.")] = 1024,
     threads: Annotated[Optional[int], typer.Option("--threads", help="CPU threads (default: PyTorch's).")] = None,
-    data_dir: Annotated[Optional[str], typer.Option("--data-dir", help="Where Fashion-MNIST is (or goes).")] = None,
+    data: Annotated[str, typer.Option(
+        "--data", metavar="NAME",
+        help="Data set: fashion-mnist (offline via Debian), mnist, kmnist, cifar10 (downloaded on first use; "
+        "see 'actviz data status --data NAME').")] = "fashion-mnist",
+    data_dir: Annotated[Optional[str], typer.Option("--data-dir", help="Where the data set is (or goes).")] = None,
     out: Annotated[str, typer.Option(
         "--out", "-o", help="The results store: finished runs found there are reused.")] = "actviz-results",
     fresh: Annotated[bool, typer.Option("--fresh", help="Retrain every run asked for, ignoring stored ones "
@@ -177,7 +181,7 @@ def compare_cmd(
         "the running cluster, else a local Ray started and stopped here.")] = None,
     define: DefineOpt = None,  # noqa: ARG001 - registered by its callback
 ) -> None:
-    """Train the d2l MLP on Fashion-MNIST per activation, configuration and seed; compare with statistics.
+    """Train the d2l MLP on Fashion-MNIST (or --data NAME) per activation, configuration and seed; compare.
 
     Defaults are d2l's "Multilayer Perceptrons": inputs in [0, 1], 784-256-10,
     weights N(0, 0.01²), zero biases, SGD lr 0.1, batch 256, 10 epochs, 3 seeds.
@@ -204,7 +208,8 @@ def compare_cmd(
                              _choice_list("precision", precision, PRECISIONS))
     try:
         configs = [TrainConfig(epochs=epochs, hidden=h, depth=d, lr=r, batch_size=b, optimizer=o, init=i,
-                               device=device, probe_size=probe_size, threads=threads, precision=p).validate()
+                               device=device, probe_size=probe_size, threads=threads, precision=p,
+                               data=data).validate()
                    for h, d, r, b, o, i, p in grid]
     except ConfigError as exc:
         raise _as_option(exc) from None
@@ -271,7 +276,12 @@ def _estimate_seconds(configs: list[Any], runs: int) -> float:
         n += 1
     sync()
     speed = n * 2 * 256 * 784 * 256 / (time.perf_counter() - t0) / 3
-    per_run = sum(c.epochs * flops_per_epoch(63_000, c.hidden, c.depth) for c in configs) / len(configs)
+    from math import prod
+
+    from actviz.bench.data.registry import dataset
+
+    per_run = sum(c.epochs * flops_per_epoch(63_000, c.hidden, c.depth, inputs=prod(dataset(c.data).image_shape))
+                  for c in configs) / len(configs)
     return runs * per_run / speed
 
 
@@ -403,7 +413,10 @@ def _run(acts: list[Any], configs: list[Any], wait: bool = True, *, yes: bool = 
             inv["errors"].extend(errors)
         late = signals.received()
     console = Console()
-    for block in rich_blocks(inv["summary"], width=console.width, sweep=sweep(inv["summary"])):
+    from actviz.bench.data.registry import dataset
+
+    title = f"actviz compare — {dataset(configs[0].data).title}"
+    for block in rich_blocks(inv["summary"], title=title, width=console.width, sweep=sweep(inv["summary"])):
         console.print(block)
     files = inv["files"]
     written = [v for k, v in files.items() if not k.startswith("removed")]

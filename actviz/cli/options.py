@@ -51,6 +51,9 @@ ParamOpt = Annotated[Optional[List[str]],
                      typer.Option("--param", "-p", metavar="NAME.KEY=VALUE", help=PARAM_HELP)]
 #: ``--data-dir DIR``: where Fashion-MNIST is, kept as the text given (``''`` is an error, not ``.``)
 DataDirOpt = Annotated[Optional[str], typer.Option("--data-dir", metavar="DIR", help=DATA_DIR_HELP)]
+#: the data set a ``data`` command is about (a name of the data layer's registry)
+DataSetOpt = Annotated[Optional[str], typer.Option(
+    "--data", metavar="NAME", help="The data set: fashion-mnist (default), mnist, kmnist or cifar10.")]
 
 
 DEFINE_HELP = (
@@ -78,6 +81,6 @@ def param_option(help: str, metavar: str = "NAME.KEY=VALUE") -> Any:
     return typer.Option("--param", "-p", metavar=metavar, help=help)
 
 
-__all__ = ["DATA_DIR_HELP", "DEFINE_HELP", "PARAM_HELP", "DataDirOpt", "DefineOpt", "Format", "FormatOpt", "ParamOpt",
+__all__ = ["DATA_DIR_HELP", "DEFINE_HELP", "PARAM_HELP", "DataDirOpt", "DataSetOpt", "DefineOpt", "Format", "FormatOpt", "ParamOpt",
            "ShowFormat", "ShowFormatAll",
            "TableFormatOpt", "param_option"]

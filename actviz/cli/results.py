@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 import typer
 
@@ -15,6 +16,15 @@ class ResultsFormat(str, enum.Enum):
     latex = "latex"
     csv = "csv"
     json = "json"
+
+
+def _title(summary: list[dict[str, Any]]) -> str:
+    """``actviz results — MNIST``: the data sets the store's runs were trained on (a name not registered is shown as stored)."""
+    from actviz.bench.data.registry import DATASETS
+
+    names = dict.fromkeys(str((e.get("config") or {}).get("data", "fashion-mnist")) for e in summary)
+    titles = [DATASETS[n].title if n in DATASETS else n for n in names]
+    return "actviz results" + (f" — {', '.join(titles)}" if titles else "")
 
 
 def results_cmd(
@@ -49,7 +59,7 @@ def results_cmd(
         console = Console()
         if not summary:
             console.print(f"{folder}: the store holds no runs")
-        for block in render.rich_blocks(summary, title="actviz results", width=console.width, sweep=sweep(summary)):
+        for block in render.rich_blocks(summary, title=_title(summary), width=console.width, sweep=sweep(summary)):
             console.print(block)
     else:
         typer.echo(render.render(summary, format.value, sweep=sweep(summary)), nl=False)

@@ -208,7 +208,7 @@ def _stats_table(entry: Mapping[str, Any], title: str, names: Mapping[str, str],
     n = _seeds(entry)
     target = _target(entry)
     head = f"{title}: {entry.get('config_label', 'defaults')}"
-    net = network_label(cfg)
+    net = network_label(cfg, entry.get("inputs"))
     table = Table(title=head + (f"\n{net}" if net else ""), title_justify="left", box=box.SIMPLE_HEAD,
                   padding=(0, 1), pad_edge=False, collapse_padding=True, caption=_legend(entry, n),
                   caption_justify="left")
@@ -318,7 +318,7 @@ def to_markdown(summary: Summary, sweep: Mapping[str, Any] | None = None) -> str
     for entry in summary:
         rows = entry.get("activations", [])
         parts.append(f"### {single_line(entry.get('config_label', 'defaults'))}\n")
-        net = network_label(entry.get("config", {}))
+        net = network_label(entry.get("config", {}), entry.get("inputs"))
         parts.append((f"{net}; " if net else "") + f"{_legend(entry, _seeds(entry))}; {TIME_NOTE}{_wall(entry)}.\n")
         parts.append("| " + " | ".join(_MD_HEAD) + " |")
         parts.append("|" + "|".join(["---"] + ["---:"] * (len(_MD_HEAD) - 1)) + "|")
@@ -385,6 +385,10 @@ def to_latex(summary: Summary, sweep: Mapping[str, Any] | None = None) -> str:
              + r"; W/T/L: paired t-tests by seed, Holm-adjusted, 5% level",
              r"\begin{tabular}{l" + "r" * (len(cols) - 1) + "}", r"\toprule",
              " & ".join(cols) + r" \\", r"\midrule"]
+    sets = sorted({str((e.get("config") or {}).get("data", "fashion-mnist")) for e in summary})
+    lines.insert(2, single_line(f"% data set{'s' if len(sets) > 1 else ''}: {', '.join(sets)}"
+                                + ("" if multi else f"; configuration: {summary[0].get('config_label', 'defaults')}"
+                                   if summary else "")))
     for i, entry in enumerate(summary):
         if multi:
             if i:

@@ -143,9 +143,13 @@ def _shown(groups: dict[str, list[Run]]) -> tuple[dict[str, list[Run]], str]:
                   "('actviz results' lists them all)")
 
 
-def _panel_title(label: str, cfg: Mapping[str, Any], n_configs: int) -> str:
+def _panel_title(label: str, cfg: Mapping[str, Any], n_configs: int, results: Mapping[str, Any]) -> str:
     """A row's title: the configuration's label in a sweep (what differs from d2l's defaults), else the net."""
-    return f"configuration: {label}" if n_configs > 1 else network_label(cfg)
+    if n_configs > 1:
+        return f"configuration: {label}"
+    entry = next((e for e in results.get("summary") or [] if isinstance(e, Mapping)
+                  and e.get("config_label") == label), {})
+    return network_label(cfg, entry.get("inputs"))
 
 
 def _row_title(fig: Any, ax: Any, text: str, height: float) -> None:
@@ -202,12 +206,14 @@ def plot_curves(results: Mapping[str, Any]) -> Any:
         acc += _line_band(ax2, group, lambda h: h["train_acc"], colors, style="--", labels=False)
         _accuracy_range(ax2, acc)
         ax2.set(xlabel="epoch", ylabel="accuracy")
-        title = _panel_title(label, group[0].get("config", {}) if group else {}, 2 if many else 1)
+        title = _panel_title(label, group[0].get("config", {}) if group else {}, 2 if many else 1, results)
         _row_title(fig, ax1, title + (f" — {_seed_counts(group)}" if group else ""), height)
         ax1.set_title("training loss", fontsize="medium")
         ax2.set_title("test accuracy (solid), training accuracy (dashed)", fontsize="medium")
         _finish_axes((ax1, ax2), legend=(ax1, ax2))
-    fig.suptitle("Fashion-MNIST" + (", one row per configuration" if many else "")
+    sets = sorted({str(r.get("config", {}).get("data", "fashion-mnist")) for r in runs}) or ["fashion-mnist"]
+    fig.suptitle(("Fashion-MNIST" if sets == ["fashion-mnist"] else ", ".join(sets))
+                 + (", one row per configuration" if many else "")
                  + ": mean ± std over each configuration's completed runs" + left_out, y=1 - 0.2 / height)
     return fig
 
@@ -249,7 +255,7 @@ def plot_diagnostics(results: Mapping[str, Any]) -> Any:
         cfg = group[0].get("config", {}) if group else {}
         probe = cfg.get("probe_size", probe)
         _grad_per_layer(a, _grad_rows(results, label), cfg, colors)
-        _row_title(fig, a, _panel_title(label, cfg, 2 if many else 1) + (f" — {_seed_counts(group)}" if group else ""),
+        _row_title(fig, a, _panel_title(label, cfg, 2 if many else 1, results) + (f" — {_seed_counts(group)}" if group else ""),
                    height)
         _line_band(b, group, lambda h: h["diagnostics"]["grad_norm"][0], colors)
         b.set_yscale("log")

@@ -25,22 +25,23 @@ DEFAULTS: dict[str, Any] = {
     "epochs": 10, "hidden": 256, "depth": 1, "lr": 0.1, "batch_size": 256, "optimizer": "sgd",
     "init": "normal", "probe_size": 1024,
     "precision": "fp32",
+    "data": "fashion-mnist",
 }
 #: fields added after the first stores, each with the value that stores without it implicitly had:
 #: :func:`training_config` fills them in and :func:`run_key` leaves them out at that value, so the
 #: keys of old runs do not change
 LATER: dict[str, Any] = {
     "precision": "fp32",
+    "data": "fashion-mnist",
 }
 #: fields of a configuration that say where a run ran, not what it trained
 WHERE = ("device", "threads")
 
 
 def training_config(config: Any) -> dict[str, Any]:
-    """The fields of a TrainConfig (or of its dict) that define what is trained."""
+    """The fields of a TrainConfig (or of its dict) that define what is trained; missing :data:`LATER` fields filled in."""
     d = config.to_json() if hasattr(config, "to_json") else dict(config)
-    d = {**{k: v for k, v in LATER.items() if k not in d}, **d}
-    return {k: v for k, v in d.items() if k not in WHERE}
+    return {**{k: v for k, v in d.items() if k not in WHERE}, **{k: v for k, v in LATER.items() if k not in d}}
 
 
 def format_value(v: Any) -> str:
@@ -57,16 +58,18 @@ def config_label(cfg: Mapping[str, Any], defaults: Mapping[str, Any] = DEFAULTS)
 def run_key(activation: str, params: Mapping[str, Any], cfg: Mapping[str, Any], seed: int) -> str:
     """A unique, stable string for activation-with-parameters × configuration × seed."""
     trained = {k: v for k, v in training_config(cfg).items() if k not in LATER or LATER[k] != v}
-    return json.dumps([activation, dict(params), trained, int(seed)], sort_keys=True,
-                      separators=(",", ":"))
+    return json.dumps([activation, dict(params), trained, int(seed)], sort_keys=True, separators=(",", ":"))
 
 
-def network_label(cfg: Mapping[str, Any]) -> str:
-    """The network and its training in one line: ``784-256-10, sgd lr 0.1, batch 256, init normal, 10 epochs``."""
+def network_label(cfg: Mapping[str, Any], inputs: int | None = None) -> str:
+    """The network and its training in one line: ``784-256-10, sgd lr 0.1, batch 256, init normal, 10 epochs``.
+
+    ``inputs`` is the data set's input size (None: 784, a 28×28 image).
+    """
     if not cfg:
         return ""
     lr = cfg.get("lr")
-    return (f"784-{'-'.join([str(cfg.get('hidden', '?'))] * int(cfg.get('depth', 1)))}-10, "
+    return (f"{inputs or 784}-{'-'.join([str(cfg.get('hidden', '?'))] * int(cfg.get('depth', 1)))}-10, "
             f"{cfg.get('optimizer', '?')} lr {format_value(lr) if lr is not None else '?'}, "
             f"batch {cfg.get('batch_size', '?')}, init {cfg.get('init', '?')}, {cfg.get('epochs', '?')} "
             f"epoch{'' if cfg.get('epochs') == 1 else 's'}")

@@ -23,7 +23,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from actviz.results.labels import config_label, run_key, training_config
+from actviz.results.labels import LATER, config_label, run_key, training_config
 
 __all__ = ["FINISHED", "PLOTS", "RESULTS", "SCHEMA_VERSION", "STATUSES", "STOPPED", "check_document", "check_run", "parse",
            "upgrade"]
@@ -49,7 +49,7 @@ _DIAGNOSTICS = ("dead", "saturated", "grad_norm")
 #: configuration fields that are whole numbers >= 1 (depth: >= 0), numbers > 0, and names
 _CONFIG_COUNTS = ("epochs", "hidden", "batch_size", "probe_size")
 _CONFIG_NUMBERS = ("lr",)
-_CONFIG_NAMES = ("optimizer", "init")
+_CONFIG_NAMES = ("optimizer", "init", "data")
 #: the largest count a stored configuration may name (a hand-edited 10**30 would be drawn as a string that long)
 _MAX_COUNT = 10**6
 #: top-level keys of a schema-1 document's config that are not training fields
@@ -168,6 +168,8 @@ def upgrade(run: dict[str, Any], top_config: Mapping[str, Any] | None) -> dict[s
         run["params"] = {}
     if run.get("config") is None:
         run["config"] = training_config({k: v for k, v in (top_config or {}).items() if k not in _NOT_TRAINING})
+    else:  # fields added since the run was stored read as the value they implicitly had
+        run["config"] = {**run["config"], **{k: v for k, v in LATER.items() if k not in run["config"]}}
     if run.get("config_label") is None:
         run["config_label"] = config_label(run["config"])
     if run.get("key") is None:

@@ -1,24 +1,26 @@
-"""The Fashion-MNIST data set: finding it, fetching it, verifying it, loading it.
+"""The data sets (Fashion-MNIST, MNIST, Kuzushiji-MNIST, CIFAR-10): finding, fetching, verifying, loading.
 
-Where the data comes from, in this order:
+Each set is a record in :data:`DATASETS` (its files, pinned SHA-256, image shape,
+classes, mirrors); every function takes the set as ``data=``/``ds=`` (a name or a
+record), Fashion-MNIST by default.  Where a set comes from, in this order:
 
 1. an explicit ``data_dir`` argument (the CLI's ``--data-dir``), else
-2. the ``ACTVIZ_DATA_DIR`` environment variable.
+2. for Fashion-MNIST, the ``ACTVIZ_DATA_DIR`` environment variable.
 
    Either of these is *the* one place used: files missing there are downloaded
    into it, and if that fails it is a :class:`~actviz.core.errors.DataError`; another
    copy is never read silently.
 
-3. Without either: the user cache directory (``$XDG_CACHE_HOME/actviz/fashion-mnist``,
-   by default ``~/.cache/actviz/fashion-mnist``), then
-4. ``/usr/share/datasets/fashion-mnist`` (Debian/Ubuntu package
+3. Without either: the set's user cache folder (``$XDG_CACHE_HOME/actviz/NAME``,
+   by default ``~/.cache/actviz/NAME``), then
+4. for Fashion-MNIST, ``/usr/share/datasets/fashion-mnist`` (Debian/Ubuntu package
    ``dataset-fashion-mnist``), and otherwise
-5. a download of the four files from the public mirrors into the cache directory.
+5. a download of the set's files from its public mirrors into the cache folder.
 
-A directory holds the set only if all four files are there, each either gzipped
+A directory holds the set only if all its files are there, each either gzipped
 (``name.gz``) or plain (``name``); when both are present the plain one is used.
-Whatever the source, the SHA-256 of the decompressed contents is checked on every
-load, before the data is used.
+Whatever the source, each file is checked against its pinned SHA-256 on every load,
+before the data is used.
 
 Mirrors are base URLs to which the ``.gz`` file names are appended.  They can be
 given per call (``mirrors=``), or by the ``ACTVIZ_MIRRORS`` environment variable,
@@ -39,6 +41,8 @@ The package's modules, one job each:
   checksums, shapes, class names, mirrors, Debian directory);
 * :mod:`~actviz.bench.data.locate` -- which directory is used and what it holds;
 * :mod:`~actviz.bench.data.formats` -- gzip and IDX, read with their SHA-256;
+* :mod:`~actviz.bench.data.cifar` -- CIFAR-10's tarball of pickled batches, through a
+  restricted unpickler;
 * :mod:`~actviz.bench.data.checksums` -- checking the files against the recorded SHA-256;
 * :mod:`~actviz.bench.data.transfer` -- one URL into one file, within a deadline;
 * :mod:`~actviz.bench.data.fetch` -- downloading the set from the mirrors;
@@ -56,15 +60,17 @@ from actviz.bench.data.checksums import SHA256, FileCheck, verify
 from actviz.bench.data.fetch import (
     ENV_MIRRORS,
     MIRRORS,
+    MIRRORS_OF,
     download,
     mirrors_in_use,
     set_default_progress,
 )
 from actviz.bench.data.formats import read_idx, write_idx
-from actviz.bench.data.loading import FashionMNIST, load, load_arrays
+from actviz.bench.data.loading import SPLITS, FashionMNIST, ImageData, load, load_arrays
 from actviz.bench.data.locate import (
     APT_HINT,
     DEBIAN_DIR,
+    DEBIAN_DIRS,
     ENV_DATA_DIR,
     ORIGINS,
     DataStatus,
@@ -72,7 +78,7 @@ from actviz.bench.data.locate import (
     cache_dir,
     status,
 )
-from actviz.bench.data.registry import DATASETS, FASHION_MNIST, DataSet
+from actviz.bench.data.registry import CIFAR10, DATASETS, FASHION_MNIST, KMNIST, MNIST, DataSet, dataset
 from actviz.bench.data.transfer import (
     DEADLINE,
     ENV_DEADLINE,
@@ -83,19 +89,25 @@ from actviz.bench.data.transfer import (
 
 __all__ = [
     "APT_HINT",
+    "CIFAR10",
     "CLASS_NAMES",
     "DATASETS",
     "DEADLINE",
     "DEBIAN_DIR",
+    "DEBIAN_DIRS",
     "ENV_DATA_DIR",
     "ENV_DEADLINE",
     "ENV_MIRRORS",
     "FASHION_MNIST",
     "FILES",
     "IMAGE_SHAPE",
+    "KMNIST",
     "MIRRORS",
+    "MIRRORS_OF",
+    "MNIST",
     "ORIGINS",
     "SHA256",
+    "SPLITS",
     "TEST_IMAGES",
     "TEST_LABELS",
     "TIMEOUT",
@@ -106,8 +118,10 @@ __all__ = [
     "FashionMNIST",
     "FileCheck",
     "FileStatus",
+    "ImageData",
     "ProgressCallback",
     "cache_dir",
+    "dataset",
     "deadline_seconds",
     "download",
     "load",

@@ -1,18 +1,22 @@
-"""Where the data set is: the explicit directory, the user cache, the Debian directory.
+"""Where a data set is: the explicit directory, the user cache, the Debian directory.
 
-The places, in this order (the first that applies is used):
+The places for one set, in this order (the first that applies is used):
 
 1. an explicit ``data_dir`` argument (the CLI's ``--data-dir``), else
-2. the ``ACTVIZ_DATA_DIR`` environment variable.  Either of these is *the* one place
-   used: files missing there are downloaded into it, and another copy is never read
-   silently.
-3. Without either: the user cache directory (:func:`cache_dir`), then
-4. :data:`DEBIAN_DIR`, where the Debian/Ubuntu package installs the set; when neither
-   holds all four files, the cache directory is where they would be downloaded.
+2. for Fashion-MNIST only, the ``ACTVIZ_DATA_DIR`` environment variable (the other
+   sets have files of the same names, so one variable cannot name the folder of each).
+   Either of these is *the* one place used: files missing there are downloaded into
+   it, and another copy is never read silently.
+3. Without either: the set's user cache folder (:func:`cache_dir`), then
+4. the set's Debian directory (:data:`DEBIAN_DIRS`; only Fashion-MNIST has a
+   package); when neither holds all the files, the cache folder is where they would
+   be downloaded.
 
-A directory holds the set only if all four files are there, each either gzipped
+A directory holds the set only if all its files are there, each either gzipped
 (``name.gz``) or plain (``name``); when both are present the plain one is used.
-Nothing here reads a file: only names and sizes are looked at.
+Nothing here reads a file: only names and sizes are looked at.  Every function takes
+the set as ``ds`` (a :class:`~actviz.bench.data.registry.DataSet` or its name;
+default Fashion-MNIST).
 """
 
 from __future__ import annotations
@@ -22,16 +26,18 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from actviz.bench.data.registry import FASHION_MNIST
+from actviz.bench.data.registry import DATASETS, FASHION_MNIST, DataSet, dataset
 from actviz.core.errors import DataError, UsageError
 
 __all__ = [
     "DEBIAN_DIR",
     "ENV_DATA_DIR",
     "ORIGINS",
+    "DEBIAN_DIRS",
     "DataStatus",
     "FileStatus",
     "cache_dir",
+    "debian_dir",
     "explicit_dir",
     "fix_hint",
     "is_complete",
@@ -39,8 +45,10 @@ __all__ = [
     "status",
 ]
 
+#: Where a Debian/Ubuntu package installs a set, by set name (read here on every call: patch it here).
+DEBIAN_DIRS: dict[str, Path] = {d.name: d.debian_dir for d in DATASETS.values() if d.debian_dir is not None}
 #: Where Debian and Ubuntu's ``dataset-fashion-mnist`` package installs the files.
-DEBIAN_DIR = FASHION_MNIST.debian_dir
+DEBIAN_DIR = DEBIAN_DIRS[FASHION_MNIST.name]
 
 #: Environment variable naming the one data directory to use.
 ENV_DATA_DIR = "ACTVIZ_DATA_DIR"
@@ -52,12 +60,20 @@ ORIGINS = {
     "argument": "--data-dir",
     "environment": ENV_DATA_DIR,
     "cache": "user cache",
-    "debian": f"Debian package {FASHION_MNIST.debian_package}",
+    "debian": "Debian package",
 }
 
 
-def cache_dir() -> Path:
-    """The user cache directory for the data set.
+def debian_dir(ds: DataSet | str | None = None) -> Path | None:
+    """Where the set's Debian package puts it (None: the set has no package)."""
+    d = dataset(ds)
+    if d is FASHION_MNIST:
+        return DEBIAN_DIR
+    return DEBIAN_DIRS.get(d.name)
+
+
+def cache_dir(ds: DataSet | str | None = None) -> Path:
+    """The user cache folder of the set (the examples are Fashion-MNIST's).
 
     ``$XDG_CACHE_HOME/actviz/fashion-mnist`` when ``XDG_CACHE_HOME`` is set (to an
     absolute path), else ``~/.cache/actviz/fashion-mnist`` (on macOS
@@ -68,17 +84,17 @@ def cache_dir() -> Path:
     if xdg and os.path.isabs(xdg):
         base = Path(xdg)
     elif sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
-        return Path(os.environ["LOCALAPPDATA"]) / "actviz" / "Cache" / FASHION_MNIST.name
+        return Path(os.environ["LOCALAPPDATA"]) / "actviz" / "Cache" / dataset(ds).name
     elif sys.platform == "darwin":
         base = Path.home() / "Library" / "Caches"
     else:
         base = Path.home() / ".cache"
-    return base / "actviz" / FASHION_MNIST.name
+    return base / "actviz" / dataset(ds).name
 
 
 @dataclass(frozen=True)
 class FileStatus:
-    """One of the four files in a directory, as found on disk (nothing is read)."""
+    """One of the set's files in a directory, as found on disk (nothing is read)."""
 
     name: str
     path: Path | None
@@ -98,13 +114,14 @@ class DataStatus:
     ``origin`` is ``"argument"``, ``"environment"``, ``"cache"`` or ``"debian"``;
     ``searched`` lists the ``(origin, directory, complete)`` places looked at, in
     order.  When no place holds the set, ``directory`` is the one the files would be
-    downloaded into (``complete`` is then false).
+    downloaded into (``complete`` is then false).  ``dataset`` is the set's record.
     """
 
     directory: Path
     origin: str
     files: tuple[FileStatus, ...]
     searched: tuple[tuple[str, Path, bool], ...]
+    dataset: DataSet = FASHION_MNIST
 
     @property
     def explicit(self) -> bool:
@@ -113,7 +130,7 @@ class DataStatus:
 
     @property
     def complete(self) -> bool:
-        """Whether all four files are present."""
+        """Whether all the set's files are present."""
         return all(f.present for f in self.files)
 
     @property
@@ -139,18 +156,23 @@ def _find_file(directory: Path, name: str) -> FileStatus:
     return FileStatus(name, None, None, None)
 
 
-def scan(directory: Path) -> tuple[FileStatus, ...]:
-    """The four files in ``directory``, in the order of the set's files."""
-    return tuple(_find_file(directory, name) for name in FASHION_MNIST.files)
+def scan(directory: Path, ds: DataSet | str | None = None) -> tuple[FileStatus, ...]:
+    """The set's files in ``directory``, in the order of the set's files."""
+    return tuple(_find_file(directory, name) for name in dataset(ds).files)
 
 
-def is_complete(directory: Path) -> bool:
-    """Whether ``directory`` holds all four files."""
-    return all(f.present for f in scan(directory))
+def is_complete(directory: Path, ds: DataSet | str | None = None) -> bool:
+    """Whether ``directory`` holds all the set's files."""
+    return all(f.present for f in scan(directory, ds))
 
 
-def explicit_dir(data_dir: str | os.PathLike[str] | None) -> tuple[Path, str] | None:
-    """The directory named by ``data_dir`` or ``ACTVIZ_DATA_DIR`` (absolute) and its origin; None if neither."""
+def explicit_dir(
+    data_dir: str | os.PathLike[str] | None, ds: DataSet | str | None = None
+) -> tuple[Path, str] | None:
+    """The directory named by ``data_dir`` (or, for Fashion-MNIST, ``ACTVIZ_DATA_DIR``), absolute, and its origin.
+
+    None if neither names one.
+    """
     if data_dir is not None:
         if os.fspath(data_dir) == "":
             raise UsageError(
@@ -159,30 +181,33 @@ def explicit_dir(data_dir: str | os.PathLike[str] | None) -> tuple[Path, str] | 
             )
         return Path(os.path.abspath(os.path.expanduser(os.fspath(data_dir)))), "argument"
     env = os.environ.get(ENV_DATA_DIR, "")
-    if env:
+    if env and dataset(ds) is FASHION_MNIST:
         return Path(os.path.abspath(os.path.expanduser(env))), "environment"
     return None
 
 
-def status(data_dir: str | os.PathLike[str] | None = None) -> DataStatus:
-    """Say which directory would be used and which files are there (gz or plain).
+def status(data_dir: str | os.PathLike[str] | None = None, ds: DataSet | str | None = None) -> DataStatus:
+    """Say which directory would be used for the set and which files are there (gz or plain).
 
     Follows the location order of this module's docstring.  Only looks at names and
     sizes; nothing is read or verified (see :func:`actviz.bench.data.verify`).
     """
-    explicit = explicit_dir(data_dir)
+    d = dataset(ds)
+    explicit = explicit_dir(data_dir, d)
     if explicit is not None:
         directory, origin = explicit
         if directory.exists() and not directory.is_dir():
             raise DataError(f"{directory} is not a directory (from {ORIGINS[origin]})")
-        files = scan(directory)
+        files = scan(directory, d)
         done = all(f.present for f in files)
-        return DataStatus(directory, origin, files, ((origin, directory, done),))
+        return DataStatus(directory, origin, files, ((origin, directory, done),), d)
     searched: list[tuple[str, Path, bool]] = []
     found: tuple[str, Path, tuple[FileStatus, ...]] | None = None
     cache_files: tuple[FileStatus, ...] | None = None
-    for origin, directory in (("cache", cache_dir()), ("debian", DEBIAN_DIR)):
-        files = scan(directory)
+    debian = debian_dir(d)
+    places = [("cache", cache_dir(d))] + ([("debian", debian)] if debian is not None else [])
+    for origin, directory in places:
+        files = scan(directory, d)
         done = all(f.present for f in files)
         searched.append((origin, directory, done))
         if origin == "cache":
@@ -190,22 +215,30 @@ def status(data_dir: str | os.PathLike[str] | None = None) -> DataStatus:
         if done and found is None:
             found = (origin, directory, files)
     if found is not None:
-        return DataStatus(found[1], found[0], found[2], tuple(searched))
+        return DataStatus(found[1], found[0], found[2], tuple(searched), d)
     assert cache_files is not None
-    return DataStatus(cache_dir(), "cache", cache_files, tuple(searched))
+    return DataStatus(cache_dir(d), "cache", cache_files, tuple(searched), d)
 
 
-def fix_hint(directory: Path, explicit: bool) -> str:
+def fix_hint(directory: Path, explicit: bool, ds: DataSet | str | None = None) -> str:
     """How to get the set into ``directory`` (named by the user when ``explicit``), for error messages."""
+    d = dataset(ds)
+    what = "four files" if len(d.files) == 4 else " and ".join(f"{n}.gz" for n in d.files)
+    named = "--data-dir DIR or ACTVIZ_DATA_DIR" if d is FASHION_MNIST else "--data-dir DIR"
+    debian = debian_dir(d)
     if explicit:
-        hint = (
-            f"put the four files (.gz or plain) into {directory}, or use a directory "
-            "that has them (--data-dir DIR or ACTVIZ_DATA_DIR)"
-        )
-        if directory != DEBIAN_DIR and is_complete(DEBIAN_DIR):
-            hint += f", e.g. --data-dir {DEBIAN_DIR}"
+        hint = f"put the {what} (.gz or plain) into {directory}, or use a directory that has them ({named})"
+        if debian is not None and directory != debian and is_complete(debian, d):
+            hint += f", e.g. --data-dir {debian}"
         return hint
+    if d.debian_package is None:
+        files = "the four .gz files" if len(d.files) == 4 else what
+        return (
+            f"check the network and run `actviz data download --data {d.name}` (from {', '.join(d.mirrors)}; "
+            f"a transfer cut short resumes), try another --mirror, or put {files} as downloaded in a directory "
+            "and pass --data-dir DIR"
+        )
     return (
-        f"install the Debian/Ubuntu package ({APT_HINT}), or put the four files in a "
-        "directory and pass --data-dir DIR or set ACTVIZ_DATA_DIR"
+        f"install the Debian/Ubuntu package (apt-get install {d.debian_package}), or put the {what} in a "
+        f"directory and pass {'--data-dir DIR or set ACTVIZ_DATA_DIR' if d is FASHION_MNIST else '--data-dir DIR'}"
     )

@@ -1,4 +1,4 @@
-"""Streaming one URL into one local file, within a per-read timeout and an overall deadline.
+"""Streaming one URL into one local file, resumable, within a per-read timeout and an overall deadline.
 
 Only the standard library (:mod:`urllib`) is used.  Per-read timeouts alone do not
 bound a download (a server that sends one byte every few seconds never trips them),
@@ -160,16 +160,30 @@ def _opener(deadline: Deadline) -> Any:
     return urllib.request.build_opener(HTTPHandler, HTTPSHandler)
 
 
+def _resume_offset(response: Any, offset: int) -> int:
+    """Where the reply's body starts in the file: ``offset`` for a 206 that continues it, else 0 (start over)."""
+    if offset and getattr(response, "status", 200) == 206:
+        rng = response.headers.get("Content-Range", "")
+        if rng.startswith(f"bytes {offset}-"):
+            return offset
+        raise ConnectionError(f"the mirror resumed at the wrong place ({rng or 'no Content-Range'})")
+    return 0
+
+
 def stream(
     url: str,
-    part: Callable[[], Path],
+    partial: Path,
     name: str,
     timeout: float,
     deadline: Deadline,
     progress: ProgressCallback | None,
 ) -> Path | None:
-    """Stream ``url`` into the file ``part()`` creates (on the first bytes); return it, or None if empty.
+    """Stream ``url`` into ``partial``, resuming it when it holds bytes already; return it, or None if empty.
 
+    A ``partial`` left by an earlier, cut-short transfer is continued with an HTTP
+    ``Range`` request: a ``206`` reply is appended, a plain ``200`` (a mirror that cannot
+    resume) starts the file over.  The file is created with the first bytes, so no empty
+    one is ever left; what arrived stays in it when the transfer fails, for the next try.
     Network errors propagate, local ones are wrapped in :class:`LocalWriteError`;
     running past the deadline raises :class:`DeadlinePassed`.
     """
@@ -177,17 +191,24 @@ def stream(
 
     if deadline.passed():
         raise DeadlinePassed(0)
-    request = urllib.request.Request(url, headers={"User-Agent": "actviz"})
+    try:
+        offset = partial.stat().st_size if partial.is_file() else 0
+    except OSError:
+        offset = 0
+    headers = {"User-Agent": "actviz"}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+    request = urllib.request.Request(url, headers=headers)
     done = 0
-    tmp: Path | None = None
     out: Any = None
     try:
         wait = max(0.1, min(timeout, deadline.remaining()))
         with _opener(deadline).open(request, timeout=wait) as response:
+            done = start = _resume_offset(response, offset)
             length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
+            total = start + int(length) if length and length.isdigit() else None
             if progress is not None:
-                progress(name, 0, total)
+                progress(name, done, total)
             read = getattr(response, "read1", response.read)  # what has arrived, not a full block
             while True:
                 if deadline.passed():
@@ -197,8 +218,7 @@ def stream(
                     break
                 try:
                     if out is None:
-                        tmp = part()
-                        out = open(tmp, "wb")
+                        out = open(partial, "ab" if start else "wb")
                     out.write(block)
                 except OSError as exc:
                     raise LocalWriteError(exc) from exc
@@ -225,4 +245,4 @@ def stream(
         if out is not None:
             with contextlib.suppress(OSError):
                 out.close()
-    return tmp
+    return partial if partial.is_file() and partial.stat().st_size else None
