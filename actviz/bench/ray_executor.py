@@ -67,12 +67,12 @@ _DATA: dict[Any, Any] = {}  # per worker process: the data set it loaded, by dat
 
 
 def _data(source: Any) -> Any:
-    """The data set of a task: loaded here (once per process) from ``("load", data_dir)``, else given."""
+    """The data set of a task: loaded here (once per process) from ``("load", data_dir, name)``, else given."""
     if isinstance(source, tuple) and source[:1] == ("load",):
         if source not in _DATA:
             from actviz.bench import data as data_mod
 
-            _DATA[source] = data_mod.load(source[1])
+            _DATA[source] = data_mod.load(source[1], data=source[2])
         return _DATA[source]
     return source
 
@@ -148,7 +148,8 @@ class RayExecutor:
 
             d = comparison.data  # its fields only: its class need not be importable on the workers
             return self.ray.put(SimpleNamespace(**{k: getattr(d, k) for k in _DATA_FIELDS if hasattr(d, k)}))
-        return ("load", None if comparison.data_dir is None else str(comparison.data_dir))
+        name = getattr(comparison.data, "name", None) or getattr(comparison.plans[0].config, "data", "fashion-mnist")
+        return ("load", None if comparison.data_dir is None else str(comparison.data_dir), name)
 
     def _submit(self, task: Any, unit: Unit, source: Any, queue: Any) -> Any:
         c = unit.config
