@@ -155,17 +155,19 @@ class Model:
     that orientation is several times faster for the skinny 10-row products.
     """
 
-    def __init__(self, act: Activation, config: TrainConfig, seed: int, inputs: int, device: torch.device):
+    def __init__(self, act: Activation, config: TrainConfig, seed: int, inputs: int, device: torch.device,
+                 n_classes: int = N_CLASSES):
         self.act = act
+        self.n_classes = n_classes
         self.config = config
         self.seed = seed
         self.kind = act.spec.kind
         self.k = len(act.params["weights"]) if self.kind == "maxout" else 1
         h, k = config.hidden, self.k
         gen = torch.Generator().manual_seed(seed)
-        shapes = [(inputs, h * k)] + [(h, h * k)] * (config.depth - 1) + [(h, N_CLASSES)]
+        shapes = [(inputs, h * k)] + [(h, h * k)] * (config.depth - 1) + [(h, n_classes)]
         if config.depth == 0:  # softmax regression: the first layer is the output layer
-            shapes = [(inputs, N_CLASSES)]
+            shapes = [(inputs, n_classes)]
         layers = [init_weight(s, config.init, gen) for s in shapes]
         w1, b1 = layers[0]
         self.first = torch.cat([w1, b1.unsqueeze(0)]).to(device)  # (inputs + 1, h·k)
@@ -186,9 +188,9 @@ class Model:
         self.active = True
         self.cols = h * k
         if config.depth == 0:  # no output layer of its own (zero-size, so Adam skips it)
-            self.cols = N_CLASSES
-            self.w_out = torch.zeros(N_CLASSES, 0, device=device)
-            self.b_out = torch.zeros(N_CLASSES, 1, device=device)
+            self.cols = n_classes
+            self.w_out = torch.zeros(n_classes, 0, device=device)
+            self.b_out = torch.zeros(n_classes, 1, device=device)
         self.reset_stats()
 
     def weight_matrices(self) -> list[torch.Tensor]:
@@ -417,7 +419,7 @@ class Group:
     def diagnostics(self, x: torch.Tensor, y: torch.Tensor) -> list[dict[str, Any] | None]:
         """Dead and saturated fractions and per-layer gradient norms on the probe batch."""
         out: list[dict[str, Any] | None] = []
-        onehot_t = torch.nn.functional.one_hot(y, N_CLASSES).to(x.dtype).t().contiguous()
+        onehot_t = torch.nn.functional.one_hot(y, self.models[0].n_classes).to(x.dtype).t().contiguous()
         scale = 1.0 / x.shape[0]
         z_all = torch.mm(x, self.w1)  # every model's first pre-activations, one GEMM
         dz_all = torch.zeros_like(z_all)

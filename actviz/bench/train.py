@@ -244,11 +244,12 @@ class _Batches:
         self.train_y = data.train_labels.to(device=device, dtype=torch.int64)
         self.test_y = data.test_labels.to(device=device, dtype=torch.int64)
         self.train_u8 = data.train_images.reshape(data.train_images.shape[0], -1).to(device)
+        self.n_classes = int(getattr(data, "n_classes", N_CLASSES))
         self.test_x = _inputs(data.test_images, device)
         self.n, self.inputs = n, inputs = self.train_u8.shape
         if n == 0:
             raise UsageError("the training set is empty")
-        self.onehot = torch.nn.functional.one_hot(self.train_y, N_CLASSES).to(self.test_x.dtype)
+        self.onehot = torch.nn.functional.one_hot(self.train_y, self.n_classes).to(self.test_x.dtype)
         self.bs = bs = min(config.batch_size, n)
         self.n_batches = (n + bs - 1) // bs
         probe_gen = torch.Generator().manual_seed(PROBE_SEED)
@@ -257,7 +258,7 @@ class _Batches:
         self.probe_x = _inputs(self.train_u8.index_select(0, probe_idx), device)
         self.probe_y = self.train_y.index_select(0, probe_idx)
         self.device = device
-        self._u8 = torch.empty(bs, inputs, dtype=torch.uint8, device=device)
+        self._u8 = torch.empty(bs, inputs, dtype=self.train_u8.dtype, device=device)
         self._x = torch.empty(bs, inputs + 1, device=device)
         self._x[:, -1] = 1.0
 
@@ -272,7 +273,10 @@ class _Batches:
         k = sel.shape[0]
         u8 = torch.index_select(self.train_u8, 0, sel, out=self._u8[:k])
         xb = self._x[:k]
-        torch.div(u8, 255, out=xb[:, :-1])
+        if u8.dtype == torch.uint8:
+            torch.div(u8, 255, out=xb[:, :-1])
+        else:
+            xb[:, :-1].copy_(u8)
         return xb
 
 
@@ -370,7 +374,8 @@ class _Trainer:
     def train_seed(self, seed: int, idx: list[int], chosen: list[Activation], keep_weights: bool) -> None:
         """Every epoch of the runs of one seed, trained together; their final status (and weights)."""
         config, runs = self.config, self.runs
-        group = Group([Model(act, config, seed, self.batches.inputs, self.device) for act in chosen],
+        group = Group([Model(act, config, seed, self.batches.inputs, self.device, self.batches.n_classes)
+                       for act in chosen],
                        config, self.device)
         for i, m in zip(idx, group.models):
             runs[i]["status"] = "running"
@@ -470,6 +475,9 @@ def _inputs(images: torch.Tensor, device: torch.device) -> torch.Tensor:
     """uint8 images → float32 (N, pixels + 1) in [0, 1] with a last column of ones (the bias input)."""
     flat = images.reshape(images.shape[0], -1)
     out = torch.empty(flat.shape[0], flat.shape[1] + 1, device=device)
-    torch.div(flat.to(device), 255, out=out[:, :-1])
+    if flat.dtype == torch.uint8:
+        torch.div(flat.to(device), 255, out=out[:, :-1])
+    else:
+        out[:, :-1].copy_(flat)
     out[:, -1] = 1.0
     return out
