@@ -16,7 +16,7 @@ from typing import Any
 
 from actviz.core.errors import UsageError
 
-__all__ = ["DEVICES", "INITS", "MAX_SEED", "OPTIMIZERS", "ConfigError", "TrainConfig", "check_field"]
+__all__ = ["DATA", "DEVICES", "INITS", "MAX_SEED", "OPTIMIZERS", "TOY_DATA", "TOY_SAMPLES", "ConfigError", "TrainConfig", "check_field"]
 
 OPTIMIZERS = ("sgd", "adam")
 #: weight initialisations: ``normal`` is d2l's N(0, 0.01²) with zero biases; ``constant`` sets every
@@ -24,6 +24,12 @@ OPTIMIZERS = ("sgd", "adam")
 INITS = ("normal", "xavier", "xavier_normal", "kaiming", "kaiming_uniform", "torch", "constant")
 #: ``auto``: CUDA when available, else the CPU
 DEVICES = ("auto", "cpu", "cuda")
+#: the 2-D toy problems (generated, :mod:`actviz.bench.data.toy`)
+TOY_DATA = ("spirals", "moons", "circles", "xor", "blobs")
+#: the data sets ``--data`` names
+DATA = ("fashion-mnist", *TOY_DATA)
+#: the fewest and the most training points of a toy set
+TOY_SAMPLES = (8, 1_000_000)
 #: the largest seed: torch.manual_seed takes seeds up to 2**64 - 1; they are kept signed-64-bit
 MAX_SEED = 2**63 - 1
 
@@ -53,10 +59,17 @@ def _problem(field: str, value: Any, choices: tuple[str, ...] | None) -> str | N
         return None if math.isfinite(value) and value > 0 else f"must be a positive number, got {value}"
     if field == "threads":
         return None if value is None or value >= 1 else f"must be >= 1, got {value}"
+    if field == "noise":
+        return None if value is None or (math.isfinite(value) and 0 <= value <= 10) else \
+            f"must be a number from 0 to 10, got {value}"
+    if field == "samples":
+        lo, hi = TOY_SAMPLES
+        return None if value is None or (isinstance(value, int) and lo <= value <= hi) else \
+            f"must be a whole number from {lo} to {hi:,}, got {value}"
     if field == "device":
         allowed = choices or DEVICES
         return None if value in allowed else f"must be {', '.join(allowed[:-1])} or {allowed[-1]}, got {value!r}"
-    allowed = choices or {"optimizer": OPTIMIZERS, "init": INITS}[field]
+    allowed = choices or {"optimizer": OPTIMIZERS, "init": INITS, "data": DATA}[field]
     return None if value in allowed else f"must be one of {', '.join(allowed)}, got {value!r}"
 
 
@@ -80,6 +93,10 @@ class TrainConfig:
     :data:`OPTIMIZERS`) with learning rate ``lr``, weights drawn by ``init`` (one of
     :data:`INITS`), on ``device`` (one of :data:`DEVICES`), diagnostics on a probe batch
     of ``probe_size`` training images, ``threads`` CPU threads (None: PyTorch's).
+
+    ``data`` names the data set (one of :data:`DATA`); for a 2-D toy set, ``noise`` and
+    ``samples`` say how its points are made (None: the set's own; see
+    :mod:`actviz.bench.data.toy`); they must stay None for any other set.
     """
 
     epochs: int = 10
@@ -92,11 +109,18 @@ class TrainConfig:
     device: str = "auto"
     probe_size: int = 1024
     threads: int | None = None
+    data: str = "fashion-mnist"
+    noise: float | None = None
+    samples: int | None = None
 
     def validate(self) -> TrainConfig:
         """Return self if every field is valid; else raise :class:`ConfigError` for the first that is not."""
         for f in fields(self):
             check_field(f.name, getattr(self, f.name))
+        for name in ("noise", "samples"):
+            if getattr(self, name) is not None and self.data not in TOY_DATA:
+                raise ConfigError(name, f"applies only to the 2-D toy sets ({', '.join(TOY_DATA)})",
+                                  getattr(self, name))
         return self
 
     def to_json(self) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["DEFAULTS", "WHERE", "config_label", "format_value", "network_label", "run_key", "training_config",
+__all__ = ["DEFAULTS", "LATER", "WHERE", "config_label", "format_value", "network_label", "run_key", "training_config",
            "varying"]
 
 #: d2l's reference setup: the training configuration of ``actviz compare`` with no options
@@ -24,6 +24,16 @@ __all__ = ["DEFAULTS", "WHERE", "config_label", "format_value", "network_label",
 DEFAULTS: dict[str, Any] = {
     "epochs": 10, "hidden": 256, "depth": 1, "lr": 0.1, "batch_size": 256, "optimizer": "sgd",
     "init": "normal", "probe_size": 1024,
+    "data": "fashion-mnist",
+    "noise": None,
+    "samples": None,
+}
+#: fields added after the first stores, with the value old stores implicitly had: filled in when
+#: missing, and left out of a run's key while they have it (so old keys do not change)
+LATER: dict[str, Any] = {
+    "data": "fashion-mnist",
+    "noise": None,
+    "samples": None,
 }
 #: fields of a configuration that say where a run ran, not what it trained
 WHERE = ("device", "threads")
@@ -32,7 +42,7 @@ WHERE = ("device", "threads")
 def training_config(config: Any) -> dict[str, Any]:
     """The fields of a TrainConfig (or of its dict) that define what is trained."""
     d = config.to_json() if hasattr(config, "to_json") else dict(config)
-    return {k: v for k, v in d.items() if k not in WHERE}
+    return {**LATER, **{k: v for k, v in d.items() if k not in WHERE}}
 
 
 def format_value(v: Any) -> str:
@@ -48,7 +58,8 @@ def config_label(cfg: Mapping[str, Any], defaults: Mapping[str, Any] = DEFAULTS)
 
 def run_key(activation: str, params: Mapping[str, Any], cfg: Mapping[str, Any], seed: int) -> str:
     """A unique, stable string for activation-with-parameters × configuration × seed."""
-    return json.dumps([activation, dict(params), training_config(cfg), int(seed)], sort_keys=True,
+    trained = {k: v for k, v in training_config(cfg).items() if k not in LATER or LATER[k] != v}
+    return json.dumps([activation, dict(params), trained, int(seed)], sort_keys=True,
                       separators=(",", ":"))
 
 

@@ -44,9 +44,9 @@ _EPOCH_OPTIONAL = ("train_loss", "train_acc", "test_loss", "time")
 _ACCURACIES = ("test_acc", "train_acc")
 _DIAGNOSTICS = ("dead", "saturated", "grad_norm")
 #: configuration fields that are whole numbers >= 1 (depth: >= 0), numbers > 0, and names
-_CONFIG_COUNTS = ("epochs", "hidden", "batch_size", "probe_size")
+_CONFIG_COUNTS = ("epochs", "hidden", "batch_size", "probe_size", "samples")
 _CONFIG_NUMBERS = ("lr",)
-_CONFIG_NAMES = ("optimizer", "init")
+_CONFIG_NAMES = ("optimizer", "init", "data")
 #: the largest count a stored configuration may name (a hand-edited 10**30 would be drawn as a string that long)
 _MAX_COUNT = 10**6
 #: top-level keys of a schema-1 document's config that are not training fields
@@ -129,6 +129,8 @@ def _check_config(c: _Checker, cfg: Mapping[str, Any]) -> None:
     for key in _CONFIG_NUMBERS:
         v = cfg.get(key)
         c.need(v is None or (is_number(v) and v > 0), f"config {key!r} is not a positive number: {v!r}")
+    noise = cfg.get("noise")
+    c.need(noise is None or (is_number(noise) and noise >= 0), f"config 'noise' is not a number >= 0: {noise!r}")
     for key in _CONFIG_NAMES:
         v = cfg.get(key)
         c.need(v is None or isinstance(v, str), f"config {key!r} is not a name: {v!r}")

@@ -20,6 +20,7 @@ from actviz.bench.data.fetch import download_missing
 from actviz.bench.data.formats import Contents, parse_idx
 from actviz.bench.data.locate import DataStatus, fix_hint, status
 from actviz.bench.data.registry import FASHION_MNIST
+from actviz.bench.data.toy import TOY, ToyData, generate
 from actviz.bench.data.transfer import ProgressCallback
 from actviz.core.errors import DataError
 
@@ -155,7 +156,10 @@ def load(
     progress: ProgressCallback | None = None,
     mirrors: Iterable[str] | None = None,
     timeout: float | None = None,
-) -> FashionMNIST:
+    data: str | None = None,
+    noise: float | None = None,
+    samples: int | None = None,
+) -> FashionMNIST | ToyData:
     """Find, verify and load Fashion-MNIST as tensors.
 
     ``data_dir`` (else ``ACTVIZ_DATA_DIR``) is the one directory used; files missing
@@ -164,11 +168,16 @@ def load(
     Every file's decompressed SHA-256 is verified and its IDX header checked; any
     failure is a :class:`~actviz.core.errors.DataError` naming the file and the fix.
 
+    ``data`` naming a 2-D toy set (:data:`~actviz.bench.data.toy.TOY`) generates it
+    instead, with ``noise`` and ``samples`` (:func:`~actviz.bench.data.toy.generate`).
+
     The four files are decompressed and hashed in parallel threads (zlib and hashlib
     release the GIL), overlapping ``import torch`` when torch is not imported yet.
     The tensors share memory with the freshly decompressed buffers (no extra copy)
     and are writable.
     """
+    if data in TOY:
+        return generate(data, noise, samples)
     st = _resolve(data_dir, download, mirrors, progress, timeout)
     files = list(st.files)
     workers = max(1, min(len(files), os.cpu_count() or 1))
