@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from actviz.bench.config import TOY_DATA
 from actviz.bench.summary import DEFAULT_TARGET, summarize, summarize_configs
 from actviz.core.errors import ActvizError, UsageError
 from actviz.core.files import link_problem, not_regular, os_reason
@@ -220,7 +221,8 @@ class Comparison:
         for c in self.configs:
             check_memory(self.acts, c, device)
         self.target, self.fresh, self.out = target, fresh, out
-        self.data, self.data_dir, self.data_progress = data, data_dir, data_progress
+        self.given_data, self.data_dir, self.data_progress = data, data_dir, data_progress
+        self.loaded: dict[tuple[Any, ...], Any] = {}
         self.callback = callback
         self.store = Store.open(out) if out is not None else Store(None)
         self.out_path: Path | None = None
@@ -270,22 +272,36 @@ class Comparison:
             self._emit({"event": "plan", "reused": self.reused, "training": 0,
                         "configurations": len(self.plans), "total_steps": 0})
             return
-        if self.data is None:
-            from actviz.bench import data as data_mod
-
-            self.data = data_mod.load(self.data_dir, progress=self.data_progress)
-        self.source = getattr(self.data, "source", None)
-        n_train = int(self.data.train_images.shape[0])
+        sizes = {}
         for p in self.plans:
+            data = self.data_for(p.config) if p.todo else None
+            if data is None:
+                continue
+            self.source = getattr(data, "source", None)
+            sizes[id(p)] = n_train = int(data.train_images.shape[0])
             if p.config.probe_size > n_train:
                 raise UsageError(f"--probe-size {p.config.probe_size} is more than the {n_train:,} training images")
             if p.config.batch_size > n_train:
                 raise UsageError(f"--batch-size {p.config.batch_size} is more than the {n_train:,} training images")
         self.out_path = prepare_out(self.out) if self.out is not None else None
-        steps = sum(len({s for _, s in p.todo}) * p.config.epochs * -(-n_train // min(p.config.batch_size, n_train))
-                    for p in self.plans)
+        steps = sum(len({s for _, s in p.todo}) * p.config.epochs * -(-sizes[id(p)] // min(p.config.batch_size,
+                                                                                          sizes[id(p)]))
+                    for p in self.plans if id(p) in sizes)
         self._emit({"event": "plan", "reused": self.reused, "training": self.to_train,
                     "configurations": len(self.plans), "total_steps": steps})
+
+    def data_for(self, config: Any) -> Any:
+        """The data set a configuration trains on: the caller's, else loaded (or generated) once per set."""
+        if self.given_data is not None:
+            return self.given_data
+        name = getattr(config, "data", "fashion-mnist")
+        toy = {"data": name, "noise": config.noise, "samples": config.samples} if name in TOY_DATA else {}
+        key = tuple(toy.items())
+        if key not in self.loaded:
+            from actviz.bench import data as data_mod
+
+            self.loaded[key] = data_mod.load(self.data_dir, progress=self.data_progress, **toy)
+        return self.loaded[key]
 
     def train(self) -> None:
         """Train the missing runs, configuration by configuration; a signal stops it, keeping every finished epoch."""
@@ -300,18 +316,33 @@ class Comparison:
         """Train the missing runs of one configuration; True when interrupted."""
         from actviz.bench.train import train_runs
 
+        data = self.data_for(p.config)
+        toy = getattr(p.config, "data", None) in TOY_DATA  # decision boundaries: from each run's final weights
+        live: list[dict[str, Any]] = []
+
+        def boundaries() -> None:
+            from actviz.bench.boundary import attach
+
+            acts = {a.label: a for a in self.acts}
+            for run in live:
+                if "weights" in run:
+                    attach(run, acts[run["label"]], data)
+
         def on_event(event: dict[str, Any]) -> None:
             kind = event["event"]
             if kind == "start":
+                live[:] = event["run_list"]
                 self.store.add_live(event["run_list"], p.training, p.label)
                 event = {k: v for k, v in event.items() if k != "run_list"}
             elif kind in ("epoch_end", "diverged"):
+                boundaries()
                 self.changed = True
                 self.record()
             self._emit({**event, "config_label": p.label})
 
-        trained = train_runs(self.acts, self.data, p.config, seeds=sorted({s for _, s in p.todo}), callback=on_event,
-                             only=set(p.todo))
+        trained = train_runs(self.acts, data, p.config, seeds=sorted({s for _, s in p.todo}), callback=on_event,
+                             only=set(p.todo), keep_weights=toy)
+        boundaries()
         self.env = environment(trained.device, trained.threads, trained.flush_denormal)
         self.changed = self.changed or any(r["history"] or r["status"] in FINISHED for r in trained.runs)
         return bool(trained.interrupted)
