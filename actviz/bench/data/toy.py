@@ -19,8 +19,9 @@ order of the mini-batches, as it does on Fashion-MNIST.
 
 Each set carries the training defaults that make it learnable in seconds
 (:meth:`ToySet.training_defaults`: two hidden layers of 32 units, Xavier
-initialisation, plain SGD with learning rate 0.5, 40 epochs of batches of 25; plain SGD
-because Adam's first use costs torch seconds of imports); ``actviz compare --data spirals`` uses them for every option the user did not
+initialisation, plain SGD with learning rate 0.5, 40 epochs of batches of 25, one CPU
+thread; plain SGD because Adam's first use costs torch seconds of imports, one thread
+because matrices this small only lose time to synchronising threads); ``actviz compare --data spirals`` uses them for every option the user did not
 set.  Importing this module is cheap (numpy and torch are imported when points are made).
 """
 
@@ -48,7 +49,7 @@ BLOB_CLASSES = 3
 
 #: what trains a toy set in seconds: a small network, many epochs of small batches
 _TOY_DEFAULTS: dict[str, Any] = {"hidden": 32, "depth": 2, "lr": 0.5, "batch_size": 25, "optimizer": "sgd",
-                                 "epochs": 40, "init": "xavier", "probe_size": 256}
+                                 "epochs": 40, "init": "xavier", "probe_size": 256, "threads": 1}
 
 
 def _angles(rng: np.random.Generator, n: int) -> np.ndarray:
