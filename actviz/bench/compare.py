@@ -8,7 +8,8 @@ A :class:`Comparison` goes through named steps:
 * **train** — Fashion-MNIST is loaded (:func:`actviz.bench.data.load`) only when something is
   left to train, and the rest trains through :func:`actviz.bench.train.train_runs`, one
   call per configuration, only the missing runs;
-* **record** — ``results.json`` is rewritten atomically after every finished epoch;
+* **record** — ``results.json`` is rewritten atomically after a finished epoch (at most every
+  :data:`WRITE_EVERY_S` seconds, and after each seed's last epoch);
 * **summarise** — the document of the whole store, with the statistics of every
   configuration (:func:`actviz.bench.summary.summarize_configs`), and ``invocation``: what
   this call asked for, reused, trained and wrote.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import errno
 import itertools
+import math
 import os
 import platform
 import tempfile
@@ -59,6 +61,8 @@ DEFAULT_OUT = "actviz-results"
 #: the default number of seeds: the least that gives an interval and a paired test
 DEFAULT_SEEDS = 3
 MAX_SEEDS = 1000
+#: while training, the store is rewritten after an epoch only when this long has passed since the last write
+WRITE_EVERY_S = 1.0
 
 
 # --------------------------------------------------------------------------- files
@@ -223,6 +227,7 @@ class Comparison:
         self.target, self.fresh, self.out = target, fresh, out
         self.given_data, self.data_dir, self.data_progress = data, data_dir, data_progress
         self.loaded: dict[tuple[Any, ...], Any] = {}
+        self.written_at = -math.inf
         self.callback = callback
         self.store = Store.open(out) if out is not None else Store(None)
         self.out_path: Path | None = None
@@ -337,7 +342,11 @@ class Comparison:
             elif kind in ("epoch_end", "diverged"):
                 boundaries()
                 self.changed = True
-                self.record()
+                # epochs of a fraction of a second (2-D toy sets): the store is rewritten at most every
+                # WRITE_EVERY_S seconds and after a seed's last epoch, not after every epoch
+                last = kind == "diverged" or event.get("epoch") == p.config.epochs
+                if last or time.perf_counter() - self.written_at >= WRITE_EVERY_S:
+                    self.record()
             self._emit({**event, "config_label": p.label})
 
         trained = train_runs(self.acts, data, p.config, seeds=sorted({s for _, s in p.todo}), callback=on_event,
@@ -393,6 +402,7 @@ class Comparison:
             doc, runs = self.document()
         try:
             self.store.write(doc, runs)
+            self.written_at = time.perf_counter()
             self.write_error = None
         except ActvizError as exc:
             self.write_error = str(exc)
