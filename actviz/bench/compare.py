@@ -10,7 +10,8 @@ A :class:`Comparison` goes through named steps:
   configuration in one call (the engine trains runs of one shape together), only the missing runs;
   or, with an ``executor`` (``--executor ray``: :mod:`actviz.bench.ray_executor`), as units of work
   elsewhere (:mod:`actviz.bench.units`), this process still the only writer of the store;
-* **record** — ``results.json`` is rewritten atomically after every finished epoch;
+* **record** — ``results.json`` is rewritten atomically after a finished epoch (at most every
+  :data:`WRITE_EVERY_S` seconds, and after each seed's last epoch);
 * **summarise** — the document of the whole store, with the statistics of every
   configuration (:func:`actviz.bench.summary.summarize_configs`), and ``invocation``: what
   this call asked for, reused, trained and wrote.
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import errno
 import itertools
+import math
 import os
 import platform
 import tempfile
@@ -35,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from actviz.bench.config import TOY_DATA
 from actviz.bench.summary import DEFAULT_TARGET, summarize, summarize_configs
 from actviz.core.errors import ActvizError, UsageError
 from actviz.core.files import link_problem, not_regular, os_reason
@@ -60,6 +63,8 @@ DEFAULT_OUT = "actviz-results"
 #: the default number of seeds: the least that gives an interval and a paired test
 DEFAULT_SEEDS = 3
 MAX_SEEDS = 1000
+#: while training, the store is rewritten after an epoch only when this long has passed since the last write
+WRITE_EVERY_S = 1.0
 
 
 # --------------------------------------------------------------------------- files
@@ -223,7 +228,9 @@ class Comparison:
         for c in self.configs:
             check_memory(self.acts, c, device)
         self.target, self.fresh, self.out = target, fresh, out
-        self.data, self.data_dir, self.data_progress = data, data_dir, data_progress
+        self.given_data, self.data_dir, self.data_progress = data, data_dir, data_progress
+        self.loaded: dict[tuple[Any, ...], Any] = {}
+        self.written_at = -math.inf
         self.callback = callback
         self.executor = executor  #: None: train here (the local executor); else its ``train(comparison, units)``
         self.data_given = data is not None
@@ -276,25 +283,36 @@ class Comparison:
             self._emit({"event": "plan", "reused": self.reused, "training": 0,
                         "configurations": len(self.plans), "total_steps": 0})
             return
-        if self.data is None:
-            from actviz.bench import data as data_mod
-
-            names = {getattr(p.config, "data", "fashion-mnist") for p in self.plans}
-            if len(names) > 1:
-                raise UsageError(f"one data set per comparison, not {', '.join(sorted(names))}")
-            self.data = data_mod.load(self.data_dir, data=names.pop(), progress=self.data_progress)
-        self.source = getattr(self.data, "source", None)
-        n_train = int(self.data.train_images.shape[0])
+        sizes = {}
         for p in self.plans:
+            data = self.data_for(p.config) if p.todo else None
+            if data is None:
+                continue
+            self.source = getattr(data, "source", None)
+            sizes[id(p)] = n_train = int(data.train_images.shape[0])
             if p.config.probe_size > n_train:
                 raise UsageError(f"--probe-size {p.config.probe_size} is more than the {n_train:,} training images")
             if p.config.batch_size > n_train:
                 raise UsageError(f"--batch-size {p.config.batch_size} is more than the {n_train:,} training images")
         self.out_path = prepare_out(self.out) if self.out is not None else None
-        steps = sum(len({s for _, s in p.todo}) * p.config.epochs * -(-n_train // min(p.config.batch_size, n_train))
-                    for p in self.plans)
+        steps = sum(len({s for _, s in p.todo}) * p.config.epochs * -(-sizes[id(p)] // min(p.config.batch_size,
+                                                                                          sizes[id(p)]))
+                    for p in self.plans if id(p) in sizes)
         self._emit({"event": "plan", "reused": self.reused, "training": self.to_train,
                     "configurations": len(self.plans), "total_steps": steps})
+
+    def data_for(self, config: Any) -> Any:
+        """The data set a configuration trains on: the caller's, else loaded (or generated) once per set."""
+        if self.given_data is not None:
+            return self.given_data
+        name = getattr(config, "data", "fashion-mnist")
+        toy = {"noise": config.noise, "samples": config.samples} if name in TOY_DATA else {}
+        key = (name, *toy.items())
+        if key not in self.loaded:
+            from actviz.bench import data as data_mod
+
+            self.loaded[key] = data_mod.load(self.data_dir, data=name, progress=self.data_progress, **toy)
+        return self.loaded[key]
 
     def train(self) -> None:
         """Train every missing run of every configuration in one call; a signal stops it, keeping every finished epoch."""
@@ -306,31 +324,57 @@ class Comparison:
         plans = [p for p in self.plans if p.todo]
         if not plans or self.interrupted:
             return
+        by_data: dict[int, list[ConfigPlan]] = {}  # one engine call per data set
+        for p in plans:
+            by_data.setdefault(id(self.data_for(p.config)), []).append(p)
         try:
-            self.interrupted = self._train_grid(plans)
-        except KeyboardInterrupt:  # before training started: nothing to keep
+            for group in by_data.values():
+                if not self.interrupted:
+                    self.interrupted = self._train_grid(group)
+        except KeyboardInterrupt:  # between two engine calls: what finished is kept
             self.interrupted = True
 
     def _train_grid(self, plans: list[ConfigPlan]) -> bool:
         """Train the missing runs of ``plans`` together (the engine batches across them); True when interrupted."""
         from actviz.bench.train import train_grid
 
+        data = self.data_for(plans[0].config)
+        # decision boundaries: from each run's final weights
+        toy = getattr(plans[0].config, "data", None) in TOY_DATA
+        live: list[dict[str, Any]] = []
+        last_epochs = {p.config.epochs for p in plans}
+
+        def boundaries() -> None:
+            from actviz.bench.boundary import attach
+
+            acts = {a.label: a for a in self.acts}
+            for run in live:
+                if "weights" in run:
+                    attach(run, acts[run["label"]], data)
+
         def on_event(event: dict[str, Any]) -> None:
             kind = event["event"]
             if kind == "start":
                 for p, runs in zip(plans, event["run_lists"]):
                     self.store.add_live(runs, p.training, p.label)
+                    live.extend(runs)
                 event = {k: v for k, v in event.items() if k not in ("run_list", "run_lists")}
             elif kind in ("epoch_end", "diverged"):
+                boundaries()
                 self.changed = True
-                self.record()
+                # epochs of a fraction of a second (2-D toy sets): the store is rewritten at most every
+                # WRITE_EVERY_S seconds and after a seed's last epoch, not after every epoch
+                last = kind == "diverged" or event.get("epoch") in last_epochs
+                if last or time.perf_counter() - self.written_at >= WRITE_EVERY_S:
+                    self.record()
             label = plans[event["config"]].label if "config" in event else plans[0].label
             self._emit({**event, "config_label": label})
 
         only = {(c, label, seed) for c, p in enumerate(plans) for label, seed in p.todo}
         seeds = sorted({s for p in plans for _, s in p.todo})
-        trained = train_grid(self.acts, self.data, [p.config for p in plans], seeds=seeds, callback=on_event,
-                             only=only)
+        trained = train_grid(self.acts, data, [p.config for p in plans], seeds=seeds, callback=on_event,
+                             only=only, keep_weights=toy)
+        boundaries()
         self.env = environment(trained.device, trained.threads, trained.flush_denormal)
         self.changed = self.changed or any(r["history"] or r["status"] in FINISHED for r in trained.runs)
         return bool(trained.interrupted)
@@ -381,6 +425,7 @@ class Comparison:
             doc, runs = self.document()
         try:
             self.store.write(doc, runs)
+            self.written_at = time.perf_counter()
             self.write_error = None
         except ActvizError as exc:
             self.write_error = str(exc)

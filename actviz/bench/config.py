@@ -16,7 +16,8 @@ from typing import Any
 
 from actviz.core.errors import UsageError
 
-__all__ = ["DEVICES", "INITS", "MAX_SEED", "OPTIMIZERS", "PRECISIONS", "ConfigError", "TrainConfig", "check_field"]
+__all__ = ["DATA", "DEVICES", "INITS", "MAX_SEED", "OPTIMIZERS", "PRECISIONS", "TOY_DATA", "TOY_SAMPLES", "ConfigError",
+           "TrainConfig", "check_field"]
 
 OPTIMIZERS = ("sgd", "adam")
 #: weight initialisations: ``normal`` is d2l's N(0, 0.01²) with zero biases; ``constant`` sets every
@@ -27,6 +28,12 @@ DEVICES = ("auto", "cpu", "cuda")
 #: matrix-product precision: ``fp32`` exact float32; ``tf32`` CUDA's TensorFloat-32 (nothing on the CPU);
 #: ``bf16`` bfloat16 operands accumulated in float32, float32 master weights
 PRECISIONS = ("fp32", "tf32", "bf16")
+#: the 2-D toy problems (generated, :mod:`actviz.bench.data.toy`)
+TOY_DATA = ("spirals", "moons", "circles", "xor", "blobs")
+#: the data sets ``--data`` names
+DATA = ("fashion-mnist", "mnist", "kmnist", "cifar10", *TOY_DATA)
+#: the fewest and the most training points of a toy set
+TOY_SAMPLES = (8, 1_000_000)
 #: the largest seed: torch.manual_seed takes seeds up to 2**64 - 1; they are kept signed-64-bit
 MAX_SEED = 2**63 - 1
 
@@ -56,15 +63,17 @@ def _problem(field: str, value: Any, choices: tuple[str, ...] | None) -> str | N
         return None if math.isfinite(value) and value > 0 else f"must be a positive number, got {value}"
     if field == "threads":
         return None if value is None or value >= 1 else f"must be >= 1, got {value}"
-    if field == "data":
-        from actviz.bench.data.registry import DATASETS
-
-        allowed = choices or tuple(DATASETS)
-        return None if value in allowed else f"must be one of {', '.join(allowed)}, got {value!r}"
+    if field == "noise":
+        return None if value is None or (math.isfinite(value) and 0 <= value <= 10) else \
+            f"must be a number from 0 to 10, got {value}"
+    if field == "samples":
+        lo, hi = TOY_SAMPLES
+        return None if value is None or (isinstance(value, int) and lo <= value <= hi) else \
+            f"must be a whole number from {lo} to {hi:,}, got {value}"
     if field == "device":
         allowed = choices or DEVICES
         return None if value in allowed else f"must be {', '.join(allowed[:-1])} or {allowed[-1]}, got {value!r}"
-    allowed = choices or {"optimizer": OPTIMIZERS, "init": INITS, "precision": PRECISIONS}[field]
+    allowed = choices or {"optimizer": OPTIMIZERS, "init": INITS, "precision": PRECISIONS, "data": DATA}[field]
     return None if value in allowed else f"must be one of {', '.join(allowed)}, got {value!r}"
 
 
@@ -88,8 +97,11 @@ class TrainConfig:
     :data:`OPTIMIZERS`) with learning rate ``lr``, weights drawn by ``init`` (one of
     :data:`INITS`), on ``device`` (one of :data:`DEVICES`), diagnostics on a probe batch
     of ``probe_size`` training images, ``threads`` CPU threads (None: PyTorch's), matrix
-    products in ``precision`` (one of :data:`PRECISIONS`), on the data set ``data`` (a name
-    of :data:`actviz.bench.data.registry.DATASETS`).
+    products in ``precision`` (one of :data:`PRECISIONS`).
+
+    ``data`` names the data set (one of :data:`DATA`); for a 2-D toy set, ``noise`` and
+    ``samples`` say how its points are made (None: the set's own; see
+    :mod:`actviz.bench.data.toy`); they must stay None for any other set.
     """
 
     epochs: int = 10
@@ -104,11 +116,17 @@ class TrainConfig:
     threads: int | None = None
     precision: str = "fp32"
     data: str = "fashion-mnist"
+    noise: float | None = None
+    samples: int | None = None
 
     def validate(self) -> TrainConfig:
         """Return self if every field is valid; else raise :class:`ConfigError` for the first that is not."""
         for f in fields(self):
             check_field(f.name, getattr(self, f.name))
+        for name in ("noise", "samples"):
+            if getattr(self, name) is not None and self.data not in TOY_DATA:
+                raise ConfigError(name, f"applies only to the 2-D toy sets ({', '.join(TOY_DATA)})",
+                                  getattr(self, name))
         return self
 
     def to_json(self) -> dict[str, Any]:

@@ -67,12 +67,13 @@ _DATA: dict[Any, Any] = {}  # per worker process: the data set it loaded, by dat
 
 
 def _data(source: Any) -> Any:
-    """The data set of a task: loaded here (once per process) from ``("load", data_dir, name)``, else given."""
+    """The data set of a task: loaded (or generated) here, once per process, from ``("load", data_dir, name,
+    *toy options)``, else given."""
     if isinstance(source, tuple) and source[:1] == ("load",):
         if source not in _DATA:
             from actviz.bench import data as data_mod
 
-            _DATA[source] = data_mod.load(source[1], data=source[2])
+            _DATA[source] = data_mod.load(source[1], data=source[2], **dict(source[3:]))
         return _DATA[source]
     return source
 
@@ -104,6 +105,7 @@ class RayExecutor:
         self.started = False  #: whether this executor started the Ray instance
         self.reused = False  #: whether Ray was already initialised in this process (then left running)
         self.connected = ""  #: what it connected to, in words
+        self._given: Any = None  #: a library caller's data object, put into the object store once
 
     # -- connecting
     def connect(self) -> None:
@@ -142,14 +144,21 @@ class RayExecutor:
         self.connected, self.started, self.reused = "", False, False
 
     # -- training
-    def _source(self, comparison: Any) -> Any:
+    def _source(self, comparison: Any, unit: Unit) -> Any:
         if comparison.data_given:  # a library caller's data object: once into the object store
             from types import SimpleNamespace
 
-            d = comparison.data  # its fields only: its class need not be importable on the workers
-            return self.ray.put(SimpleNamespace(**{k: getattr(d, k) for k in _DATA_FIELDS if hasattr(d, k)}))
-        name = getattr(comparison.data, "name", None) or getattr(comparison.plans[0].config, "data", "fashion-mnist")
-        return ("load", None if comparison.data_dir is None else str(comparison.data_dir), name)
+            if self._given is None:
+                d = comparison.given_data  # its fields only: its class need not be importable on the workers
+                self._given = self.ray.put(SimpleNamespace(**{k: getattr(d, k) for k in _DATA_FIELDS
+                                                              if hasattr(d, k)}))
+            return self._given
+        from actviz.bench.config import TOY_DATA
+
+        c = unit.config
+        name = getattr(c, "data", "fashion-mnist")
+        toy = (("noise", c.noise), ("samples", c.samples)) if name in TOY_DATA else ()
+        return ("load", None if comparison.data_dir is None else str(comparison.data_dir), name, *toy)
 
     def _submit(self, task: Any, unit: Unit, source: Any, queue: Any) -> Any:
         c = unit.config
@@ -164,9 +173,9 @@ class RayExecutor:
             from ray.util.queue import Queue
 
             queue = Queue(actor_options={"num_cpus": 0})
-            source = self._source(comparison)
+            self._given = None
             task = self.ray.remote(_run)
-            tasks = {self._submit(task, u, source, queue): u.index for u in units}
+            tasks = {self._submit(task, u, self._source(comparison, u), queue): u.index for u in units}
             interrupted = self._follow(tasks, queue, rec)
         except KeyboardInterrupt:
             rec.stopped()

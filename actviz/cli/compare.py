@@ -18,8 +18,8 @@ from typing import Annotated, Any, List, Optional
 
 import typer
 
-from actviz.bench.config import (DEVICES, INITS, MAX_SEED, OPTIMIZERS, PRECISIONS, ConfigError, TrainConfig,
-                                 check_field)
+from actviz.bench.config import (DATA, DEVICES, INITS, MAX_SEED, OPTIMIZERS, PRECISIONS, TOY_DATA, ConfigError,
+                                 TrainConfig, check_field)
 from actviz.cli.options import DefineOpt, param_option
 from actviz.core.errors import UsageError
 
@@ -128,6 +128,7 @@ def variants(names: List[str], params: List[str]) -> list[Any]:
 
 
 def compare_cmd(
+    ctx: typer.Context,
     names: Annotated[List[str], typer.Argument(help="Activations to compare (see 'actviz list').",
                                                show_default=False)],
     epochs: Annotated[int, typer.Option("--epochs", "-e", help="Training epochs.")] = 10,
@@ -157,11 +158,16 @@ def compare_cmd(
     probe_size: Annotated[int, typer.Option(
         "--probe-size", help="Training images in the diagnostics probe batch.")] = 1024,
     threads: Annotated[Optional[int], typer.Option("--threads", help="CPU threads (default: PyTorch's).")] = None,
+    data_dir: Annotated[Optional[str], typer.Option("--data-dir", help="Where the data set is (or goes).")] = None,
     data: Annotated[str, typer.Option(
         "--data", metavar="NAME",
         help="Data set: fashion-mnist (offline via Debian), mnist, kmnist, cifar10 (downloaded on first use; "
-        "see 'actviz data status --data NAME').")] = "fashion-mnist",
-    data_dir: Annotated[Optional[str], typer.Option("--data-dir", help="Where the data set is (or goes).")] = None,
+        "see 'actviz data status --data NAME'), or a 2-D toy set (spirals, moons, circles, xor, blobs), which "
+        "brings its own training defaults for the options not given and draws decision boundaries.")] = "fashion-mnist",
+    noise: Annotated[Optional[float], typer.Option(
+        "--noise", help="2-D toy sets: the standard deviation of the points' jitter (default: the set's).")] = None,
+    samples: Annotated[Optional[int], typer.Option(
+        "--samples", help="2-D toy sets: training points (as many test points; default: the set's).")] = None,
     out: Annotated[str, typer.Option(
         "--out", "-o", help="The results store: finished runs found there are reused.")] = "actviz-results",
     fresh: Annotated[bool, typer.Option("--fresh", help="Retrain every run asked for, ignoring stored ones "
@@ -188,9 +194,19 @@ def compare_cmd(
     Comma lists (--depth 1,3 --lr 0.1,0.05, -p leaky_relu.negative_slope=0.01,0.3)
     make a grid.  --out is a store: runs already there are reused.  Prints mean, 95%
     CI and a verdict against the best per configuration; writes results.json,
-    curves.png and diagnostics.png.
+    curves.png and diagnostics.png.  --data spirals (moons, circles, xor, blobs)
+    trains on a 2-D toy set with a small net (its defaults: 2-32-32-2, Xavier, SGD lr
+    0.5, batch 25, 40 epochs, one thread, for every option not given) and also draws each run's
+    decision boundary into boundaries.png.
     """
     _check_seeds(seeds, seed)
+    data = _choice("data", data, DATA)
+    given = _data_defaults(ctx, data, dict(epochs=epochs, hidden=hidden, depth=depth, lr=lr, batch_size=batch_size,
+                                           optimizer=optimizer, init=init, probe_size=probe_size, noise=noise,
+                                           samples=samples, threads=threads))
+    epochs, hidden, depth, lr, batch_size = (given[k] for k in ("epochs", "hidden", "depth", "lr", "batch_size"))
+    optimizer, init, probe_size, noise, samples, threads = (
+        given[k] for k in ("optimizer", "init", "probe_size", "noise", "samples", "threads"))
     runner = _executor(executor, ray_address)
     _checked("epochs", epochs)
     device = _choice("device", device, DEVICES)
@@ -209,7 +225,7 @@ def compare_cmd(
     try:
         configs = [TrainConfig(epochs=epochs, hidden=h, depth=d, lr=r, batch_size=b, optimizer=o, init=i,
                                device=device, probe_size=probe_size, threads=threads, precision=p,
-                               data=data).validate()
+                               data=data, noise=noise, samples=samples).validate()
                    for h, d, r, b, o, i, p in grid]
     except ConfigError as exc:
         raise _as_option(exc) from None
@@ -233,6 +249,20 @@ def _executor(name: str, address: str | None) -> Any:
     from actviz.bench.ray_executor import RayExecutor
 
     return RayExecutor((address or "auto").strip())
+
+
+def _data_defaults(ctx: typer.Context, data: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The option values: for a 2-D toy set, its training defaults stand for the options the user did not give."""
+    if data not in TOY_DATA:
+        return values
+    from actviz.bench.data.toy import TOY
+
+    out = dict(values)
+    for k, v in TOY[data].training_defaults().items():
+        source = ctx.get_parameter_source(k)  # an enum of typer's own click: compared by name
+        if k in out and (source is None or source.name == "DEFAULT"):
+            out[k] = str(v) if isinstance(out[k], str) else v
+    return out
 
 
 def _check_seeds(seeds: int, seed: int) -> None:
@@ -280,7 +310,8 @@ def _estimate_seconds(configs: list[Any], runs: int) -> float:
 
     from actviz.bench.data.registry import dataset
 
-    per_run = sum(c.epochs * flops_per_epoch(63_000, c.hidden, c.depth, inputs=prod(dataset(c.data).image_shape))
+    per_run = sum(c.epochs * (flops_per_epoch(4 * (c.samples or 500), c.hidden, c.depth, inputs=2) if c.data in TOY_DATA
+                              else flops_per_epoch(63_000, c.hidden, c.depth, inputs=prod(dataset(c.data).image_shape)))
                   for c in configs) / len(configs)
     return runs * per_run / speed
 

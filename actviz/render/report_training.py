@@ -118,6 +118,20 @@ def _sweep(configs: Sequence[Mapping[str, Any]], sweep: Mapping[str, Any] | None
     return {"configs": [c["label"] for c in configs], "activations": labels, "acc_pct": acc, "n": n, "best": best}
 
 
+def boundaries_png(runs: Sequence[Run]) -> str | None:
+    """The decision boundaries of a configuration's runs as an inline PNG (a ``data:`` URL); None without any."""
+    import base64
+    import io
+
+    from actviz.render.boundaries import has_boundaries, plot_boundaries
+
+    if not has_boundaries({"runs": runs}):
+        return None
+    buf = io.BytesIO()
+    plot_boundaries({"runs": runs}).savefig(buf, format="png", dpi=80)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
 def training_data(doc: Mapping[str, Any], summary: Sequence[Mapping[str, Any]],
                   sweep: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The page's data of one store: ``doc`` from :func:`actviz.results.load`, ``summary`` its statistics,
@@ -137,6 +151,7 @@ def training_data(doc: Mapping[str, Any], summary: Sequence[Mapping[str, Any]],
             "curves": _curves(mine),
             "diagnostics": _diagnostics(mine),
             "statuses": _statuses(mine),
+            "boundaries": boundaries_png(mine),
         })
     target = top.get("target_accuracy")
     return {

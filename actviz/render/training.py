@@ -6,7 +6,8 @@
 * :func:`plot_diagnostics` — gradient norm per layer at the last epoch, the input layer's
   gradient norm per epoch, and the fractions of dead and saturated hidden units per epoch
   (the diagnostics are defined in :mod:`actviz.bench.train`);
-* :func:`redraw` — both, written atomically as ``curves.png`` and ``diagnostics.png``.
+* :func:`redraw` — both, written atomically as ``curves.png`` and ``diagnostics.png``, and
+  ``boundaries.png`` (:mod:`actviz.render.boundaries`) when the runs hold decision boundaries.
 
 The input is a store's document (:func:`actviz.results.load`, or what ``compare``
 returns): ``runs``, and ``summary`` (the statistics, per configuration) for the
@@ -280,14 +281,18 @@ def _save_figure(fig: Any, path: Path) -> Path:
 
 
 def redraw(results: Mapping[str, Any], out: str | os.PathLike[str]) -> tuple[dict[str, Path], list[str]]:
-    """Draw curves.png and diagnostics.png of ``results`` into ``out``: (paths written, errors).
+    """Draw curves.png and diagnostics.png of ``results`` into ``out``, and boundaries.png when its runs
+    hold decision boundaries (2-D toy sets): (paths written, errors).
 
     A picture that fails is named in the errors (the other is still drawn).
     """
     out = Path(out)
     paths: dict[str, Path] = {}
     errors: list[str] = []
-    for name, draw in zip(PLOTS, (plot_curves, plot_diagnostics)):
+    from actviz.render.boundaries import has_boundaries, plot_boundaries
+
+    drawers = [plot_curves, plot_diagnostics] + ([plot_boundaries] if has_boundaries(results) else [])
+    for name, draw in zip(PLOTS, drawers):
         try:
             paths[name.split(".")[0]] = _save_figure(draw(results), out / name)
         except ActvizError as exc:

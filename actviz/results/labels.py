@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "init": "normal", "probe_size": 1024,
     "precision": "fp32",
     "data": "fashion-mnist",
+    "noise": None,
+    "samples": None,
 }
 #: fields added after the first stores, each with the value that stores without it implicitly had:
 #: :func:`training_config` fills them in and :func:`run_key` leaves them out at that value, so the
@@ -33,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
 LATER: dict[str, Any] = {
     "precision": "fp32",
     "data": "fashion-mnist",
+    "noise": None,
+    "samples": None,
 }
 #: fields of a configuration that say where a run ran, not what it trained
 WHERE = ("device", "threads")

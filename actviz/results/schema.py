@@ -7,7 +7,8 @@ The document (schema 2; ``docs/design.md`` lists every field)::
      "summary": [...statistics, recomputed by every reader...],
      "runs": [{"activation", "label", "params", "seed", "status", "config", "config_label", "key",
                "epochs_completed", "history": [{"epoch", "test_acc", "train_loss", "train_acc",
-               "test_loss", "time", "diagnostics": {"dead", "saturated", "grad_norm"}}, ...], ...}, ...]}
+               "test_loss", "time", "diagnostics": {"dead", "saturated", "grad_norm"}}, ...],
+               "boundary": {...2-D toy sets only: actviz.results.boundary...}, ...}, ...]}
 
 A store is read from disk and may have been written by an older version, edited by hand
 or damaged.  :func:`parse` reads NaN, infinities and numbers too large for a float as
@@ -23,6 +24,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from actviz.results import boundary
 from actviz.results.labels import LATER, config_label, run_key, training_config
 
 __all__ = ["FINISHED", "PLOTS", "RESULTS", "SCHEMA_VERSION", "STATUSES", "STOPPED", "check_document", "check_run", "parse",
@@ -30,7 +32,7 @@ __all__ = ["FINISHED", "PLOTS", "RESULTS", "SCHEMA_VERSION", "STATUSES", "STOPPE
 
 RESULTS = "results.json"
 #: the pictures drawn beside it
-PLOTS = ("curves.png", "diagnostics.png")
+PLOTS = ("curves.png", "diagnostics.png", "boundaries.png")
 SCHEMA_VERSION = 2
 #: statuses of a run that is done (a later invocation reuses it)
 FINISHED = ("completed", "diverged")
@@ -47,7 +49,7 @@ _EPOCH_OPTIONAL = ("train_loss", "train_acc", "test_loss", "time")
 _ACCURACIES = ("test_acc", "train_acc")
 _DIAGNOSTICS = ("dead", "saturated", "grad_norm")
 #: configuration fields that are whole numbers >= 1 (depth: >= 0), numbers > 0, and names
-_CONFIG_COUNTS = ("epochs", "hidden", "batch_size", "probe_size")
+_CONFIG_COUNTS = ("epochs", "hidden", "batch_size", "probe_size", "samples")
 _CONFIG_NUMBERS = ("lr",)
 _CONFIG_NAMES = ("optimizer", "init", "data")
 #: the largest count a stored configuration may name (a hand-edited 10**30 would be drawn as a string that long)
@@ -114,6 +116,9 @@ def check_run(run: Any, index: int) -> None:
     _check_config(c, run.get("config") or {})
     for k, v in (run.get("learned") or {}).items():
         c.need(isinstance(v, list) and all(is_number(x) for x in v), f"learned {k!r} is not a list of numbers")
+    if run.get("boundary") is not None:
+        bad = boundary.problem(run["boundary"])
+        c.need(bad is None, f"boundary {bad}")
     history = run.get("history")
     c.need(isinstance(history, list), "no list 'history' of epochs")
     for e, h in enumerate(history):
@@ -132,6 +137,8 @@ def _check_config(c: _Checker, cfg: Mapping[str, Any]) -> None:
     for key in _CONFIG_NUMBERS:
         v = cfg.get(key)
         c.need(v is None or (is_number(v) and v > 0), f"config {key!r} is not a positive number: {v!r}")
+    noise = cfg.get("noise")
+    c.need(noise is None or (is_number(noise) and noise >= 0), f"config 'noise' is not a number >= 0: {noise!r}")
     for key in _CONFIG_NAMES:
         v = cfg.get(key)
         c.need(v is None or isinstance(v, str), f"config {key!r} is not a name: {v!r}")

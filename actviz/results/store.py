@@ -3,8 +3,9 @@
 Each run is keyed by its activation with parameters, its training configuration and
 its seed (:func:`actviz.results.labels.run_key`).  ``compare`` opens the store, reuses
 every finished run (``completed`` or ``diverged``) that it is asked for again, trains
-the rest, and rewrites the file atomically after every finished epoch.  Runs of other
-configurations stay in the store.
+the rest, and rewrites the file atomically after finished epochs (at most once a
+second, and after each seed's last epoch).  Runs of other configurations stay in the
+store.
 
 What a write keeps (:meth:`Store.runs`): for every key, the stored run or the run
 being trained now, whichever is further along — a finished run beats an unfinished

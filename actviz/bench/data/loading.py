@@ -22,6 +22,7 @@ from actviz.bench.data.fetch import download_missing
 from actviz.bench.data.formats import Contents, parse_idx
 from actviz.bench.data.locate import DataStatus, fix_hint, status
 from actviz.bench.data.registry import FASHION_MNIST, DataSet, dataset
+from actviz.bench.data.toy import TOY, ToyData, generate
 from actviz.bench.data.transfer import ProgressCallback
 from actviz.core.errors import DataError
 
@@ -201,7 +202,9 @@ def load(
     progress: ProgressCallback | None = None,
     mirrors: Iterable[str] | None = None,
     timeout: float | None = None,
-) -> ImageData:
+    noise: float | None = None,
+    samples: int | None = None,
+) -> ImageData | ToyData:
     """Find, verify and load the set ``data`` (a name of ``DATASETS``; default Fashion-MNIST) as tensors.
 
     ``data_dir`` (else, for Fashion-MNIST, ``ACTVIZ_DATA_DIR``) is the one directory
@@ -211,11 +214,16 @@ def load(
     parsed by its format; any failure is a :class:`~actviz.core.errors.DataError`
     naming the file and the fix.
 
+    ``data`` naming a 2-D toy set (:data:`~actviz.bench.data.toy.TOY`) generates it
+    instead, with ``noise`` and ``samples`` (:func:`~actviz.bench.data.toy.generate`).
+
     The files are decompressed and hashed in parallel threads (zlib and hashlib
     release the GIL), overlapping ``import torch`` when torch is not imported yet.
     IDX tensors share memory with the freshly decompressed buffers (no extra copy)
     and are writable.
     """
+    if data in TOY:
+        return generate(data, noise, samples)
     d = dataset(data)
     st = _resolve(data_dir, download, mirrors, progress, timeout, d)
     files = list(st.files)

@@ -359,6 +359,14 @@ function setupTraining(){
         plots.appendChild(d);
       });
       box.appendChild(plots);
+      if (cfg.boundaries){
+        const b = el("div", {class: "boundaries"});
+        b.appendChild(el("h4", {}, "Decision boundaries"));
+        b.appendChild(el("p", {class: "note"}, "Each run's class probabilities over the plane (orange: class 0, blue: class 1, white: undecided; more classes: each class's colour, strength = confidence), training points on top; rows: activations, columns: seeds."));
+        const img = el("img", {src: cfg.boundaries, alt: "decision boundaries of " + cfg.label, class: "boundaries-img"});
+        b.appendChild(img);
+        box.appendChild(b);
+      }
       root.appendChild(box);
       figs.forEach((f, j) => Plotly.newPlot("train-" + si + "-" + ci_ + "-" + j, f.traces, f.layout, CONFIG));
     });
