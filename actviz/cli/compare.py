@@ -444,9 +444,9 @@ def _run(acts: list[Any], configs: list[Any], wait: bool = True, *, yes: bool = 
             inv["errors"].extend(errors)
         late = signals.received()
     console = Console()
-    from actviz.bench.data.registry import dataset
+    from actviz.bench.data import title as data_title
 
-    title = f"actviz compare — {dataset(configs[0].data).title}"
+    title = f"actviz compare — {data_title(configs[0].data)}"
     for block in rich_blocks(inv["summary"], title=title, width=console.width, sweep=sweep(inv["summary"])):
         console.print(block)
     files = inv["files"]

@@ -20,10 +20,10 @@ class ResultsFormat(str, enum.Enum):
 
 def _title(summary: list[dict[str, Any]]) -> str:
     """``actviz results — MNIST``: the data sets the store's runs were trained on (a name not registered is shown as stored)."""
-    from actviz.bench.data.registry import DATASETS
+    from actviz.bench.data import title
 
     names = dict.fromkeys(str((e.get("config") or {}).get("data", "fashion-mnist")) for e in summary)
-    titles = [DATASETS[n].title if n in DATASETS else n for n in names]
+    titles = [title(n) for n in names]
     return "actviz results" + (f" — {', '.join(titles)}" if titles else "")
 
 

@@ -131,6 +131,7 @@ __all__ = [
     "set_default_progress",
     "status",
     "verify",
+    "title",
     "write_idx",
 ]
 
@@ -147,3 +148,12 @@ CLASS_NAMES: tuple[str, ...] = FASHION_MNIST.classes
 
 #: The shape of one image.
 IMAGE_SHAPE: tuple[int, ...] = FASHION_MNIST.image_shape
+
+
+def title(name: str) -> str:
+    """How a data set is named in titles: a registered set's title, a 2-D toy problem's, else ``name`` itself."""
+    from actviz.bench.data.toy import TOY
+
+    if name in DATASETS:
+        return DATASETS[name].title
+    return TOY[name].title if name in TOY else str(name)
