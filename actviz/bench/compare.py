@@ -298,7 +298,7 @@ class Comparison:
 
     def _train_config(self, p: ConfigPlan) -> bool:
         """Train the missing runs of one configuration; True when interrupted."""
-        from actviz.bench.train import train_runs
+        train_runs = trainer_for(p.config)
 
         def on_event(event: dict[str, Any]) -> None:
             kind = event["event"]
@@ -418,6 +418,23 @@ class Comparison:
 
         with signals.shielded(raise_after=False):  # a signal now waits: the results are saved and returned
             return self.summarise(plots)
+
+
+def trainer_for(config: Any) -> Callable[..., Any]:
+    """The ``train_runs`` that trains ``config``: the engine's MLP, or the network stacks' driver.
+
+    The one place that chooses; point it at the engine's scheduler once that drives
+    every family of :data:`actviz.bench.nets.NETWORKS`.
+    """
+    from actviz.bench.nets import needs_autograd
+
+    if needs_autograd(config):
+        from actviz.bench.nets.driver import train_runs as driver
+
+        return driver
+    from actviz.bench.train import train_runs
+
+    return train_runs
 
 
 def _variants(activations: Sequence[str | Activation]) -> list[Activation]:

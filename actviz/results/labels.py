@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["DEFAULTS", "WHERE", "config_label", "format_value", "network_label", "run_key", "training_config",
+__all__ = ["DEFAULTS", "LATER", "WHERE", "config_label", "format_value", "network_label", "run_key", "training_config",
            "varying"]
 
 #: d2l's reference setup: the training configuration of ``actviz compare`` with no options
@@ -24,6 +24,15 @@ __all__ = ["DEFAULTS", "WHERE", "config_label", "format_value", "network_label",
 DEFAULTS: dict[str, Any] = {
     "epochs": 10, "hidden": 256, "depth": 1, "lr": 0.1, "batch_size": 256, "optimizer": "sgd",
     "init": "normal", "probe_size": 1024,
+    "model": "mlp",
+    "norm": "none",
+    "residual": False,
+}
+#: fields added after the first stores → the value the runs of older stores implicitly had
+LATER: dict[str, Any] = {
+    "model": "mlp",
+    "norm": "none",
+    "residual": False,
 }
 #: fields of a configuration that say where a run ran, not what it trained
 WHERE = ("device", "threads")
@@ -32,7 +41,7 @@ WHERE = ("device", "threads")
 def training_config(config: Any) -> dict[str, Any]:
     """The fields of a TrainConfig (or of its dict) that define what is trained."""
     d = config.to_json() if hasattr(config, "to_json") else dict(config)
-    return {k: v for k, v in d.items() if k not in WHERE}
+    return {**{k: v for k, v in LATER.items() if k not in d}, **{k: v for k, v in d.items() if k not in WHERE}}
 
 
 def format_value(v: Any) -> str:
@@ -47,9 +56,27 @@ def config_label(cfg: Mapping[str, Any], defaults: Mapping[str, Any] = DEFAULTS)
 
 
 def run_key(activation: str, params: Mapping[str, Any], cfg: Mapping[str, Any], seed: int) -> str:
-    """A unique, stable string for activation-with-parameters × configuration × seed."""
-    return json.dumps([activation, dict(params), training_config(cfg), int(seed)], sort_keys=True,
+    """A unique, stable string for activation-with-parameters × configuration × seed.
+
+    Fields of :data:`LATER` at the value older stores implicitly had are left out, so the
+    keys of runs in older stores stay what they were.
+    """
+    trained = {k: v for k, v in training_config(cfg).items() if k not in LATER or LATER[k] != v}
+    return json.dumps([activation, dict(params), trained, int(seed)], sort_keys=True,
                       separators=(",", ":"))
+
+
+def _network(cfg: Mapping[str, Any]) -> str:
+    """``784-256-10``, ``784-256-256-10 batch-norm residual``, ``LeNet-5`` or ``CNN 16-32-64``."""
+    model = cfg.get("model", LATER["model"])
+    if model == "lenet":
+        return "LeNet-5"
+    if model == "cnn":
+        return "CNN 16-32-64"
+    name = f"784-{'-'.join([str(cfg.get('hidden', '?'))] * int(cfg.get('depth', 1)))}-10"
+    if cfg.get("norm", "none") != "none":
+        name += f" {cfg['norm']}-norm"
+    return name + (" residual" if cfg.get("residual") else "")
 
 
 def network_label(cfg: Mapping[str, Any]) -> str:
@@ -57,7 +84,7 @@ def network_label(cfg: Mapping[str, Any]) -> str:
     if not cfg:
         return ""
     lr = cfg.get("lr")
-    return (f"784-{'-'.join([str(cfg.get('hidden', '?'))] * int(cfg.get('depth', 1)))}-10, "
+    return (f"{_network(cfg)}, "
             f"{cfg.get('optimizer', '?')} lr {format_value(lr) if lr is not None else '?'}, "
             f"batch {cfg.get('batch_size', '?')}, init {cfg.get('init', '?')}, {cfg.get('epochs', '?')} "
             f"epoch{'' if cfg.get('epochs') == 1 else 's'}")
