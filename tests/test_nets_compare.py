@@ -84,3 +84,19 @@ def test_network_label_names_the_network():
     assert network_label({**base, "norm": "batch", "residual": True}).startswith("784-256-256-10 batch-norm residual")
     assert network_label({**base, "model": "lenet", "lr": 0.9}).startswith("LeNet-5, sgd lr 0.9")
     assert network_label({**base, "model": "cnn"}).startswith("CNN 16-32-64")
+
+
+def test_the_driver_gives_a_run_the_same_numbers_whatever_else_trains_beside_it():
+    from actviz.bench.config import TrainConfig
+    from actviz.bench.nets.driver import train_runs
+    from actviz.core import registry
+
+    cfg = TrainConfig(model="lenet", lr=0.3, init="xavier", epochs=1, batch_size=64, probe_size=32, device="cpu")
+    sig = registry.get("sigmoid")
+    alone = train_runs([sig], DATA, cfg, seeds=[1]).runs
+    both = train_runs([registry.get("relu"), sig], DATA, cfg, seeds=[0, 1]).runs
+    (mine,) = [r for r in both if r["label"] == "sigmoid" and r["seed"] == 1]
+    a, b = alone[0]["history"][0], mine["history"][0]
+    assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-5)
+    assert a["test_acc"] == pytest.approx(b["test_acc"], abs=1 / 200)
+    assert [r["status"] for r in both] == ["completed"] * 4

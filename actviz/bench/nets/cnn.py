@@ -37,8 +37,8 @@ class CnnStack(Stack):
         self.out = self.add(Dense.build(self.gens, c * h * w, n_classes, config.init, device, dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        m, b = x.shape[:2]
-        h = x.reshape(m, b, *self.shape).transpose(0, 1).reshape(b, m * self.shape[0], *self.shape[1:])
+        b, m = x.shape[1], self.m
+        h = self.conv_input(x, self.shape)
         for layer, (conv, norm) in enumerate(self.blocks):
             h = F.max_pool2d(self.act(norm(conv(h), conv=True), layer, 1), 2)
         return self.out(h.reshape(b, m, -1).transpose(0, 1))

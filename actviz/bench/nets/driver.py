@@ -3,8 +3,9 @@
 The batched engine (:mod:`actviz.bench.train`) owns the scheduler; until it drives the
 families of :data:`actviz.bench.nets.NETWORKS`, ``compare`` trains ``--model lenet|cnn``
 and the MLP with ``--norm``/``--residual`` through this driver (the hook is
-:func:`actviz.bench.compare.trainer_for`).  It keeps the engine's rules: one stack holds
-every run asked for; model i's weights come from ``Generator().manual_seed(seed)``; each
+:func:`actviz.bench.compare.trainer_for`).  It keeps the engine's rules: one stack per seed
+holds that seed's runs (they read the same batches, so their first layer runs as one
+product), trained for every epoch before the next seed's; model i's weights come from ``Generator().manual_seed(seed)``; each
 seed's epoch order is ``torch.randperm(n)`` from its own generator seeded with the seed,
 so every model of a seed sees the same batches; diagnostics use the engine's probe batch.
 """
@@ -89,11 +90,7 @@ class _Loop:
             raise UsageError("the training set is empty")
         probe = torch.randperm(n, generator=torch.Generator().manual_seed(PROBE_SEED))[: config.probe_size]
         self.probe_x, self.probe_y = _images(self.train_u[probe.to(device)]), self.train_y[probe.to(device)]
-        self.seeds = list(dict.fromkeys(s for _, s in models))
-        slot = [self.seeds.index(s) for _, s in models]
-        self.stack = family_for(config).build([a for a, _ in models], [s for _, s in models],
-                                              [config.lr] * len(models), slot, config, tuple(self.train_u.shape[1:]),
-                                              int(getattr(data, "n_classes", 10)), device)
+        self.models, self.n_classes = models, int(getattr(data, "n_classes", 10))
         self.bs = min(config.batch_size, n)
         self.n_batches = (n + self.bs - 1) // self.bs
 
@@ -103,31 +100,36 @@ class _Loop:
 
     def run(self, keep_weights: bool) -> None:
         cfg, runs = self.config, self.runs
-        self.emit({"event": "start", "total_steps": cfg.epochs * self.n_batches, "runs": len(runs),
+        seeds = list(dict.fromkeys(s for _, s in self.models))
+        self.emit({"event": "start", "total_steps": len(seeds) * cfg.epochs * self.n_batches, "runs": len(runs),
                    "epochs": cfg.epochs, "batches": self.n_batches, "run_list": runs})
-        for run in runs:
-            run["status"] = "running"
-        gens = [torch.Generator().manual_seed(s) for s in self.seeds]
-        for epoch in range(1, cfg.epochs + 1):
-            self.epoch(epoch, gens)
-            for seed in self.seeds:
+        for seed in seeds:
+            self.idx = [i for i, (_, s) in enumerate(self.models) if s == seed]
+            self.stack = family_for(cfg).build([self.models[i][0] for i in self.idx], [seed] * len(self.idx),
+                                               [cfg.lr] * len(self.idx), [0] * len(self.idx), cfg,
+                                               tuple(self.train_u.shape[1:]), self.n_classes, self.device)
+            for i in self.idx:
+                runs[i]["status"] = "running"
+            gen = torch.Generator().manual_seed(seed)
+            for epoch in range(1, cfg.epochs + 1):
+                self.epoch(epoch, gen)
                 self.emit({"event": "epoch_end", "seed": seed, "epoch": epoch})
-            if all(r["status"] != "running" for r in runs):
-                break
-        for i, run in enumerate(runs):
-            if run["status"] == "running":
-                run["status"] = "completed"
-            if keep_weights:
-                run["weights"], run["biases"] = self.stack.parameters_of(i)
+                if all(runs[i]["status"] != "running" for i in self.idx):
+                    break
+            for j, i in enumerate(self.idx):
+                if runs[i]["status"] == "running":
+                    runs[i]["status"] = "completed"
+                if keep_weights:
+                    runs[i]["weights"], runs[i]["biases"] = self.stack.parameters_of(j)
 
-    def epoch(self, epoch: int, gens: list[torch.Generator]) -> None:
+    def epoch(self, epoch: int, gen: torch.Generator) -> None:
         t0, stack, bs = time.perf_counter(), self.stack, self.bs
-        perms = torch.stack([torch.randperm(self.n, generator=g) for g in gens]).to(self.device)
+        perm = torch.randperm(self.n, generator=gen).to(self.device)
         stack.reset_stats()
         every, pending = max(1, self.n_batches // 20), 0
         for b in range(self.n_batches):
-            sel = perms[:, b * bs:(b + 1) * bs]
-            stack.step(_images(self.train_u[sel]), self.train_y[sel])
+            sel = perm[b * bs:(b + 1) * bs]
+            stack.step(_images(self.train_u[sel]).unsqueeze(0), self.train_y[sel].unsqueeze(0))
             pending += 1
             if pending == every:
                 self.emit({"event": "steps", "n": pending})
@@ -137,17 +139,19 @@ class _Loop:
         stats = stack.epoch_stats()
         evals = stack.evaluate(self.test_x, self.test_y)
         diags = stack.diagnostics(self.probe_x, self.probe_y)
-        alive = [i for i, r in enumerate(self.runs) if r["status"] == "running"]
+        alive = [j for j, i in enumerate(self.idx) if self.runs[i]["status"] == "running"]
         share = (time.perf_counter() - t0) / max(1, len(alive))
-        for i in alive:
-            self.record(i, epoch, stats[i], evals[i], diags[i], share)
+        for j in alive:
+            self.record(j, epoch, stats[j], evals[j], diags[j], share)
 
-    def record(self, i: int, epoch: int, stats: tuple[float, float], evals: tuple[float, float],
+    def record(self, j: int, epoch: int, stats: tuple[float, float], evals: tuple[float, float],
                diags: dict[str, Any] | None, share: float) -> None:
+        """Append the epoch to the run of model ``j`` of the stack, or mark it diverged."""
+        i = self.idx[j]
         run = self.runs[i]
         assert diags is not None
         if not all(map(math.isfinite, [stats[0], evals[1], diags["probe_loss"], *diags["grad_norm"]])):
-            self.stack.deactivate(i)
+            self.stack.deactivate(j)
             run["status"], run["diverged_epoch"] = "diverged", epoch
             self.emit({"event": "diverged", "run": i, "activation": run["label"], "seed": run["seed"],
                        "epoch": epoch})
@@ -156,6 +160,6 @@ class _Loop:
                   "test_loss": evals[1], "time": share, "diagnostics": diags}
         run["history"].append(record)
         run["epochs_completed"] = epoch
-        run["learned"] = self.stack.learned(i)
+        run["learned"] = self.stack.learned(j)
         self.emit({"event": "epoch", "run": i, "activation": run["label"], "seed": run["seed"], "epoch": epoch,
                    "record": record})

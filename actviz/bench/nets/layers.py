@@ -72,6 +72,11 @@ class Dense:
         return cls(_stacked([w.t() for w, _ in drawn], device, dtype), _stacked([b for _, b in drawn], device, dtype))
 
     def __call__(self, h: torch.Tensor) -> torch.Tensor:
+        """``h`` ``(M, B, in)``, or ``(1, B, in)`` shared by every model (one GEMM for all of them)."""
+        m, n_in, n_out = self.weight.shape
+        if h.shape[0] == 1 and m > 1:
+            z = h[0] @ self.weight.transpose(0, 1).reshape(n_in, m * n_out)
+            return (z.view(-1, m, n_out) + self.bias).transpose(0, 1)
         return torch.baddbmm(self.bias.unsqueeze(1), h, self.weight)
 
     def params(self) -> list[torch.Tensor]:
@@ -94,9 +99,10 @@ class Conv:
                    padding)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` ``(B, M·C, H, W)``, or ``(B, C, H, W)`` shared by every model (one plain convolution)."""
         m, o, c, k, _ = self.weight.shape
         return F.conv2d(x, self.weight.reshape(m * o, c, k, k), self.bias.reshape(m * o), padding=self.padding,
-                        groups=m)
+                        groups=m if x.shape[1] == m * c else 1)
 
     def params(self) -> list[torch.Tensor]:
         return [self.weight, self.bias]

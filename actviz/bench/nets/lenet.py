@@ -37,8 +37,8 @@ class LeNetStack(Stack):
         self.d3 = self.add(Dense.build(g, 84, n_classes, init, device, dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        m, b = x.shape[:2]
-        h = x.reshape(m, b, *self.shape).transpose(0, 1).reshape(b, m * self.shape[0], *self.shape[1:])
+        b, m = x.shape[1], self.m
+        h = self.conv_input(x, self.shape)
         h = F.avg_pool2d(self.act(self.c1(h), 0, 1), 2)
         h = F.avg_pool2d(self.act(self.c2(h), 1, 1), 2)
         h = h.reshape(b, m, -1).transpose(0, 1)

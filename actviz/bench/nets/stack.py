@@ -79,6 +79,8 @@ class Stack:
         self.lrs = torch.tensor(list(lrs), dtype=dtype, device=device)
         self.active = torch.ones(self.m, dtype=torch.bool, device=device)
         self.groups = _groups(self.acts)
+        #: the one seed slot every model reads (its inputs then pass the first layer once), else None
+        self.shared = int(slot[0]) if len(set(slot)) == 1 and self.m > 1 else None
         self.gens = [torch.Generator().manual_seed(s) for s in self.seeds]
         self.weights: list[torch.Tensor] = []  # the diagnosed weights, input first
         self.biases: list[torch.Tensor] = []  # the weights' biases, in the same order
@@ -93,7 +95,13 @@ class Stack:
 
     # -- what a family writes
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        """Inputs ``(M, B, *input_shape)``, or ``(1, B, ...)`` shared by every model → logits ``(M, B, classes)``."""
         raise NotImplementedError
+
+    def conv_input(self, x: torch.Tensor, shape: tuple[int, int, int]) -> torch.Tensor:
+        """Images ``(M or 1, B, ...)`` in the conv layout: ``(B, M·C, H, W)``, or ``(B, C, H, W)`` when shared."""
+        m, b = x.shape[:2]
+        return x.reshape(m, b, *shape).transpose(0, 1).reshape(b, m * shape[0], *shape[1:])
 
     def act(self, z: torch.Tensor, layer: int, dim: int) -> torch.Tensor:
         """The activation under study on ``z``, model slice by model slice along ``dim`` (0 dense, 1 conv)."""
@@ -131,7 +139,8 @@ class Stack:
 
     def step(self, xs: torch.Tensor, ys: torch.Tensor) -> None:
         """One optimizer step of every active model on the batch of its seed slot."""
-        x, y = xs.index_select(0, self.slot), ys.index_select(0, self.slot)
+        y = ys.index_select(0, self.slot)
+        x = xs[self.shared : self.shared + 1] if self.shared is not None else xs.index_select(0, self.slot)
         self.set_training(True)
         losses, logits = self._losses(x.to(self.dtype), y)
         torch.where(self.active, losses, 0).sum().backward()
@@ -186,7 +195,7 @@ class Stack:
 
     # -- evaluation and diagnostics
     def _shared(self, x: torch.Tensor) -> torch.Tensor:
-        return x.to(self.dtype).unsqueeze(0).expand(self.m, *x.shape)
+        return x.to(self.dtype).unsqueeze(0)
 
     @torch.no_grad()
     def evaluate(self, x: torch.Tensor, y: torch.Tensor, chunk: int = 1000) -> list[tuple[float, float]]:
