@@ -91,6 +91,7 @@ class Stack:
         self._record: list[torch.Tensor] | None = None
         self._adam: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self._t = 0
+        self._sups: list[float] | None = None
         self.reset_stats()
 
     # -- what a family writes
@@ -235,9 +236,16 @@ class Stack:
                 params = {**a.params, **{k: v.detach() for k, v in self._learned_params(layer, i).items()}}
                 d = a.spec.derivative(zi, **params).abs()
                 dead[i].append(float((d == 0).all(0).double().mean()))
-                flat = (d <= SATURATION_EPS * sup_abs_derivative(a)).double().mean(0) > SATURATION_MAJORITY
+                flat = (d <= SATURATION_EPS * self._sup(i)).double().mean(0) > SATURATION_MAJORITY
                 sat[i].append(float(flat.double().mean()))
         return dead, sat
+
+    def _sup(self, i: int) -> float:
+        if self._sups is None:  # measured once per activation (the registry's audit is not free)
+            found: dict[Activation, float] = {}
+            self._sups = [found.setdefault(a, sup_abs_derivative(a)) if a not in found else found[a]
+                          for a in self.acts]
+        return self._sups[i]
 
     def _unit_view(self, z: torch.Tensor, i: int) -> torch.Tensor:
         if z.dim() == 3:  # dense (M, B, F)
