@@ -8,6 +8,7 @@ from torch import nn
 
 from actviz.bench.config import ConfigError, TrainConfig
 from actviz.bench.nets import MLP_NORM, NETWORKS, family_for
+from actviz.bench.nets.cnn import CHANNELS
 from actviz.core import registry
 
 ACT_MODULES = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
@@ -22,10 +23,10 @@ def _lenet(c: int) -> nn.Sequential:
 
 def _cnn(c: int) -> nn.Sequential:
     layers: list[nn.Module] = []
-    for o in (16, 32, 64):
+    for o in CHANNELS:
         layers += [nn.Conv2d(c, o, 3, padding=1), nn.BatchNorm2d(o), nn.Sigmoid(), nn.MaxPool2d(2)]
         c = o
-    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(64 * 9, 10))
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(CHANNELS[-1] * 9, 10))
 
 
 class _Mlp(nn.Module):

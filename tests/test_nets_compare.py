@@ -83,7 +83,7 @@ def test_network_label_names_the_network():
     assert network_label(base).startswith("784-256-256-10, sgd lr 0.1")
     assert network_label({**base, "norm": "batch", "residual": True}).startswith("784-256-256-10 batch-norm residual")
     assert network_label({**base, "model": "lenet", "lr": 0.9}).startswith("LeNet-5, sgd lr 0.9")
-    assert network_label({**base, "model": "cnn"}).startswith("CNN 16-32-64")
+    assert network_label({**base, "model": "cnn"}).startswith("CNN 8-16-32")
 
 
 def test_the_driver_gives_a_run_the_same_numbers_whatever_else_trains_beside_it():

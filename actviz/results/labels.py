@@ -67,12 +67,12 @@ def run_key(activation: str, params: Mapping[str, Any], cfg: Mapping[str, Any], 
 
 
 def _network(cfg: Mapping[str, Any]) -> str:
-    """``784-256-10``, ``784-256-256-10 batch-norm residual``, ``LeNet-5`` or ``CNN 16-32-64``."""
+    """``784-256-10``, ``784-256-256-10 batch-norm residual``, ``LeNet-5`` or ``CNN 8-16-32``."""
     model = cfg.get("model", LATER["model"])
     if model == "lenet":
         return "LeNet-5"
     if model == "cnn":
-        return "CNN 16-32-64"
+        return "CNN 8-16-32"
     name = f"784-{'-'.join([str(cfg.get('hidden', '?'))] * int(cfg.get('depth', 1)))}-10"
     if cfg.get("norm", "none") != "none":
         name += f" {cfg['norm']}-norm"

@@ -1,5 +1,5 @@
 """A small modern CNN, M models at once: three blocks of 3×3 convolution → batch norm → act → max-pool 2
-(16, 32 and 64 channels), then one dense layer to the classes.
+(8, 16 and 32 channels), then one dense layer to the classes.
 
 Sized so that an epoch of Fashion-MNIST trains in seconds on two cores; the activation
 under study follows every batch norm.
@@ -20,7 +20,7 @@ from actviz.core.registry import Activation
 
 __all__ = ["CHANNELS", "CNN", "CnnStack"]
 
-CHANNELS = (16, 32, 64)
+CHANNELS = (8, 16, 32)
 
 
 class CnnStack(Stack):
@@ -44,4 +44,4 @@ class CnnStack(Stack):
         return self.out(h.reshape(b, m, -1).transpose(0, 1))
 
 
-CNN = Family("cnn", CnnStack, "a small CNN: 3 blocks of 3×3 conv, batch norm, act, max-pool (16-32-64), dense")
+CNN = Family("cnn", CnnStack, "a small CNN: 3 blocks of 3×3 conv, batch norm, act, max-pool (8-16-32), dense")

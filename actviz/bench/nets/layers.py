@@ -133,30 +133,20 @@ class Norm:
         return norm
 
     def __call__(self, z: torch.Tensor, conv: bool) -> torch.Tensor:
-        """``z`` in the conv layout (``conv``) or the dense layout."""
+        """``z`` in the conv layout (``conv``: per model and channel) or the dense layout (per model and unit)."""
         m, width = self.weight.shape
-        if conv:  # (B, M·C, H, W) → per model and channel over batch and positions
-            b = z.shape[0]
-            v = z.reshape(b, m, width, -1)
-            dims, shape = (0, 3), (1, m, width, 1)
-        else:  # (M, B, F)
-            v = z
-            dims, shape = (1,), (m, 1, width)
         if self.kind == "layer":
+            shape = (1, m, width, 1) if conv else (m, 1, width)
+            v = z.reshape(z.shape[0], m, width, -1) if conv else z
             dims = (2, 3) if conv else (2,)
             mean, var = v.mean(dims, keepdim=True), v.var(dims, unbiased=False, keepdim=True)
-        elif self.training:
-            mean, var = v.mean(dims, keepdim=True), v.var(dims, unbiased=False, keepdim=True)
-            with torch.no_grad():
-                count = v.numel() // (m * width)
-                assert self.running_mean is not None and self.running_var is not None
-                self.running_mean.lerp_(mean.reshape(m, width), BN_MOMENTUM)
-                self.running_var.lerp_(var.reshape(m, width) * count / max(count - 1, 1), BN_MOMENTUM)
-        else:
-            assert self.running_mean is not None and self.running_var is not None
-            mean, var = self.running_mean.reshape(shape), self.running_var.reshape(shape)
-        out = (v - mean) / torch.sqrt(var + NORM_EPS) * self.weight.reshape(shape) + self.bias.reshape(shape)
-        return out.reshape(z.shape)
+            out = (v - mean) * torch.rsqrt(var + NORM_EPS) * self.weight.reshape(shape) + self.bias.reshape(shape)
+            return out.reshape(z.shape)
+        # batch norm: the M models' channels (units) side by side are M·width channels of one batch norm
+        flat = z if conv else z.transpose(0, 1).reshape(z.shape[1], m * width)
+        out = F.batch_norm(flat, self.running_mean.view(-1), self.running_var.view(-1),  # type: ignore[union-attr]
+                           self.weight.reshape(-1), self.bias.reshape(-1), self.training, BN_MOMENTUM, NORM_EPS)
+        return out if conv else out.view(z.shape[1], m, width).transpose(0, 1)
 
     def params(self) -> list[torch.Tensor]:
         return [self.weight, self.bias]
