@@ -10,6 +10,7 @@ engine's hand-written MLP trains the same network faster.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 import torch
@@ -30,7 +31,7 @@ class MlpStack(Stack):
         self.inputs = int(torch.tensor(input_shape).prod())
         widths = [self.inputs] + [config.hidden] * config.depth
         self.hidden = [self.add(Dense.build(self.gens, a, b, config.init, device, dtype))
-                       for a, b in zip(widths, widths[1:])]
+                       for a, b in pairwise(widths)]
         norm = getattr(config, "norm", "none")
         self.hidden_norms = [self.add_norm(Norm.build(norm, self.m, config.hidden, device, dtype))
                              if norm != "none" else None for _ in self.hidden]

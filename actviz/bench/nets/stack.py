@@ -250,8 +250,7 @@ class Stack:
     def _unit_view(self, z: torch.Tensor, i: int) -> torch.Tensor:
         if z.dim() == 3:  # dense (M, B, F)
             return z[i]
-        b, mc = z.shape[:2]
-        c = mc // self.m
+        c = z.shape[1] // self.m  # conv (B, M·C, H, W): model i's channels, examples × positions as rows
         return z[:, i * c:(i + 1) * c].transpose(0, 1).reshape(c, -1).t()
 
     # -- what the engine reads back
