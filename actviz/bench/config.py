@@ -16,13 +16,17 @@ from typing import Any
 
 from actviz.core.errors import UsageError
 
-__all__ = ["DATA", "DEVICES", "INITS", "MAX_SEED", "OPTIMIZERS", "PRECISIONS", "TOY_DATA", "TOY_SAMPLES", "ConfigError",
-           "TrainConfig", "check_field"]
+__all__ = ["DATA", "DEVICES", "INITS", "MAX_SEED", "MODELS", "NORMS", "OPTIMIZERS", "PRECISIONS", "TOY_DATA",
+           "TOY_SAMPLES", "ConfigError", "TrainConfig", "check_field"]
 
 OPTIMIZERS = ("sgd", "adam")
 #: weight initialisations: ``normal`` is d2l's N(0, 0.01²) with zero biases; ``constant`` sets every
 #: weight to the same value (the symmetric start that never breaks; the symmetry lesson's)
 INITS = ("normal", "xavier", "xavier_normal", "kaiming", "kaiming_uniform", "torch", "constant")
+#: the networks (``actviz.bench.nets``): d2l's MLP, d2l's LeNet-5, a small CNN with batch norm
+MODELS = ("mlp", "lenet", "cnn")
+#: the MLP's normalisation of each hidden layer's pre-activations
+NORMS = ("none", "batch", "layer")
 #: ``auto``: CUDA when available, else the CPU
 DEVICES = ("auto", "cpu", "cuda")
 #: matrix-product precision: ``fp32`` exact float32; ``tf32`` CUDA's TensorFloat-32 (nothing on the CPU);
@@ -73,7 +77,10 @@ def _problem(field: str, value: Any, choices: tuple[str, ...] | None) -> str | N
     if field == "device":
         allowed = choices or DEVICES
         return None if value in allowed else f"must be {', '.join(allowed[:-1])} or {allowed[-1]}, got {value!r}"
-    allowed = choices or {"optimizer": OPTIMIZERS, "init": INITS, "precision": PRECISIONS, "data": DATA}[field]
+    if field == "residual":
+        return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
+    allowed = choices or {"optimizer": OPTIMIZERS, "init": INITS, "precision": PRECISIONS, "data": DATA, "model": MODELS,
+                          "norm": NORMS}[field]
     return None if value in allowed else f"must be one of {', '.join(allowed)}, got {value!r}"
 
 
@@ -92,6 +99,7 @@ def check_field(field: str, value: Any, *, choices: tuple[str, ...] | None = Non
 class TrainConfig:
     """What ``actviz compare`` trains; the defaults are d2l's reference setup.
 
+    ``model`` (one of :data:`MODELS`) is the network: ``mlp`` has
     ``depth`` hidden layers of ``hidden`` units (0: softmax regression), ``epochs`` passes
     over the training set in mini-batches of ``batch_size``, ``optimizer`` (one of
     :data:`OPTIMIZERS`) with learning rate ``lr``, weights drawn by ``init`` (one of
@@ -102,6 +110,9 @@ class TrainConfig:
     ``data`` names the data set (one of :data:`DATA`); for a 2-D toy set, ``noise`` and
     ``samples`` say how its points are made (None: the set's own; see
     :mod:`actviz.bench.data.toy`); they must stay None for any other set.
+    The MLP normalises each hidden layer by ``norm`` (one of :data:`NORMS`) and, with
+    ``residual``, adds each hidden layer's input to its output (layers 2..depth);
+    ``lenet`` and ``cnn`` ignore ``hidden`` and ``depth`` and take neither.
     """
 
     epochs: int = 10
@@ -118,6 +129,9 @@ class TrainConfig:
     data: str = "fashion-mnist"
     noise: float | None = None
     samples: int | None = None
+    model: str = "mlp"
+    norm: str = "none"
+    residual: bool = False
 
     def validate(self) -> TrainConfig:
         """Return self if every field is valid; else raise :class:`ConfigError` for the first that is not."""
@@ -127,6 +141,11 @@ class TrainConfig:
             if getattr(self, name) is not None and self.data not in TOY_DATA:
                 raise ConfigError(name, f"applies only to the 2-D toy sets ({', '.join(TOY_DATA)})",
                                   getattr(self, name))
+        if self.model != "mlp":
+            for name, plain in (("norm", "none"), ("residual", False)):
+                if getattr(self, name) != plain:
+                    raise ConfigError(name, f"applies to model mlp only, not {self.model} (the cnn has its own "
+                                      "batch norm)", getattr(self, name))
         return self
 
     def to_json(self) -> dict[str, Any]:

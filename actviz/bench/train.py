@@ -117,9 +117,9 @@ def network_family(config: TrainConfig) -> Any:
     name = getattr(config, "model", "mlp")
     if name == "mlp" and getattr(config, "norm", "none") == "none" and not getattr(config, "residual", False):
         return MLP
-    from actviz.bench.nets import NETWORKS  # type: ignore[import-not-found]
+    from actviz.bench.nets import family_for
 
-    return NETWORKS[name]
+    return family_for(config)
 
 
 def train_runs(

@@ -18,8 +18,8 @@ from typing import Annotated, Any, List, Optional
 
 import typer
 
-from actviz.bench.config import (DATA, DEVICES, INITS, MAX_SEED, OPTIMIZERS, PRECISIONS, TOY_DATA, ConfigError,
-                                 TrainConfig, check_field)
+from actviz.bench.config import (DATA, DEVICES, INITS, MAX_SEED, MODELS, NORMS, OPTIMIZERS, PRECISIONS, TOY_DATA,
+                                 ConfigError, TrainConfig, check_field)
 from actviz.cli.options import DefineOpt, param_option
 from actviz.core.errors import UsageError
 
@@ -151,6 +151,15 @@ def compare_cmd(
         "--precision", metavar="fp32|tf32|bf16[,...]",
         help="Matrix products: fp32 (exact), tf32 (CUDA's TensorFloat-32; no effect on a CPU) or bf16 "
         "(bfloat16 operands, float32 sums and weights).")] = "fp32",
+    model: Annotated[str, typer.Option(
+        "--model", metavar="mlp|lenet|cnn[,...]",
+        help="The network: mlp (d2l's MLP), lenet (d2l's LeNet-5; d2l trains it with --lr 0.9 --init xavier), "
+        "cnn (3 conv blocks with batch norm).")] = "mlp",
+    norm: Annotated[str, typer.Option(
+        "--norm", metavar="none|batch|layer[,...]",
+        help="Normalise each hidden layer of the mlp before its activation.")] = "none",
+    residual: Annotated[bool, typer.Option(
+        "--residual", help="Skip connections between the mlp's equal-width hidden layers (2..depth).")] = False,
     param: Annotated[Optional[List[str]], param_option(
         "An activation parameter, e.g. leaky_relu.negative_slope=0.1; "
         "a comma list gives one variant per value (repeatable).", metavar="NAME.KEY=V[,V...]")] = None,
@@ -221,12 +230,14 @@ def compare_cmd(
     grid = itertools.product(_int_list("hidden", hidden), _int_list("depth", depth), _float_list("lr", lr),
                              _int_list("batch_size", batch_size), _choice_list("optimizer", optimizer, OPTIMIZERS),
                              _choice_list("init", init, COMPARE_INITS),
-                             _choice_list("precision", precision, PRECISIONS))
+                             _choice_list("precision", precision, PRECISIONS), _choice_list("model", model, MODELS),
+                             _choice_list("norm", norm, NORMS))
     try:
         configs = [TrainConfig(epochs=epochs, hidden=h, depth=d, lr=r, batch_size=b, optimizer=o, init=i,
                                device=device, probe_size=probe_size, threads=threads, precision=p,
-                               data=data, noise=noise, samples=samples).validate()
-                   for h, d, r, b, o, i, p in grid]
+                               data=data, noise=noise, samples=samples, model=mo, norm=no,
+                               residual=residual).validate()
+                   for h, d, r, b, o, i, p, mo, no in grid]
     except ConfigError as exc:
         raise _as_option(exc) from None
     _run(acts, configs, seeds=list(range(seed, seed + seeds)), data_dir=data_dir, out=out, target=target,

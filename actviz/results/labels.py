@@ -28,6 +28,9 @@ DEFAULTS: dict[str, Any] = {
     "data": "fashion-mnist",
     "noise": None,
     "samples": None,
+    "model": "mlp",
+    "norm": "none",
+    "residual": False,
 }
 #: fields added after the first stores, each with the value that stores without it implicitly had:
 #: :func:`training_config` fills them in and :func:`run_key` leaves them out at that value, so the
@@ -37,6 +40,9 @@ LATER: dict[str, Any] = {
     "data": "fashion-mnist",
     "noise": None,
     "samples": None,
+    "model": "mlp",
+    "norm": "none",
+    "residual": False,
 }
 #: fields of a configuration that say where a run ran, not what it trained
 WHERE = ("device", "threads")
@@ -60,9 +66,29 @@ def config_label(cfg: Mapping[str, Any], defaults: Mapping[str, Any] = DEFAULTS)
 
 
 def run_key(activation: str, params: Mapping[str, Any], cfg: Mapping[str, Any], seed: int) -> str:
-    """A unique, stable string for activation-with-parameters × configuration × seed."""
+    """A unique, stable string for activation-with-parameters × configuration × seed.
+
+    Fields of :data:`LATER` at the value older stores implicitly had are left out, so the
+    keys of runs in older stores stay what they were.
+    """
     trained = {k: v for k, v in training_config(cfg).items() if k not in LATER or LATER[k] != v}
     return json.dumps([activation, dict(params), trained, int(seed)], sort_keys=True, separators=(",", ":"))
+
+
+def _network(cfg: Mapping[str, Any], inputs: int | None = None) -> str:
+    """``784-256-10``, ``784-256-256-10 batch-norm residual``, ``LeNet-5`` or ``CNN 8-16-32``.
+
+    ``inputs`` is the data set's input size (None: 784, a 28×28 image).
+    """
+    model = cfg.get("model", LATER["model"])
+    if model == "lenet":
+        return "LeNet-5"
+    if model == "cnn":
+        return "CNN 8-16-32"
+    name = f"{inputs or 784}-{'-'.join([str(cfg.get('hidden', '?'))] * int(cfg.get('depth', 1)))}-10"
+    if cfg.get("norm", "none") != "none":
+        name += f" {cfg['norm']}-norm"
+    return name + (" residual" if cfg.get("residual") else "")
 
 
 def network_label(cfg: Mapping[str, Any], inputs: int | None = None) -> str:
@@ -73,7 +99,7 @@ def network_label(cfg: Mapping[str, Any], inputs: int | None = None) -> str:
     if not cfg:
         return ""
     lr = cfg.get("lr")
-    return (f"{inputs or 784}-{'-'.join([str(cfg.get('hidden', '?'))] * int(cfg.get('depth', 1)))}-10, "
+    return (f"{_network(cfg, inputs)}, "
             f"{cfg.get('optimizer', '?')} lr {format_value(lr) if lr is not None else '?'}, "
             f"batch {cfg.get('batch_size', '?')}, init {cfg.get('init', '?')}, {cfg.get('epochs', '?')} "
             f"epoch{'' if cfg.get('epochs') == 1 else 's'}")

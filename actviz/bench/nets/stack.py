@@ -1,0 +1,279 @@
+"""A model stack trained by autograd: M models of one shape, one optimizer step of all of them per call.
+
+A network family (:mod:`actviz.bench.nets.lenet`, ``cnn``, ``mlpnorm``) subclasses
+:class:`Stack` and writes ``forward`` (inputs ``(M, B, *input_shape)`` → logits
+``(M, B, classes)``, calling :meth:`Stack.act` at every activation); the stack does the
+rest of the engine's protocol: the step (SGD or Adam with a learning rate per model), the
+epoch's loss and accuracy kept on the device, evaluation, the diagnostics, divergence,
+and each model's parameters.
+
+Models are independent: model i's loss depends on its own parameters only, so the
+gradient of the sum of the models' mean losses is, for each model, the gradient of its own.
+
+Diagnostics on a probe batch (the definitions of :mod:`actviz.bench.train`), with a
+*unit* a dense layer's unit or a convolution's channel:
+
+* ``dead``: per activation layer, the fraction of units whose derivative f′ is exactly 0
+  on every probe example (and, for a channel, at every position);
+* ``saturated``: the fraction of units with |f′| ≤ 0.01·sup|f′| on more than half of
+  the probe examples (a channel: of the example-position pairs);
+* ``grad_norm``: ‖∂ mean probe loss / ∂W‖ per weight (convolutions and dense layers,
+  input first); ``probe_loss``: the mean probe loss.
+
+Batch norm runs in evaluation mode (running statistics) for evaluation and diagnostics.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from actviz.core.errors import UsageError
+from actviz.core.registry import Activation
+from actviz.facts.audit import properties_of
+
+__all__ = ["SATURATION_EPS", "SATURATION_MAJORITY", "Stack", "sup_abs_derivative"]
+
+SATURATION_EPS = 0.01
+SATURATION_MAJORITY = 0.5
+ADAM_BETAS = (0.9, 0.999)
+ADAM_EPS = 1e-8
+
+
+def sup_abs_derivative(act: Activation) -> float:
+    """sup|f′| from the activation's measured properties; 1 when unknown or unbounded."""
+    try:
+        sup = float(properties_of(act).derivative_range.sup_abs)
+    except Exception:  # a user activation whose properties cannot be measured
+        return 1.0
+    return sup if math.isfinite(sup) and sup > 0 else 1.0
+
+
+def _groups(acts: Sequence[Activation]) -> list[tuple[int, int]]:
+    """Runs ``[start, stop)`` of consecutive models that share one activation (and no learnable parameter)."""
+    out: list[tuple[int, int]] = []
+    for i, a in enumerate(acts):
+        learnable = any(p.learnable for p in a.spec.params)
+        if out and not learnable and acts[out[-1][0]] == a and out[-1][1] == i:
+            out[-1] = (out[-1][0], i + 1)
+        else:
+            out.append((i, i + 1))
+    return out
+
+
+class Stack:
+    """The engine's protocol over stacked parameters; subclasses build ``self.weights``/``self.others`` and ``forward``."""
+
+    def __init__(self, acts: Sequence[Activation], seeds: Sequence[int], lrs: Sequence[float], slot: Sequence[int],
+                 config: Any, device: torch.device, dtype: torch.dtype = torch.float32):
+        for a in acts:
+            if a.spec.kind == "maxout":
+                raise UsageError(f"{a.label}: maxout is trained by --model mlp without --norm/--residual only")
+        self.acts, self.seeds, self.config = list(acts), [int(s) for s in seeds], config
+        self.m, self.device, self.dtype = len(acts), device, dtype
+        self.slot = torch.tensor(list(slot), dtype=torch.int64, device=device)
+        self.lrs = torch.tensor(list(lrs), dtype=dtype, device=device)
+        self.active = torch.ones(self.m, dtype=torch.bool, device=device)
+        self.groups = _groups(self.acts)
+        #: the one seed slot every model reads (its inputs then pass the first layer once), else None
+        self.shared = int(slot[0]) if len(set(slot)) == 1 and self.m > 1 else None
+        self.gens = [torch.Generator().manual_seed(s) for s in self.seeds]
+        self.weights: list[torch.Tensor] = []  # the diagnosed weights, input first
+        self.biases: list[torch.Tensor] = []  # the weights' biases, in the same order
+        self.others: list[torch.Tensor] = []  # the norms' scales and shifts
+        self.norms: list[Any] = []
+        self.n_act_layers = 0
+        self._act_params: dict[int, list[dict[str, torch.Tensor]]] = {}  # layer → per model learnable params
+        self._record: list[torch.Tensor] | None = None
+        self._adam: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._t = 0
+        self._sups: list[float] | None = None
+        self.reset_stats()
+
+    # -- what a family writes
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        """Inputs ``(M, B, *input_shape)``, or ``(1, B, ...)`` shared by every model → logits ``(M, B, classes)``."""
+        raise NotImplementedError
+
+    def conv_input(self, x: torch.Tensor, shape: tuple[int, int, int]) -> torch.Tensor:
+        """Images ``(M or 1, B, ...)`` in the conv layout: ``(B, M·C, H, W)``, or ``(B, C, H, W)`` when shared."""
+        m, b = x.shape[:2]
+        return x.reshape(m, b, *shape).transpose(0, 1).reshape(b, m * shape[0], *shape[1:])
+
+    def act(self, z: torch.Tensor, layer: int, dim: int) -> torch.Tensor:
+        """The activation under study on ``z``, model slice by model slice along ``dim`` (0 dense, 1 conv)."""
+        if self._record is not None:
+            self._record.append(z)
+        parts = []
+        for start, stop in self.groups:
+            zi = z.narrow(dim, start * z.shape[dim] // self.m, (stop - start) * z.shape[dim] // self.m)
+            a = self.acts[start]
+            learned = self._learned_params(layer, start)
+            fixed = {k: v for k, v in a.params.items() if k not in learned}
+            parts.append(a.spec.forward(zi, **fixed, **learned))
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim)
+
+    def _learned_params(self, layer: int, i: int) -> dict[str, torch.Tensor]:
+        names = [p.name for p in self.acts[i].spec.params if p.learnable]
+        if not names:
+            return {}
+        per_model = self._act_params.setdefault(layer, [{} for _ in range(self.m)])
+        if not per_model[i]:
+            per_model[i] = {n: torch.tensor(float(self.acts[i].params[n]), device=self.device, dtype=self.dtype,
+                                            requires_grad=True) for n in names}
+        return per_model[i]
+
+    def set_training(self, training: bool) -> None:
+        for n in self.norms:
+            n.training = training
+
+    # -- training
+    def _losses(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        logits = self.forward(x)
+        m, b, c = logits.shape
+        losses = F.cross_entropy(logits.reshape(m * b, c), y.reshape(m * b), reduction="none").view(m, b).mean(1)
+        return losses, logits
+
+    def step(self, xs: torch.Tensor, ys: torch.Tensor) -> None:
+        """One optimizer step of every active model on the batch of its seed slot."""
+        y = ys.index_select(0, self.slot)
+        x = xs[self.shared : self.shared + 1] if self.shared is not None else xs.index_select(0, self.slot)
+        self.set_training(True)
+        losses, logits = self._losses(x.to(self.dtype), y)
+        torch.where(self.active, losses, 0).sum().backward()
+        with torch.no_grad():
+            self._loss_sum += losses.detach() * y.shape[1]
+            self._correct += (logits.argmax(2) == y).sum(1)
+            self._count += y.shape[1]
+            self._update()
+
+    def _all_params(self) -> list[torch.Tensor]:
+        extra = [p for per in self._act_params.values() for d in per for p in d.values()]
+        return self.weights + self.biases + self.others + extra
+
+    def _update(self) -> None:
+        adam = self.config.optimizer == "adam"
+        self._t += 1
+        for k, p in enumerate(self._all_params()):
+            if p.grad is None:
+                continue
+            g, p.grad = p.grad, None
+            if p.dim() == 0:  # a learnable activation parameter of one model
+                owner = next(i for per in self._act_params.values() for i, d in enumerate(per)
+                             if any(v is p for v in d.values()))
+                lr, live = self.lrs[owner], self.active[owner]
+            else:
+                shape = (self.m,) + (1,) * (p.dim() - 1)
+                lr, live = self.lrs.view(shape), self.active.view(shape)
+            if adam:
+                g = self._adam_direction(k, g)
+            p.sub_(torch.where(live, lr * g, 0))
+
+    def _adam_direction(self, k: int, g: torch.Tensor) -> torch.Tensor:
+        b1, b2 = ADAM_BETAS
+        m, v = self._adam.setdefault(k, (torch.zeros_like(g), torch.zeros_like(g)))
+        m.lerp_(g, 1 - b1)
+        v.mul_(b2).addcmul_(g, g, value=1 - b2)
+        return (m / (1 - b1**self._t)) / ((v / (1 - b2**self._t)).sqrt() + ADAM_EPS)
+
+    def reset_stats(self) -> None:
+        self._loss_sum = torch.zeros(self.m, dtype=torch.float64, device=self.device)
+        self._correct = torch.zeros(self.m, dtype=torch.int64, device=self.device)
+        self._count = 0
+
+    def epoch_stats(self) -> list[tuple[float, float]]:
+        """Each model's mean training loss and accuracy over the steps since :meth:`reset_stats`."""
+        n = max(self._count, 1)
+        return [(float(s) / n, int(c) / n) for s, c in zip(self._loss_sum.cpu(), self._correct.cpu())]
+
+    def deactivate(self, i: int) -> None:
+        """Stop updating model ``i`` (it diverged)."""
+        self.active[i] = False
+
+    # -- evaluation and diagnostics
+    def _shared(self, x: torch.Tensor) -> torch.Tensor:
+        return x.to(self.dtype).unsqueeze(0)
+
+    @torch.no_grad()
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor, chunk: int = 1000) -> list[tuple[float, float]]:
+        """Each model's (accuracy, mean loss) on ``(x, y)``, in chunks, batch norm on its running statistics."""
+        self.set_training(False)
+        loss = torch.zeros(self.m, dtype=torch.float64, device=self.device)
+        correct = torch.zeros(self.m, dtype=torch.int64, device=self.device)
+        for s in range(0, x.shape[0], chunk):
+            yc = y[s: s + chunk].unsqueeze(0).expand(self.m, -1)
+            losses, logits = self._losses(self._shared(x[s: s + chunk]), yc)
+            loss += losses.double() * yc.shape[1]
+            correct += (logits.argmax(2) == yc).sum(1)
+        n = max(x.shape[0], 1)
+        return [(int(c) / n, float(v) / n) for c, v in zip(correct.cpu(), loss.cpu())]
+
+    def diagnostics(self, x: torch.Tensor, y: torch.Tensor) -> list[dict[str, Any] | None]:
+        """Per model: ``probe_loss``, ``dead``, ``saturated`` (per activation layer) and ``grad_norm`` (per weight)."""
+        self.set_training(False)
+        self._record = []
+        try:
+            losses, _ = self._losses(self._shared(x), y.unsqueeze(0).expand(self.m, -1))
+            grads = torch.autograd.grad(losses.sum(), self.weights)
+        finally:
+            recorded, self._record = self._record, None
+        norms = torch.stack([g.detach().reshape(self.m, -1).norm(dim=1) for g in grads], 1).cpu()
+        dead, sat = self._unit_fractions([z.detach() for z in recorded])
+        return [{"probe_loss": float(losses[i].detach()), "dead": dead[i], "saturated": sat[i],
+                 "grad_norm": [float(v) for v in norms[i]]} for i in range(self.m)]
+
+    @torch.no_grad()
+    def _unit_fractions(self, recorded: list[torch.Tensor]) -> tuple[list[list[float]], list[list[float]]]:
+        dead: list[list[float]] = [[] for _ in range(self.m)]
+        sat: list[list[float]] = [[] for _ in range(self.m)]
+        for layer, z in enumerate(recorded):
+            for i, a in enumerate(self.acts):
+                zi = self._unit_view(z, i)  # (examples × positions, units)
+                params = {**a.params, **{k: v.detach() for k, v in self._learned_params(layer, i).items()}}
+                d = a.spec.derivative(zi, **params).abs()
+                dead[i].append(float((d == 0).all(0).double().mean()))
+                flat = (d <= SATURATION_EPS * self._sup(i)).double().mean(0) > SATURATION_MAJORITY
+                sat[i].append(float(flat.double().mean()))
+        return dead, sat
+
+    def _sup(self, i: int) -> float:
+        if self._sups is None:  # measured once per activation (the registry's audit is not free)
+            found: dict[Activation, float] = {}
+            self._sups = [found.setdefault(a, sup_abs_derivative(a)) if a not in found else found[a]
+                          for a in self.acts]
+        return self._sups[i]
+
+    def _unit_view(self, z: torch.Tensor, i: int) -> torch.Tensor:
+        if z.dim() == 3:  # dense (M, B, F)
+            return z[i]
+        c = z.shape[1] // self.m  # conv (B, M·C, H, W): model i's channels, examples × positions as rows
+        return z[:, i * c:(i + 1) * c].transpose(0, 1).reshape(c, -1).t()
+
+    # -- what the engine reads back
+    def parameters_of(self, i: int) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Model ``i``'s weights (input first; dense as (in, out), convolutions as (O, C, k, k)) and biases."""
+        return ([w[i].detach().cpu().clone() for w in self.weights],
+                [b[i].detach().cpu().clone() for b in self.biases])
+
+    def learned(self, i: int) -> dict[str, list[float]]:
+        """Final values of model ``i``'s learnable activation parameters, one per activation layer."""
+        out: dict[str, list[float]] = {}
+        for layer in sorted(self._act_params):
+            for name, v in self._act_params[layer][i].items():
+                out.setdefault(name, []).append(float(v))
+        return out
+
+    def add(self, layer: Any) -> Any:
+        """Register a layer's parameters (its weight is diagnosed, its bias is read back) and return it."""
+        self.weights.append(layer.weight)
+        self.biases.append(layer.bias)
+        return layer
+
+    def add_norm(self, norm: Any) -> Any:
+        self.norms.append(norm)
+        self.others.extend(norm.params())
+        return norm
