@@ -90,6 +90,7 @@ def _row(label: str, group: Sequence[Run], target: float) -> dict[str, Any]:
         "label": label,
         "activation": group[0]["activation"],
         "params": group[0].get("params", {}),
+        "definition": group[0].get("definition"),  # the formula of an activation defined by one
         "n": acc["n"],
         "seeds": [r["seed"] for r in done],
         "runs": len(group),

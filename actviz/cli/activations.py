@@ -10,7 +10,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from actviz.cli.options import Format, FormatOpt, ParamOpt, ShowFormat, TableFormatOpt, param_option
+from actviz.cli.options import (DefineOpt, Format, FormatOpt, ParamOpt, ShowFormat, TableFormatOpt,
+                                 ShowFormatAll, param_option)
 from actviz.core.errors import ActvizError
 
 
@@ -22,7 +23,7 @@ def resolve(names: Optional[List[str]], params: Optional[List[str]]) -> list:
                              role="among the activations asked for")
 
 
-def list_cmd(format: FormatOpt = ShowFormat.rich) -> None:
+def list_cmd(format: FormatOpt = ShowFormat.rich, define: DefineOpt = None) -> None:  # noqa: ARG001
     """List the registered activations with their aliases and formulas."""
     from actviz.render import tables
 
@@ -33,15 +34,33 @@ def show_cmd(
     name: Annotated[str, typer.Argument(help="Activation name or alias (case and -/_ forgiven).")],
     param: Annotated[Optional[List[str]],
                      param_option("Parameter value, e.g. alpha=2 (repeatable).", metavar="KEY=VALUE")] = None,
-    format: FormatOpt = ShowFormat.rich,
+    format: Annotated[ShowFormatAll, typer.Option(
+        "--format", "-f", help="rich or json; with --symbolic also markdown or latex.")] = ShowFormatAll.rich,
+    symbolic: Annotated[bool, typer.Option(
+        "--symbolic", help="The symbolic card: f, f′, f″ in closed form, Taylor series, limits, fixed points, "
+        "extrema of f′, and which declared properties sympy confirms.")] = False,
+    define: DefineOpt = None,  # noqa: ARG001 - registered by its callback
 ) -> None:
     """Show one activation: formula, derivative, parameters, kinks, properties, autograd check."""
     from actviz.core import registry
-    from actviz.render import tables
+    from actviz.core.errors import UsageError
 
     texts = registry.parse_assignments(param or [], qualified=False).get("", {})
-    data = tables.show_data(registry.bind(name, texts))
-    if format is ShowFormat.json:
+    act = registry.bind(name, texts)
+    if symbolic:
+        if not act.symbolic:
+            raise UsageError(f"{act.name} has no symbolic form (its record gives none)")
+        from actviz.facts.card import card
+        from actviz.render.cards import RENDERERS
+
+        typer.echo(RENDERERS[format.value](card(act)), nl=False)
+        return
+    if format in (ShowFormatAll.markdown, ShowFormatAll.latex):
+        raise UsageError(f"--format {format.value} needs --symbolic (show prints rich or json)")
+    from actviz.render import tables
+
+    data = tables.show_data(act)
+    if format is ShowFormatAll.json:
         print(tables.show_json(data))
     else:
         tables.print_show(data)
@@ -51,6 +70,7 @@ def table_cmd(
     names: Annotated[Optional[List[str]], typer.Argument(help="Activations to include (default: all).")] = None,
     param: ParamOpt = None,
     format: TableFormatOpt = Format.rich,
+    define: DefineOpt = None,  # noqa: ARG001 - registered by its callback
 ) -> None:
     """The property report: the twelve properties and the autograd error of every (or each named) activation."""
     from actviz.render import tables
@@ -66,6 +86,7 @@ def check_cmd(
     names: Annotated[Optional[List[str]], typer.Argument(help="Activations to check (default: all).")] = None,
     param: ParamOpt = None,
     format: FormatOpt = ShowFormat.rich,
+    define: DefineOpt = None,  # noqa: ARG001 - registered by its callback
 ) -> None:
     """Re-derive every property numerically and compare f′ with autograd; exit 1 on any disagreement."""
     from actviz.facts.audit import audit_all

@@ -390,7 +390,8 @@ def _root(
 
     Every command takes activation names case-insensitively, with '-' and '_'
     alike (Hard-Tanh finds hard_tanh).  Register your own activations with
-    actviz.register() in a module named by ACTVIZ_PLUGINS.
+    actviz.register() in a module named by ACTVIZ_PLUGINS, or from a formula
+    with --define NAME=EXPR on any command (or ACTVIZ_DEFINE).
     """
     if version:
         from actviz._version import __version__
@@ -409,6 +410,10 @@ def _root(
     from actviz.core.registry import load_plugins
 
     load_plugins()
+    if os.environ.get("ACTVIZ_DEFINE", "").strip():  # before the command's own --define (which may replace them)
+        from actviz.facts.define import define_all, env_definitions
+
+        define_all(env_definitions())
     if ctx.invoked_subcommand not in _NEVER_DOWNLOAD:  # any download shows a progress bar
         from actviz.cli.data import install_download_progress
 

@@ -20,7 +20,7 @@ import typer
 
 from actviz.bench.config import (DEVICES, INITS, MAX_SEED, OPTIMIZERS, PRECISIONS, ConfigError, TrainConfig,
                                  check_field)
-from actviz.cli.options import param_option
+from actviz.cli.options import DefineOpt, param_option
 from actviz.core.errors import UsageError
 
 #: the initialisations ``compare`` offers: all but ``constant`` (every hidden unit the same for ever;
@@ -169,6 +169,7 @@ def compare_cmd(
     yes: Annotated[bool, typer.Option(
         "--yes", "-y", help="Start a grid estimated to train for more than an hour without asking "
         "(asked only when standard input is a terminal).")] = False,
+    define: DefineOpt = None,  # noqa: ARG001 - registered by its callback
 ) -> None:
     """Train the d2l MLP on Fashion-MNIST per activation, configuration and seed; compare with statistics.
 

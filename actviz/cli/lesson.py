@@ -11,7 +11,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from actviz.cli.options import FormatOpt, ShowFormat
+from actviz.cli.options import DefineOpt, FormatOpt, ShowFormat
 from actviz.core.errors import ActvizError, UsageError
 
 #: the lesson's output formats (rich or json), as every command's
@@ -66,6 +66,7 @@ def lesson_cmd(
         "--out", "-o", metavar="DIR",
         help="Directory for the pictures and lesson.json (a sub-folder per lesson).")] = "actviz-lessons",
     format: FormatOpt = ShowFormat.rich,
+    define: DefineOpt = None,  # noqa: ARG001 - registered by its callback
 ) -> None:
     """Run a lesson: an experiment that shows why activation functions matter (or list them)."""
     from pathlib import Path

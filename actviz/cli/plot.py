@@ -13,7 +13,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from actviz.cli.options import param_option
+from actviz.cli.options import DefineOpt, param_option
 
 
 def default_output(names: list[str], derivative: bool) -> Path:
@@ -61,6 +61,7 @@ def plot_cmd(
         help="Draw the curves in the terminal with text characters, as wide as the terminal "
         "(COLUMNS); writes no file.",
     )] = False,
+    define: DefineOpt = None,  # noqa: ARG001 - registered by its callback
 ) -> None:
     """Plot f (and with --derivative f′) of one or more activations into a file, or the terminal."""
     from actviz.core import registry
@@ -89,6 +90,7 @@ def plot_cmd(
 def gallery_cmd(
     out: Annotated[Path, typer.Option(
         "--out", "-o", metavar="DIR", help="Directory to write into (created if missing).")] = Path("gallery"),
+    define: DefineOpt = None,  # noqa: ARG001 - registered by its callback
 ) -> None:
     """Write a picture of every activation, an overview grid and index.md into DIR."""
     from actviz.render.gallery import build_gallery

@@ -11,6 +11,8 @@ from typing import List, Optional
 
 import typer
 
+from actviz.cli.options import DefineOpt
+
 
 def report_cmd(
     names: Optional[List[str]] = typer.Argument(None, metavar="NAME",
@@ -28,6 +30,7 @@ def report_cmd(
     # kept as text: Path("dir/") would drop the '/' that makes it a directory
     output: str = typer.Option("actviz-report.html", "--output", "-o", metavar="FILE",
                                 help="The page to write."),
+    define: DefineOpt = None,  # noqa: ARG001 - registered by its callback
 ) -> None:
     """Write one self-contained, interactive HTML page: property table, curves, sliders, overlay."""
     from rich.console import Console

@@ -6,6 +6,8 @@ import enum
 
 import typer
 
+from actviz.cli.options import DefineOpt
+
 
 class ResultsFormat(str, enum.Enum):
     rich = "rich"
@@ -22,6 +24,7 @@ def results_cmd(
     plots: bool = typer.Option(False, "--plots", help="Redraw curves.png and diagnostics.png in FOLDER."),
     target: float = typer.Option(None, "--target", help="Test accuracy for the 'epochs to' column "
                                  "(default: the one of the last compare).", show_default=False),
+    define: DefineOpt = None,  # noqa: ARG001 - registered by its callback
 ) -> None:
     """Re-render the summary and statistics of a compare store (every configuration in it), without training.
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -148,6 +148,13 @@ class ActivationSpec:
     xscale: Callable[[Params], float] | float = 1.0
     #: a check across parameters: an error message, or None
     check: Callable[[Params], str | None] | None = None
+    #: f in the formula grammar of :mod:`actviz.core.expr` (parameters by name; Piecewise as
+    #: ``where``/``piecewise``): what the symbolic card and the agreement tests compute with
+    symbolic: str | Callable[[Params], str] = ""
+    #: ∂f/∂key for numeric parameters, written by hand: key -> function of ``(x, **params)``
+    param_derivatives: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    #: the ``--define`` text this record was made from ("" for a record written in Python)
+    definition: str = ""
 
     def __post_init__(self) -> None:
         if not self.name or normalize(self.name) != self.name:
@@ -242,6 +249,20 @@ class Activation:
     def derivative(self, x: Any) -> Any:
         """The analytic f′(x), written by hand; kinks use :attr:`kinks`' values."""
         return self.spec.derivative(x, **self.params)
+
+    def param_derivative(self, x: Any, key: str) -> Any:
+        """∂f/∂key at x (element-wise), written by hand; a :class:`UsageError` where the record has none."""
+        fn = self.spec.param_derivatives.get(key)
+        if fn is None:
+            self.spec.param(key)  # an unknown parameter is named as such
+            raise UsageError(f"{self.name} has no derivative with respect to {key!r}")
+        return fn(x, **self.params)
+
+    @property
+    def symbolic(self) -> str:
+        """f in the formula grammar at these parameters' names ("" when the record gives none)."""
+        s = self.spec.symbolic
+        return s(self.params) if callable(s) else s
 
     @property
     def kinks(self) -> tuple[Kink, ...]:
@@ -422,7 +443,7 @@ class PluginExit(ActvizError):
 
 #: the fields of a record that hold the plugin's own functions
 _CALLABLE_FIELDS = ("forward", "derivative", "formula", "derivative_formula", "kinks", "properties",
-                    "xscale", "check")
+                    "xscale", "check", "symbolic")
 
 
 def _guarded(spec: ActivationSpec, plugin: str) -> ActivationSpec:

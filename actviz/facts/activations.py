@@ -12,6 +12,7 @@ imports it on the first lookup.  The records themselves live with their family:
 * :mod:`actviz.facts.variants` — celu, log_sigmoid, squared_relu;
 * :mod:`actviz.facts.periodic` — snake, sine;
 * :mod:`actviz.facts.shrinkage` — softshrink, hardshrink, tanhshrink;
+* :mod:`actviz.facts.rational` — rational (a Padé activation unit);
 
 and the numerically stable building blocks they share in :mod:`actviz.facts.kernels`.
 
@@ -29,7 +30,7 @@ that ``actviz list`` does not pay for it.
 from __future__ import annotations
 
 from actviz.core.registry import ActivationSpec, register
-from actviz.facts import gated, maxout, periodic, rectifiers, shrinkage, smooth, squashing, variants
+from actviz.facts import gated, maxout, periodic, rational, rectifiers, shrinkage, smooth, squashing, variants
 
 #: the built-in records in registration order (lookups of a name prefix list matches in this order)
 BUILTINS: tuple[ActivationSpec, ...] = (
@@ -65,6 +66,7 @@ BUILTINS: tuple[ActivationSpec, ...] = (
     shrinkage.TANHSHRINK,
     variants.LOG_SIGMOID,
     variants.SQUARED_RELU,
+    rational.RATIONAL,
 )
 
 for _spec in BUILTINS:

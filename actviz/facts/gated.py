@@ -115,6 +115,7 @@ _ONE_D = "In a network a·gate(b) over two halves (a, b) of a layer's pre-activa
 
 GLU = ActivationSpec(
     name="glu",
+    symbolic="x*sigmoid(x)",
     kind="gated",
     summary=f"Gated linear unit, gate σ. {_ONE_D}: x·σ(x), swish with β = 1.",
     formula="glu(a, b) = a·σ(b); 1-D view glu(x) = x·σ(x)",
@@ -128,6 +129,7 @@ GLU = ActivationSpec(
 
 REGLU = ActivationSpec(
     name="reglu",
+    symbolic="x*max(0, x)",
     kind="gated",
     summary=f"Gated unit with a ReLU gate. {_ONE_D}: x·max(0, x), squared ReLU.",
     formula="reglu(a, b) = a·max(0, b); 1-D view reglu(x) = x·max(0, x)",
@@ -141,6 +143,7 @@ REGLU = ActivationSpec(
 
 GEGLU = ActivationSpec(
     name="geglu",
+    symbolic="x**2/2*(1 + erf(x/sqrt(2)))",
     kind="gated",
     summary=f"Gated unit with a GELU gate. {_ONE_D}: x·gelu(x) = x²Φ(x).",
     formula="geglu(a, b) = a·gelu(b); 1-D view geglu(x) = x·gelu(x) = x²·Φ(x)",
@@ -154,6 +157,7 @@ GEGLU = ActivationSpec(
 
 SWIGLU = ActivationSpec(
     name="swiglu",
+    symbolic="x**2*sigmoid(x)",
     kind="gated",
     summary=f"Gated unit with a swish gate. {_ONE_D}: x·swish(x) = x²σ(x).",
     formula="swiglu(a, b) = a·swish(b); 1-D view swiglu(x) = x·swish(x) = x²·σ(x)",

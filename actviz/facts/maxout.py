@@ -149,8 +149,14 @@ def _check_pieces(p: Params) -> str | None:
     return None
 
 
+def _maxout_symbolic(p) -> str:
+    """max_i (w_i·x + b_i) in the formula grammar."""
+    return "max(" + ", ".join(f"({w!r})*x + ({b!r})" for w, b in zip(p["weights"], p["biases"])) + ")"
+
+
 MAXOUT = ActivationSpec(
     name="maxout",
+    symbolic=_maxout_symbolic,
     kind="maxout",
     summary="The max of k affine pieces. In a network a layer (k linear maps, then the max); "
     "here its 1-D unit with pieces w_i·x + b_i.",

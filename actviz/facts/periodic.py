@@ -31,6 +31,11 @@ def _sine_d(x, w0):
     return w0 * torch.cos(x * w0)
 
 
+def _sine_dw0(x, w0):
+    """∂f/∂ω₀ = x·cos(ω₀x)."""
+    return x * torch.cos(x * w0)
+
+
 def _sine_props(w0: float) -> Properties:
     return Properties(
         range=Interval.closed(-1, 1),
@@ -50,6 +55,8 @@ def _sine_props(w0: float) -> Properties:
 
 SINE = ActivationSpec(
     name="sine",
+    param_derivatives={"w0": lambda x, w0: _sine_dw0(x, w0)},
+    symbolic="sin(w0*x)",
     aliases=("sin", "siren"),
     summary="sin(ω₀x), the periodic activation of SIREN (which uses ω₀ = 30 in its first layer).",
     formula="sine(x) = sin(ω₀·x)",
@@ -76,8 +83,17 @@ def _snake_d(x, alpha):
     return v * v
 
 
+def _snake_dalpha(x, alpha):
+    """∂f/∂α = x·sin(2αx)/α − sin²(αx)/α²."""
+    t = x * alpha
+    s = torch.sin(t)
+    return x * torch.sin(2 * t) / alpha - s * s / (alpha * alpha)
+
+
 SNAKE = ActivationSpec(
     name="snake",
+    param_derivatives={"alpha": lambda x, alpha: _snake_dalpha(x, alpha)},
+    symbolic="x + sin(alpha*x)**2/alpha",
     summary="x + sin²(αx)/α: the identity with a periodic ripple, monotone, f′ between 0 and 2.",
     formula="snake(x) = x + sin²(α·x)/α",
     latex=r"x + \frac{1}{\alpha} \sin^{2}(\alpha x)",

@@ -35,6 +35,7 @@ _IDENTITY_PROPS = Properties(
 
 IDENTITY = ActivationSpec(
     name="identity",
+    symbolic="x",
     aliases=("linear",),
     summary="No activation: a stack of linear layers collapses to one linear model.",
     formula="identity(x) = x",
@@ -49,6 +50,7 @@ IDENTITY = ActivationSpec(
 
 RELU = ActivationSpec(
     name="relu",
+    symbolic="max(0, x)",
     summary="Rectified linear unit: the identity for positive inputs, 0 otherwise.",
     formula="relu(x) = max(0, x)",
     latex=r"\max(0, x)",
@@ -83,6 +85,11 @@ def _leaky_d(x, slope):
     return keep_nan(x, torch.where(x > 0, torch.ones_like(x), torch.zeros_like(x) + slope))
 
 
+def _leaky_dslope(x, slope):
+    """∂f/∂slope = min(0, x) (0 at 0, as autograd of x·slope there)."""
+    return torch.clamp(x, max=0)
+
+
 def _leaky_props(g: float) -> Properties:
     """Properties of max(0, x) + g·min(0, x) for any real slope g."""
     if g == 1:  # the identity
@@ -105,6 +112,8 @@ def _leaky_props(g: float) -> Properties:
 
 LEAKY_RELU = ActivationSpec(
     name="leaky_relu",
+    param_derivatives={"negative_slope": lambda x, negative_slope: _leaky_dslope(x, negative_slope)},
+    symbolic="max(0, x) + negative_slope*min(0, x)",
     summary="ReLU with a small slope γ for negative inputs, so no unit is ever dead.",
     formula="leaky_relu(x) = max(0, x) + γ·min(0, x)",
     latex=r"\max(0, x) + \gamma \min(0, x)",
@@ -119,6 +128,8 @@ LEAKY_RELU = ActivationSpec(
 
 PRELU = ActivationSpec(
     name="prelu",
+    param_derivatives={"a": lambda x, a: _leaky_dslope(x, a)},
+    symbolic="max(0, x) + a*min(0, x)",
     summary="Parametric ReLU: leaky ReLU whose negative slope a is learned (one per layer here).",
     formula="prelu(x) = max(0, x) + a·min(0, x), a learned (initially 0.25)",
     latex=r"\max(0, x) + a \min(0, x)",
@@ -133,6 +144,7 @@ PRELU = ActivationSpec(
 
 RELU6 = ActivationSpec(
     name="relu6",
+    symbolic="min(max(0, x), 6)",
     summary="ReLU capped at 6 (MobileNets), PyTorch's ReLU6.",
     formula="relu6(x) = min(max(0, x), 6)",
     latex=r"\min(\max(0, x), 6)",
@@ -159,9 +171,20 @@ RELU6 = ActivationSpec(
 )
 
 
+def _elu(x, alpha):
+    if torch.is_tensor(alpha):  # a learnable α: F.elu takes only a number
+        return torch.where(x > 0, x, alpha * torch.expm1(torch.clamp(x, max=0)))
+    return F.elu(x, alpha)
+
+
 def _elu_d(x, alpha):
     neg = alpha * torch.exp(torch.clamp(x, max=0))
     return keep_nan(x, torch.where(x > 0, torch.ones_like(x), neg))
+
+
+def _elu_dalpha(x, alpha):
+    """∂f/∂α = e^x − 1 for x ≤ 0, 0 above (→ −1 as x → −inf)."""
+    return keep_nan(x, torch.where(x > 0, torch.zeros_like(x), torch.expm1(torch.clamp(x, max=0))))
 
 
 def _elu_props(a: float) -> Properties:
@@ -189,11 +212,13 @@ def _elu_props(a: float) -> Properties:
 
 ELU = ActivationSpec(
     name="elu",
+    param_derivatives={"alpha": lambda x, alpha: _elu_dalpha(x, alpha)},
+    symbolic="where(x > 0, x, alpha*(exp(x) - 1))",
     summary="Exponential linear unit: the identity for x > 0, a smooth saturation to −α below.",
     formula="elu(x) = x for x > 0, α·(e^x − 1) for x ≤ 0",
     latex=r"\begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}",
     derivative_formula="1 for x > 0, α·e^x for x ≤ 0",
-    forward=lambda x, alpha: F.elu(x, alpha),
+    forward=lambda x, alpha: _elu(x, alpha),
     derivative=lambda x, alpha: _elu_d(x, alpha),
     params=(Param("alpha", 1.0, "the negative saturation value −α", symbol="α"),),
     kinks=lambda p: () if p["alpha"] == 1 else (Kink(0.0, p["alpha"]),),
@@ -213,6 +238,7 @@ def _selu_d(x):
 
 SELU = ActivationSpec(
     name="selu",
+    symbolic=f"where(x > 0, {_SELU_LAMBDA!r}*x, {_SELU_LA!r}*(exp(x) - 1))",
     summary="Scaled ELU with the self-normalising constants λ ≈ 1.0507, α ≈ 1.6733.",
     formula="selu(x) = λ·x for x > 0, λα·(e^x − 1) for x ≤ 0",
     latex=r"\lambda \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}",

@@ -58,6 +58,7 @@ def _shrink_props(continuity: int) -> Properties:
 
 SOFTSHRINK = ActivationSpec(
     name="softshrink",
+    symbolic="piecewise(x > lambd, x - lambd, x < -lambd, x + lambd, 0)",
     aliases=("soft_shrink", "soft_threshold"),
     summary="Soft thresholding: 0 on [−λ, λ], x ∓ λ outside (the proximal map of λ|x|).",
     formula="softshrink(x) = x − λ for x > λ, x + λ for x < −λ, 0 otherwise",
@@ -74,6 +75,7 @@ SOFTSHRINK = ActivationSpec(
 
 HARDSHRINK = ActivationSpec(
     name="hardshrink",
+    symbolic="piecewise(x > lambd, x, x < -lambd, x, 0)",
     aliases=("hard_shrink", "hard_threshold"),
     summary="Hard thresholding: 0 on [−λ, λ], x outside; f jumps by λ at ±λ.",
     formula="hardshrink(x) = x for |x| > λ, 0 otherwise",
@@ -118,6 +120,7 @@ def _tanhshrink_d(x):
 
 TANHSHRINK = ActivationSpec(
     name="tanhshrink",
+    symbolic="x - tanh(x)",
     aliases=("tanh_shrink",),
     summary="x − tanh(x): flat (cubic) near 0, x ∓ 1 far out.",
     formula="tanhshrink(x) = x − tanh(x)",

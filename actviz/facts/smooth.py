@@ -37,13 +37,30 @@ _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
+def _softplus(x, beta):
+    if torch.is_tensor(beta):  # a learnable β: softplus(βx)/β, through which autograd reaches β
+        return softplus(x * beta) / beta
+    return softplus(x, beta)
+
+
+def _softplus_dbeta(x, beta):
+    """∂f/∂β = g(βx)/β² with g(z) = z·σ(z) − softplus(z) = −z·σ(−z) − softplus(−z), each form where it
+    does not cancel (z ≤ 0 and z > 0); g → 0 at both ends, so z is clamped to [−800, 800]."""
+    z = torch.clamp(x * beta, -800.0, 800.0)
+    low = z * sig(z) - softplus(z)
+    high = -z * sig(-z) - softplus(-z)
+    return keep_nan(x, torch.where(z > 0, high, low) / (beta * beta))
+
+
 SOFTPLUS = ActivationSpec(
     name="softplus",
+    param_derivatives={"beta": lambda x, beta: _softplus_dbeta(x, beta)},
+    symbolic="softplus(beta*x)/beta",
     summary="A smooth ReLU whose derivative is the logistic function σ(βx).",
     formula="softplus(x) = (1/β)·log(1 + e^(βx))",
     latex=r"\frac{1}{\beta} \log\left(1 + e^{\beta x}\right)",
     derivative_formula="softplus′(x) = σ(βx)",
-    forward=lambda x, beta: softplus(x, beta),
+    forward=lambda x, beta: _softplus(x, beta),
     # σ as e^(log σ) (kernels.sig): autograd of it gives f″ = β·σ(βx)·σ(−βx), accurate in the tails,
     # where autograd of torch.sigmoid computes σ·(1 − σ) and gives 0 once βx ≳ 37
     derivative=lambda x, beta: sig(x * beta),
@@ -70,7 +87,7 @@ SOFTPLUS = ActivationSpec(
 
 
 def _swish(x, beta):
-    if beta == 0:  # x/2; βx would be 0·inf = NaN at ±inf
+    if beta == 0 and not torch.is_tensor(beta):  # x/2; βx would be 0·inf = NaN at ±inf
         return x * 0.5
     x = finite_below(x)  # x·σ(βx) is inf·0 at −inf; at the most negative float it is −0, the limit
     return x * sig(x * beta)
@@ -119,8 +136,17 @@ def _swish_props(beta: float) -> Properties:
     )
 
 
+def _swish_dbeta(x, beta):
+    """∂f/∂β = x²·σ(βx)·σ(−βx), as x·(x·σ·σ); for β > 0 it is 0 in any float once |βx| ≥ 800, where x is clamped."""
+    xc = torch.clamp(x, -800.0 / beta, 800.0 / beta) if beta > 0 else x
+    z = xc * beta
+    return xc * (xc * sig(z) * sig(-z))
+
+
 SWISH = ActivationSpec(
     name="swish",
+    param_derivatives={"beta": lambda x, beta: _swish_dbeta(x, beta)},
+    symbolic="x*sigmoid(beta*x)",
     aliases=("silu",),
     summary="x gated by its own sigmoid; SiLU is swish with β = 1.",
     formula="swish(x) = x·σ(βx)",
@@ -189,6 +215,7 @@ def _gelu_props(approximate: str) -> Properties:
 
 GELU = ActivationSpec(
     name="gelu",
+    symbolic=lambda p: "x/2*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))" if p["approximate"] == "tanh" else "x/2*(1 + erf(x/sqrt(2)))",
     summary="Gaussian error linear unit: x weighted by the standard normal CDF Φ(x).",
     formula=lambda p: "gelu(x) = x/2·(1 + tanh(√(2/π)·(x + 0.044715x³)))"
     if p["approximate"] == "tanh"
@@ -221,6 +248,7 @@ def _mish_d(x):
 
 MISH = ActivationSpec(
     name="mish",
+    symbolic="x*tanh(softplus(x))",
     summary="A smooth, non-monotonic self-gated unit: x·tanh(softplus(x)).",
     formula="mish(x) = x·tanh(log(1 + e^x))",
     latex=r"x \tanh\left(\log(1 + e^{x})\right)",
@@ -260,6 +288,7 @@ def _hard_swish_d(x):
 
 HARD_SWISH = ActivationSpec(
     name="hard_swish",
+    symbolic="x*min(max(0, x + 3), 6)/6",
     aliases=("hardswish",),
     summary="MobileNetV3's piecewise-quadratic swish: x·relu6(x + 3)/6.",
     formula="hard_swish(x) = x·relu6(x + 3)/6",

@@ -40,6 +40,7 @@ def _sigmoid_d(x):
 
 SIGMOID = ActivationSpec(
     name="sigmoid",
+    symbolic="sigmoid(x)",
     aliases=("logistic",),
     summary="The logistic function: squashes ℝ into (0, 1).",
     formula="σ(x) = 1 / (1 + e^(−x))",
@@ -71,6 +72,7 @@ def _tanh_d(x):
 
 TANH = ActivationSpec(
     name="tanh",
+    symbolic="tanh(x)",
     summary="Hyperbolic tangent: a zero-centred sigmoid, tanh(x) = 2σ(2x) − 1.",
     formula="tanh(x) = (e^x − e^(−x)) / (e^x + e^(−x))",
     latex=r"\tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}",
@@ -102,6 +104,7 @@ def _softsign_d(x):
 
 SOFTSIGN = ActivationSpec(
     name="softsign",
+    symbolic="x/(1 + abs(x))",
     summary="A sigmoid-shaped odd function with polynomial (not exponential) tails.",
     formula="softsign(x) = x / (1 + |x|)",
     latex=r"\frac{x}{1 + |x|}",
@@ -146,6 +149,7 @@ def _hard_sigmoid_props(slope: float) -> Properties:
 
 HARD_SIGMOID = ActivationSpec(
     name="hard_sigmoid",
+    symbolic="min(max(x/6 + 1/2, 0), 1)",
     aliases=("hardsigmoid",),
     summary="PyTorch's Hardsigmoid: a piecewise-linear sigmoid, slope 1/6 on (−3, 3).",
     formula="hard_sigmoid(x) = clip(x/6 + 1/2, 0, 1)",
@@ -162,6 +166,7 @@ HARD_SIGMOID = ActivationSpec(
 
 HARD_LOGISTIC = ActivationSpec(
     name="hard_logistic",
+    symbolic="min(max(x/4 + 1/2, 0), 1)",
     summary="nndl's hard logistic: the first-order Taylor expansion of σ at 0, clipped.",
     formula="hard_logistic(x) = clip(x/4 + 1/2, 0, 1)",
     latex=r"\operatorname{clip}\!\left(\tfrac{x}{4} + \tfrac12,\ 0,\ 1\right)",
@@ -175,6 +180,7 @@ HARD_LOGISTIC = ActivationSpec(
 
 HARD_TANH = ActivationSpec(
     name="hard_tanh",
+    symbolic="min(max(x, -1), 1)",
     aliases=("hardtanh",),
     summary="tanh's piecewise-linear version: the identity clipped to [−1, 1].",
     formula="hard_tanh(x) = clip(x, −1, 1)",
@@ -208,6 +214,7 @@ def _step(x):
 
 STEP = ActivationSpec(
     name="step",
+    symbolic="where(x >= 0, 1, 0)",
     aliases=("heaviside", "binary_step"),
     summary="The perceptron's Heaviside unit: 1 for x ≥ 0, 0 otherwise. Its gradient is 0 everywhere.",
     formula="step(x) = 1 for x ≥ 0, 0 for x < 0",

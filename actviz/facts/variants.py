@@ -33,8 +33,16 @@ def _celu_d(x, alpha):
     return keep_nan(x, torch.exp(torch.clamp(x, max=0) / alpha))
 
 
+def _celu_dalpha(x, alpha):
+    """∂f/∂α = expm1(z) − z·e^z with z = x/α for x ≤ 0, 0 above (z·e^z → 0 as z → −inf)."""
+    z = torch.clamp(torch.clamp(x, max=0) / alpha, min=-800.0)
+    return keep_nan(x, torch.where(x > 0, torch.zeros_like(x), torch.expm1(z) - z * torch.exp(z)))
+
+
 CELU = ActivationSpec(
     name="celu",
+    param_derivatives={"alpha": lambda x, alpha: _celu_dalpha(x, alpha)},
+    symbolic="max(0, x) + min(0, alpha*(exp(x/alpha) - 1))",
     summary="Continuously differentiable ELU: ELU with the exponential scaled by 1/α, so f′ is continuous for every α.",
     formula="celu(x) = max(0, x) + min(0, α·(e^(x/α) − 1))",
     latex=r"\max(0, x) + \min\left(0, \alpha \left(e^{x/\alpha} - 1\right)\right)",
@@ -63,6 +71,7 @@ CELU = ActivationSpec(
 
 LOG_SIGMOID = ActivationSpec(
     name="log_sigmoid",
+    symbolic="-softplus(-x)",
     aliases=("logsigmoid",),
     summary="The logarithm of the sigmoid, −softplus(−x): negative everywhere, linear on the left.",
     formula="log_sigmoid(x) = log σ(x) = −log(1 + e^(−x))",
@@ -111,6 +120,7 @@ SQUARED_RELU_PROPS = Properties(
 
 SQUARED_RELU = ActivationSpec(
     name="squared_relu",
+    symbolic="max(0, x)**2",
     aliases=("relu2", "relu_squared"),
     summary="ReLU squared (Primer): differentiable at 0 (f′ is 2·max(0, x), continuous), so no kink.",
     formula="squared_relu(x) = max(0, x)²",

@@ -183,8 +183,22 @@ def _panel_html(act: Mapping[str, Any]) -> str:
         f'<p class="formula"{"" if combo["derivative_formula"] else " hidden"}><span>f{_PRIME}:</span> '
         f'<code class="js-dformula">{_e(combo["derivative_formula"])}</code></p>'
         f'<div class="controls">{"".join(controls)}</div>'
-        f'<div class="plot" id="plot-{_e(name)}"></div>{ref}</article>'
+        f'<div class="plot" id="plot-{_e(name)}"></div>{_card_html(act.get("card"))}{ref}</article>'
     )
+
+
+_MATHML = '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">'
+
+
+def _card_html(card: Mapping[str, Any] | None) -> str:
+    """The symbolic card: f, f′, f″ as MathML (rendered by the browser, offline) and the facts sympy found."""
+    if not card:
+        return ""
+    math = "".join(f'<div class="card-eq"><span>{_e(k)}(x) =</span>{_MATHML}{v}</math></div>'
+                   for k, v in card["mathml"].items())  # sympy's presentation MathML of a vetted formula
+    facts = "".join(f"<li>{_e(f)}</li>" for f in card["facts"])
+    return (f'<details class="card"><summary>symbolic card (sympy, at the default parameters)</summary>'
+            f"{math}<ul>{facts}</ul></details>")
 
 
 def report_html(data: Mapping[str, Any]) -> str:

@@ -323,6 +323,7 @@ def activation_data(act: Activation, *, progress: Callable[[str], None] | None =
         })
     spec = act.spec
     return {
+        "card": symbolic_card(act),
         "name": act.name,
         "aliases": list(spec.aliases),
         "summary": spec.summary,
@@ -335,6 +336,23 @@ def activation_data(act: Activation, *, progress: Callable[[str], None] | None =
         "x": xs,
         "combos": combos,
     }
+
+
+def symbolic_card(act: Activation) -> dict[str, Any] | None:
+    """The parts of :func:`actviz.facts.card.card` a panel shows (MathML of f, f′, f″ and the facts), or None.
+
+    None where the record gives no symbolic form or sympy fails on it: the panel then has no card.
+    """
+    if not act.symbolic:
+        return None
+    try:
+        from actviz.facts.card import card
+        from actviz.render.cards import facts
+
+        c = card(act)
+    except Exception:  # sympy's failure on one formula must not cost the page
+        return None
+    return {"mathml": {k: c[k]["mathml"] for k in ("f", "f′", "f″")}, "facts": facts(c)}
 
 
 def build_report(

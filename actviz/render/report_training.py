@@ -48,6 +48,7 @@ def _stat_row(r: Mapping[str, Any]) -> dict[str, Any]:
         "train_loss_ci": _ci(r["train_loss_ci"]),
         "epochs_to_target": _sig(r["epochs_to_target"], 3), "reached_target": r["reached_target"],
         "dead": _sig(r["dead"], 3), "saturated": _sig(r["saturated"], 3),
+        "definition": r.get("definition"),
     }
 
 

@@ -175,9 +175,16 @@ def rich_blocks(summary: Summary, *, title: str = "actviz compare — Fashion-MN
         out.append(table)
         out.append(_diag_table(entry, names, fold=width is not None and not _fits(_diag_table(entry, names), width)))
         out.append(_verdict_block(entry, names))
+        out.extend(f"{line}" for line in _definitions(entry))
     if sweep:
         out.extend(_sweep_blocks(sweep))
     return out
+
+
+def _definitions(entry: Mapping[str, Any]) -> list[str]:
+    """``pswish is defined as pswish=x*sigmoid(1.5*x)``: one line per activation defined by a formula."""
+    return [f"{r['label']} is defined as {single_line(r['definition'])}"
+            for r in entry.get("activations", []) if r.get("definition")]
 
 
 def _fits(table: Any, width: int) -> bool:
@@ -328,6 +335,7 @@ def to_markdown(summary: Summary, sweep: Mapping[str, Any] | None = None) -> str
         outside = _outside(entry)
         if outside:
             parts.append(f"- not in the statistics: {single_line('; '.join(outside))}")
+        parts += [f"- {_md_cell(line)}" for line in _definitions(entry)]
         parts.append("")
     if sweep:
         parts += _sweep_markdown(sweep)

@@ -104,7 +104,7 @@ def check_run(run: Any, index: int) -> None:
     c.need(run.get("status") in STATUSES, f"the status {run.get('status')!r} is not one of {', '.join(STATUSES)}")
     for key, kind, name in (("label", str, "a string"), ("config_label", str, "a string"), ("key", str, "a string"),
                             ("params", dict, "an object"), ("config", dict, "an object"),
-                            ("learned", dict, "an object")):
+                            ("learned", dict, "an object"), ("definition", str, "a string")):
         c.need(run.get(key) is None or isinstance(run[key], kind), f"{key!r} is not {name}")
     c.need(run.get("epochs_completed") is None or (is_int(run["epochs_completed"]) and run["epochs_completed"] >= 0),
            "'epochs_completed' is not a whole number >= 0")

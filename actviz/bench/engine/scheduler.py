@@ -62,7 +62,8 @@ def plan_runs(acts: Sequence[Activation], configs: Sequence[Any], seeds: Sequenc
                 runs.append({"activation": act.name, "label": act.label, "params": params_json(act),
                              "seed": int(seed), "status": "pending", "epochs_completed": 0, "history": [],
                              "learned": {}, "diverged_epoch": None,
-                             "trained_with": [acts[b].label for b in chosen]})
+                             "trained_with": [acts[b].label for b in chosen],
+                             **({"definition": act.spec.definition} if act.spec.definition else {})})
                 where.append((c, a, int(seed)))
     return runs, where
 
