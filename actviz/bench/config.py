@@ -54,6 +54,17 @@ def _problem(field: str, value: Any, choices: tuple[str, ...] | None) -> str | N
         return None if value >= 0 else f"must be >= 0 (0: softmax regression), got {value}"
     if field == "lr":
         return None if math.isfinite(value) and value > 0 else f"must be a positive number, got {value}"
+    if field == "learn_lr":
+        return None if value is None or (math.isfinite(value) and value > 0) else \
+            f"must be a positive number, got {value}"
+    if field == "learn":
+        from actviz.bench.learn import canonical, parse
+
+        try:
+            text = canonical(parse(value))
+        except UsageError as exc:
+            return f"is not a --learn setting: {exc}"
+        return None if text == value else f"must be in canonical form {text!r}, got {value!r}"
     if field == "threads":
         return None if value is None or value >= 1 else f"must be >= 1, got {value}"
     if field == "device":
@@ -83,7 +94,9 @@ class TrainConfig:
     :data:`OPTIMIZERS`) with learning rate ``lr``, weights drawn by ``init`` (one of
     :data:`INITS`), on ``device`` (one of :data:`DEVICES`), diagnostics on a probe batch
     of ``probe_size`` training images, ``threads`` CPU threads (None: PyTorch's), matrix
-    products in ``precision`` (one of :data:`PRECISIONS`).
+    products in ``precision`` (one of :data:`PRECISIONS`); the activation parameters in
+    ``learn`` (:mod:`actviz.bench.learn`'s canonical text, ``""`` for none) are trained too, at
+    ``learn_lr`` (None: the weights' ``lr``).
     """
 
     epochs: int = 10
@@ -97,6 +110,8 @@ class TrainConfig:
     probe_size: int = 1024
     threads: int | None = None
     precision: str = "fp32"
+    learn: str = ""
+    learn_lr: float | None = None
 
     def validate(self) -> TrainConfig:
         """Return self if every field is valid; else raise :class:`ConfigError` for the first that is not."""

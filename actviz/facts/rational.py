@@ -79,7 +79,8 @@ def _rational(x: Any, numerator: Any, denominator: Any) -> Any:
 def _rational_d(x: Any, numerator: Any, denominator: Any) -> Any:
     # f′ = (P′Q − PQ′)/Q²; far out all four are divided by x⁴, which cancels: (P′/x⁴·Q/x⁴ − …)/(Q/x⁴)²
     p, q, dp, dq = _parts(x, numerator, denominator)
-    slope = float(numerator[5]) / abs(float(denominator[3]))  # f′ → a₅/|b₄| at ±inf (P/x⁴ is inf there)
+    slope = numerator[5] / abs(denominator[3])  # f′ → a₅/|b₄| at ±inf (P/x⁴ is inf there); tensors while learning
+    slope = float(slope) if not torch.is_tensor(slope) else slope
     return at_infinity(x, (dp * q - p * dq) / (q * q), minus=slope, plus=slope)
 
 
@@ -149,8 +150,10 @@ RATIONAL = ActivationSpec(
     forward=_rational,
     derivative=_rational_d,
     params=(
-        Param("numerator", NUMERATOR, "a₀ … a₅ (default: the published leaky-ReLU fit)", kind="floats"),
-        Param("denominator", DENOMINATOR, "b₁ … b₄ (default: the published leaky-ReLU fit)", kind="floats"),
+        Param("numerator", NUMERATOR, "a₀ … a₅ (default: the published leaky-ReLU fit)", kind="floats",
+              learnable=True),
+        Param("denominator", DENOMINATOR, "b₁ … b₄ (default: the published leaky-ReLU fit)", kind="floats",
+              learnable=True),
     ),
     kinks=_kinks,
     properties=_props,

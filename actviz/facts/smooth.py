@@ -87,7 +87,7 @@ SOFTPLUS = ActivationSpec(
 
 
 def _swish(x, beta):
-    if beta == 0 and not torch.is_tensor(beta):  # x/2; βx would be 0·inf = NaN at ±inf
+    if not torch.is_tensor(beta) and beta == 0:  # x/2; βx would be 0·inf = NaN at ±inf
         return x * 0.5
     x = finite_below(x)  # x·σ(βx) is inf·0 at −inf; at the most negative float it is −0, the limit
     return x * sig(x * beta)
@@ -99,7 +99,7 @@ def _swish_d(x, beta):
     # when βx overflows (β = 2 at |x| ≥ 1.7e38 in float32)
     zc = torch.clamp(z, -800.0, 800.0)
     s = sig(z)
-    if beta == 0:  # σ(0·x) is NaN at ±inf
+    if not torch.is_tensor(beta) and beta == 0:  # σ(0·x) is NaN at ±inf
         return keep_nan(x, torch.full_like(x, 0.5))
     return s + zc * s * torch.sigmoid(-zc)
 
@@ -138,6 +138,9 @@ def _swish_props(beta: float) -> Properties:
 
 def _swish_dbeta(x, beta):
     """∂f/∂β = x²·σ(βx)·σ(−βx), as x·(x·σ·σ); for β > 0 it is 0 in any float once |βx| ≥ 800, where x is clamped."""
+    if torch.is_tensor(beta) and beta.numel() > 1:  # one β per model (or unit) while it learns
+        z = x * beta
+        return x * (x * sig(z) * sig(-z))
     xc = torch.clamp(x, -800.0 / beta, 800.0 / beta) if beta > 0 else x
     z = xc * beta
     return xc * (xc * sig(z) * sig(-z))

@@ -24,13 +24,13 @@ __all__ = ["DEFAULTS", "LATER", "WHERE", "config_label", "format_value", "networ
 DEFAULTS: dict[str, Any] = {
     "epochs": 10, "hidden": 256, "depth": 1, "lr": 0.1, "batch_size": 256, "optimizer": "sgd",
     "init": "normal", "probe_size": 1024,
-    "precision": "fp32",
+    "precision": "fp32", "learn": "", "learn_lr": None,
 }
 #: fields added after the first stores, each with the value that stores without it implicitly had:
 #: :func:`training_config` fills them in and :func:`run_key` leaves them out at that value, so the
 #: keys of old runs do not change
 LATER: dict[str, Any] = {
-    "precision": "fp32",
+    "precision": "fp32", "learn": "", "learn_lr": None,
 }
 #: fields of a configuration that say where a run ran, not what it trained
 WHERE = ("device", "threads")

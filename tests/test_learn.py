@@ -1,0 +1,164 @@
+"""Activation parameters that learn (``--learn``): the engine's hand-written gradients, the records, the CLI."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from helpers import runner
+from test_train import DATA, cfg
+
+import actviz
+from actviz.bench.engine.mlp import HIST_BINS, MLP
+from actviz.bench.engine.params import draw_layers, layer_shapes
+from actviz.bench.learn import canonical, check_against, learnable_params, parse
+from actviz.bench.train import TrainConfig, train_runs
+from actviz.cli.app import app
+from actviz.core.errors import UsageError
+from actviz.results.labels import config_label, run_key
+
+INPUTS = 12
+
+
+def _reference(act, config, seed, batches, dtype):
+    """One plain model trained by autograd (torch.optim), its learnable parameters as leaves."""
+    gran = learnable_params(act.spec, config.learn)
+    shapes = layer_shapes(INPUTS, config.hidden, config.depth, 1, 10)
+    layers = draw_layers(seed, shapes, config.init)
+    ws = [w.to(dtype).requires_grad_() for w, _ in layers]
+    bs = [b.to(dtype).requires_grad_() for _, b in layers]
+    fixed = {n: v for n, v in act.params.items() if n not in gran}
+
+    def leaf(n):
+        v = torch.as_tensor(act.params[n], dtype=dtype)
+        if gran[n] == "unit":
+            v = v.unsqueeze(-1).expand(*v.shape, config.hidden)
+        return v.clone().requires_grad_()
+
+    ps = [{n: leaf(n) for n in gran} for _ in range(config.depth)]
+    groups = [{"params": ws + bs, "lr": config.lr},
+              {"params": [p for d in ps for p in d.values()], "lr": config.learn_lr or config.lr}]
+    opt = torch.optim.SGD(groups) if config.optimizer == "sgd" else torch.optim.Adam(groups, foreach=False)
+    for x, y in batches:
+        h = x.reshape(x.shape[0], -1).to(dtype)
+        for layer in range(config.depth):
+            h = act.spec.forward(h @ ws[layer] + bs[layer], **fixed, **ps[layer])
+        loss = torch.nn.functional.cross_entropy(h @ ws[-1] + bs[-1], y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return [w.detach() for w in ws], ps
+
+
+def _check(names, learn, optimizer="sgd", learn_lr=None, depth=2):
+    dtype = torch.float64
+    config = TrainConfig(hidden=6, depth=depth, optimizer=optimizer, init="kaiming", device="cpu",
+                         lr=0.1 if optimizer == "sgd" else 0.003, learn=canonical(parse(learn)), learn_lr=learn_lr)
+    seeds = [3, 7]
+    acts = [actviz.get(n) for n in names for _ in seeds]
+    S = len(seeds)
+    stack = MLP.build(acts, [seeds[i % S] for i in range(len(acts))], [config.lr] * len(acts),
+                      [i % S for i in range(len(acts))], config, (3, 4), 10, torch.device("cpu"), dtype=dtype)
+    g = torch.Generator().manual_seed(5)
+    data = {s: [(torch.rand(16, 3, 4, generator=g), torch.randint(0, 10, (16,), generator=g)) for _ in range(4)]
+            for s in seeds}
+    for b in range(4):
+        stack.step(torch.stack([data[s][b][0] for s in seeds]).to(dtype), torch.stack([data[s][b][1] for s in seeds]))
+    moved = 0.0
+    for i, act in enumerate(acts):
+        ws, ps = _reference(act, config, seeds[i % S], data[seeds[i % S]], dtype)
+        nl = stack.nonlinearity_of(i)
+        got_w, _ = stack.parameters_of(i)
+        torch.testing.assert_close(got_w[0], ws[0], rtol=1e-10, atol=1e-12)
+        assert ps[0], "something learns"
+        for layer, want in enumerate(ps):
+            for n, p in want.items():
+                got = nl.leaves[layer][n][i - nl.sl.start]
+                torch.testing.assert_close(got, p.detach(), rtol=1e-10, atol=1e-12)
+                moved = max(moved, float((p.detach() - torch.as_tensor(act.params[n], dtype=dtype)).abs().max()))
+    assert moved > 1e-6, "the parameters moved"
+    return stack
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("names,learn", [(["swish", "elu"], "swish.beta,elu.alpha"),
+                                         (["swish", "softplus"], "swish.beta:unit,softplus.beta:unit"),
+                                         (["leaky_relu", "prelu"], "leaky_relu.negative_slope:unit,prelu.a:unit")])
+def test_learned_parameters_follow_autograd_per_layer_and_per_unit(optimizer, names, learn):
+    """Several activations and seeds in one stack: every learned value is autograd's, to 1e-10 in float64."""
+    _check(names, learn, optimizer)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_rational_coefficients_learn_by_default_and_per_unit(optimizer):
+    _check(["rational"], "", optimizer, depth=1)
+    _check(["rational"], "rational.numerator:unit", optimizer, depth=1)
+
+
+def test_learn_lr_is_the_parameters_own_learning_rate():
+    _check(["swish"], "swish.beta", learn_lr=0.5, depth=1)
+
+
+def test_parameters_that_do_not_learn_stay_put():
+    config = TrainConfig(hidden=6, depth=1, device="cpu", learn="swish.beta:layer")
+    stack = MLP.build([actviz.get("elu"), actviz.get("swish")], [0, 0], [0.1, 0.1], [0, 1], config, (12,), 10,
+                      torch.device("cpu"))
+    assert stack.nonlinearity_of(0).learnable == [] and stack.nonlinearity_of(1).learnable == ["beta"]
+
+
+def test_a_learn_run_records_trajectories_units_and_histograms_and_keeps_the_rest():
+    plain = train_runs([actviz.get("swish")], DATA, cfg(epochs=2), seeds=[0]).runs[0]
+    learn = cfg(epochs=2, learn="swish.beta:unit", learn_lr=0.05)
+    run = train_runs([actviz.get("swish")], DATA, learn, seeds=[0]).runs[0]
+    assert run["status"] == "completed"
+    assert set(run) - set(plain) == {"learning", "learned_units", "preact_range"}
+    assert run["learning"] == {"beta": "unit"}
+    assert len(run["learned_units"]["beta"]) == 1 and len(run["learned_units"]["beta"][0]) == 32
+    (lo, hi, bins), = run["preact_range"]
+    assert lo < 0 < hi and bins == HIST_BINS
+    for h, p in zip(run["history"], plain["history"], strict=True):
+        assert set(h) - set(p) == {"learned", "preact_hist"}
+        (stats,) = h["learned"]["beta"]
+        assert stats["q05"] <= stats["q50"] <= stats["q95"] and stats["sd"] >= 0
+        (hist,) = h["preact_hist"]
+        assert hist["below"] + sum(hist["counts"]) + hist["above"] == 256 * 32
+    assert run["learned"]["beta"][0] == pytest.approx(run["history"][-1]["learned"]["beta"][0]["mean"])
+    assert run["history"][-1]["learned"]["beta"][0]["sd"] > 0  # the units went their own ways
+
+
+def test_the_learn_setting_is_part_of_the_run_key_and_label():
+    base, learned = TrainConfig().to_json(), TrainConfig(learn="swish.beta:unit", learn_lr=0.01).to_json()
+    assert run_key("swish", {}, base, 0) != run_key("swish", {}, learned, 0)
+    old = {k: v for k, v in base.items() if k not in ("learn", "learn_lr")}
+    assert run_key("swish", {}, base, 0) == run_key("swish", {}, old, 0)
+    assert config_label(learned) == "learn=swish.beta:unit, learn_lr=0.01"
+
+
+def test_learn_entries_are_parsed_to_one_canonical_text():
+    assert canonical(parse("swish.beta:unit, ELU.alpha")) == "elu.alpha:layer,swish.beta:unit"
+    for bad, words in [("swish", "NAME.KEY"), ("swish.beta:units", "did you mean 'unit'"), ("a.b,", "commas")]:
+        with pytest.raises(UsageError, match=words):
+            parse(bad)
+
+
+@pytest.mark.parametrize("learn,words", [
+    ("swsh.beta", "unknown activation 'swsh'.*did you mean 'swish'"),
+    ("elu.alpha", "elu is not among the activations compared"),
+    ("swish.bta", "no parameter 'bta'; did you mean 'beta'"),
+    ("gelu.approximate", "not a number that can learn"),
+    ("relu.x", "relu has no parameters"),
+])
+def test_learn_names_each_wrong_entry(learn, words):
+    with pytest.raises(UsageError, match=words):
+        check_against(parse(learn), [actviz.get("swish"), actviz.get("gelu"), actviz.get("relu")])
+
+
+@pytest.mark.parametrize("args,words", [
+    (["swish", "--learn", "swish.bta"], "did you mean 'beta'"),
+    (["swish", "--learn", "elu.alpha"], "not among the activations compared"),
+    (["swish", "--learn", "swish.beta:row"], "granularity must be layer or unit"),
+    (["swish", "--learn", "swish.beta", "--learn-lr", "0"], "--learn-lr must be a positive number"),
+])
+def test_compare_learn_errors_are_one_line(args, words, tmp_path):
+    result = runner.invoke(app, ["compare", *args, "--out", str(tmp_path / "r"), "--epochs", "1"])
+    assert result.exit_code == 2, result.output
+    assert words in result.output and "Traceback" not in result.output
