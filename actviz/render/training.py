@@ -276,14 +276,22 @@ def _save_figure(fig: Any, path: Path) -> Path:
 def redraw(results: Mapping[str, Any], out: str | os.PathLike[str]) -> tuple[dict[str, Path], list[str]]:
     """Draw curves.png and diagnostics.png of ``results`` into ``out``: (paths written, errors).
 
-    A picture that fails is named in the errors (the other is still drawn).
+    Where activation parameters learned, also learned.png (:mod:`actviz.render.learned`); a stale
+    learned.png of a store without them is removed.  A picture that fails is named in the errors
+    (the others are still drawn).
     """
+    from actviz.render.learned import plot_learned
+
     out = Path(out)
     paths: dict[str, Path] = {}
     errors: list[str] = []
-    for name, draw in zip(PLOTS, (plot_curves, plot_diagnostics)):
+    for name, draw in zip(PLOTS, (plot_curves, plot_diagnostics, plot_learned)):
         try:
-            paths[name.split(".")[0]] = _save_figure(draw(results), out / name)
+            fig = draw(results)
+            if fig is None:  # nothing learned: no picture, and none left from an earlier store
+                (out / name).unlink(missing_ok=True)
+                continue
+            paths[name.split(".")[0]] = _save_figure(fig, out / name)
         except ActvizError as exc:
             errors.append(f"could not draw {name}: {exc}")
         except Exception as exc:  # matplotlib: report it, keep results.json

@@ -334,13 +334,17 @@ class MLPStack:
     def _histograms(self, zs: list[torch.Tensor]) -> None:
         """Every model's histogram of each hidden layer's pre-activations (on the probe batch), when any learns.
 
-        The range of a model's layer is fixed at the first call: ±1.5 × the largest |z| then
-        (at least 1e-3); values outside it are counted below or above it.
+        The range of a model's layer is fixed at the first call: ±2 × the 99th percentile of |z|
+        then (at least 1e-3); values outside it are counted below or above it.
         """
         if not any(nl.learnable for nl in self.nonlin):
             return
         if self.hist_range is None:
-            lim = [(z.abs().amax((1, 2)) * 1.5).clamp_min(1e-3) for z in zs]
+            def limit(z: torch.Tensor) -> torch.Tensor:
+                flat = z.abs().flatten(1)
+                return (flat.kthvalue(max(1, math.ceil(0.99 * flat.shape[1])), dim=1).values * 2).clamp_min(1e-3)
+
+            lim = [limit(z) for z in zs]
             self.hist_range = [torch.stack([-x, x], 1) for x in lim]
         self.hists = []
         for z, rng in zip(zs, self.hist_range):
