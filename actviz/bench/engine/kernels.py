@@ -170,11 +170,12 @@ class Nonlinearity:
         return torch.mul(dh, self.act.spec.derivative(z, **params), out=out), grads
 
     def _param_grad(self, name: str, z: torch.Tensor, dh: torch.Tensor, params: dict[str, Any]) -> torch.Tensor:
-        """Σ over the batch (and the units, per layer) of dH ⊙ ∂f/∂name, shaped as the leaf."""
+        """Σ over the batch (and the units, per layer) of dH ⊙ ∂f/∂name, shaped as the leaf (one contraction)."""
         dp = torch.as_tensor(self.act.spec.param_derivatives[name](z, **params), dtype=dh.dtype, device=dh.device)
-        g = dh * dp  # (models, batch, units), or (K, models, batch, units) for a vector parameter
-        g = g.sum(-2) if self.granularity[name] == "unit" else g.sum((-2, -1))
-        return g.movedim(0, 1) if g.dim() > (2 if self.granularity[name] == "unit" else 1) else g
+        unit = self.granularity[name] == "unit"
+        if dp.dim() > dh.dim():  # a vector parameter: ∂f/∂name is (K, models, batch, units)
+            return torch.einsum("mbu,kmbu->mku" if unit else "mbu,kmbu->mk", dh, dp.expand(-1, *dh.shape))
+        return torch.einsum("mbu,mbu->mu" if unit else "mbu,mbu->m", dh, dp.expand_as(dh))
 
     def derivative(self, layer: int, z: torch.Tensor) -> torch.Tensor | None:
         """|f′(z)| (None for maxout, whose units always pass a gradient)."""
