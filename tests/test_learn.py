@@ -162,3 +162,93 @@ def test_compare_learn_errors_are_one_line(args, words, tmp_path):
     result = runner.invoke(app, ["compare", *args, "--out", str(tmp_path / "r"), "--epochs", "1"])
     assert result.exit_code == 2, result.output
     assert words in result.output and "Traceback" not in result.output
+
+
+@pytest.fixture(scope="module")
+def learned_store(tmp_path_factory):
+    """A store written by ``compare swish rational --learn swish.beta:unit`` on small synthetic data (once)."""
+    from test_compare_cli import DATA as SMALL
+    from test_compare_cli import FAST
+
+    import actviz.bench.data
+
+    out = tmp_path_factory.mktemp("learn") / "res"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(actviz.bench.data, "load", lambda data_dir=None, **kw: SMALL)
+        result = runner.invoke(app, ["compare", "swish", "rational", "--learn", "swish.beta:unit", "--learn-lr",
+                                     "0.5", "--epochs", "2", "--seeds", "2", "--depth", "2", *FAST, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_compare_learn_writes_a_valid_store_and_learned_png(learned_store):
+    import json
+
+    from actviz.results.schema import check_document
+
+    doc = json.loads((learned_store / "results.json").read_text())
+    check_document(doc)
+    learning = {r["label"]: r["learning"] for r in doc["runs"]}
+    assert learning == {"swish": {"beta": "unit"}, "rational": {"numerator": "layer", "denominator": "layer"}}
+    assert all(r["config"]["learn"] == "swish.beta:unit" and r["config"]["learn_lr"] == 0.5 for r in doc["runs"])
+    assert (learned_store / "learned.png").stat().st_size > 10_000
+
+
+def test_the_schema_names_a_damaged_learning_record(learned_store):
+    import copy
+    import json
+
+    from actviz.results.schema import check_run
+
+    run = json.loads((learned_store / "results.json").read_text())["runs"][0]
+    for damage, words in [
+        (lambda r: r["history"][0]["preact_hist"][0]["counts"].pop(), "preact_hist' of layer 1"),
+        (lambda r: r["history"][1]["learned"]["beta"][0].pop("q50"), "learned 'beta'"),
+        (lambda r: r.update(learning={"beta": "row"}), "'learning'"),
+        (lambda r: r["preact_range"][0].__setitem__(0, 99.0), "preact_range"),
+        (lambda r: r.update(learned_units={"beta": [["x"]]}), "learned_units 'beta'"),
+    ]:
+        bad = copy.deepcopy(run)
+        damage(bad)
+        with pytest.raises(ValueError, match=words):
+            check_run(bad, 0)
+
+
+def test_learned_pictures_compute_apart_from_drawing(learned_store):
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from actviz.render.learned import (
+        draw_function_frames,
+        draw_trajectory,
+        function_frames,
+        learning_runs,
+        trajectories,
+    )
+
+    runs = json.loads((learned_store / "results.json").read_text())["runs"]
+    groups = learning_runs(runs)
+    frames = function_frames(groups["rational"][0], layer=1)
+    assert frames["epochs"] == [0, 1, 2] and len(frames["hist"]) == 2 and len(frames["edges"]) == HIST_BINS + 1
+    x = torch.tensor(frames["x"], dtype=torch.float64)
+    assert frames["f"][0] == pytest.approx(actviz.get("rational").forward(x).tolist())
+    assert frames["f"][-1] != pytest.approx(frames["f"][0])  # the coefficients learned
+    series = trajectories(groups["swish"])
+    assert [(s["param"], s["layer"], s["seeds"]) for s in series] == [("beta", 1, 2), ("beta", 2, 2)]
+    for s in series:
+        assert s["mean"][0] == 1.0 and all(lo <= m <= hi for lo, m, hi in zip(s["lo"], s["mean"], s["hi"]))
+        assert all(a <= b for a, b in zip(s["q05"], s["q95"]))
+    assert len(trajectories(groups["rational"])) == 2 * (6 + 4)
+    assert draw_function_frames(frames).get_title().startswith("rational, layer 2")
+    assert draw_trajectory(series).get_xlabel() == "epoch"
+
+
+def test_report_results_shows_the_learned_functions(learned_store):
+    from actviz.cli.report import _training
+
+    data = _training(learned_store)
+    (cfg,) = data["configurations"]
+    assert [e["label"] for e in cfg["learned"]] == ["swish", "rational"]
+    assert [len(e["frames"]) for e in cfg["learned"]] == [2, 2]

@@ -74,6 +74,12 @@ def function_frames(run: Run, layer: int = 0, points: int = POINTS) -> dict[str,
             "learning": dict(run["learning"])}
 
 
+def _stat(h: Mapping[str, Any], name: str, layer: int, c: int | None, stat: str) -> float:
+    """One epoch's statistic of a learned parameter at a layer (coefficient ``c`` of a vector one)."""
+    v = h["learned"][name][layer][stat]
+    return float(v if c is None else v[c])
+
+
 def trajectories(runs: Sequence[Run]) -> list[dict[str, Any]]:
     """Per learned parameter (``name`` or ``name[c]``) and hidden layer of runs of one label: its value per epoch.
 
@@ -89,20 +95,16 @@ def trajectories(runs: Sequence[Run]) -> list[dict[str, Any]]:
         size = len(init[name]) if isinstance(init[name], (tuple, list)) else 0
         for c in range(size) if size else [None]:
             for layer in range(n_layers):
-                def at(h: Mapping[str, Any], stat: str) -> float:
-                    v = h["learned"][name][layer][stat]
-                    return float(v if c is None else v[c])
-
                 start = float(init[name] if c is None else init[name][c])
                 kept = [r for r in runs if len(r["history"]) >= len(epochs) - 1]
-                cols = list(zip(*[[start] + [at(h, "q50") for h in r["history"][: len(epochs) - 1]] for r in kept]))
+                cols = list(zip(*[[start] + [_stat(h, name, layer, c, "q50") for h in r["history"][: len(epochs) - 1]] for r in kept]))
                 entry = {"label": first["label"], "param": name if c is None else f"{name}[{c}]",
                          "layer": layer + 1, "granularity": first["learning"][name], "epochs": epochs,
                          "mean": [sum(v) / len(v) for v in cols], "lo": [min(v) for v in cols],
                          "hi": [max(v) for v in cols], "seeds": len(kept)}
                 if entry["granularity"] == "unit":  # the units' spread: 5% and 95% quantiles, mean over seeds
                     for q in ("q05", "q95"):
-                        qs = list(zip(*[[start] + [at(h, q) for h in r["history"][: len(epochs) - 1]] for r in kept]))
+                        qs = list(zip(*[[start] + [_stat(h, name, layer, c, q) for h in r["history"][: len(epochs) - 1]] for r in kept]))
                         entry[q] = [sum(v) / len(v) for v in qs]
                 out.append(entry)
     return out
