@@ -252,3 +252,15 @@ def test_report_results_shows_the_learned_functions(learned_store):
     (cfg,) = data["configurations"]
     assert [e["label"] for e in cfg["learned"]] == ["swish", "rational"]
     assert [len(e["frames"]) for e in cfg["learned"]] == [2, 2]
+
+
+def test_a_defined_activation_learns_its_parameter_with_the_derived_derivative(monkeypatch, tmp_path):
+    from actviz.core import registry
+    from actviz.facts.define import define
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    spec = define("tlearn=x*sigmoid(b*x); b=1.5")
+    try:
+        _check(["tlearn"], "tlearn.b:unit", depth=1)
+    finally:
+        registry.unregister(spec.name)

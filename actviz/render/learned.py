@@ -47,9 +47,9 @@ def learning_runs(runs: Sequence[Run]) -> dict[str, list[Run]]:
 
 
 def _activation(run: Run) -> Any:
-    import actviz
+    from actviz.core.registry import get
 
-    return actviz.get(run["activation"], **(run.get("params") or {}))
+    return get(run["activation"], **(run.get("params") or {}))
 
 
 def _value(v: Any) -> Any:
