@@ -4,7 +4,8 @@ For each activation, a stack of ``--seeds`` models of the reference 784-256-10 M
 hidden layers), batch 256, SGD (or ``--optimizer adam``): seconds per training step of the
 engine with the parameters fixed, learned per layer and learned per unit, measured in
 interleaved rounds (best of each kept: this VM drifts in speed), on random inputs (the step's
-cost does not depend on the values).  Prints the ratio learned/fixed; the target is ≤ 1.2.
+cost does not depend on the values); on a CPU the clock is the process's CPU time (use
+``--threads 1``: other processes on a shared machine then do not count), on CUDA the wall time.  Prints the ratio learned/fixed; the target is ≤ 1.2.
 rational's coefficients learn by default; its "fixed" run is a copy of its record with
 nothing learnable.
 
@@ -52,14 +53,16 @@ def step_seconds(act, learn: str, args, device) -> float:
     xs = torch.rand(S, 256, 784, generator=g).to(device)
     ys = torch.randint(0, 10, (S, 256), generator=g).to(device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    # on a CPU the process's CPU time: other processes on a shared machine do not count (its threads do)
+    clock = time.perf_counter if device.type == "cuda" else time.process_time
     for _ in range(3):
         stack.step(xs, ys)
     sync()
-    t0 = time.perf_counter()
+    t0 = clock()
     for _ in range(args.steps):
         stack.step(xs, ys)
     sync()
-    return (time.perf_counter() - t0) / args.steps
+    return (clock() - t0) / args.steps
 
 
 def main() -> None:
@@ -95,7 +98,7 @@ def main() -> None:
             best[k] = min(best[k], step_seconds(act, learn, args, device))
     print(f"device {device}, {torch.get_num_threads()} threads, {args.seeds} models per stack, 784-"
           f"{'-'.join(['256'] * args.depth)}-10, batch 256, {args.optimizer}; ms per step (best of {args.rounds} "
-          f"rounds of {args.steps} steps)")
+          f"rounds of {args.steps} steps; {'wall' if device.type == 'cuda' else 'CPU'} time)")
     print(f"{'activation':<12}{'fixed':>9}{'layer':>9}{'unit':>9}{'layer/fixed':>13}{'unit/fixed':>12}")
     worst = 0.0
     for name in names:

@@ -170,12 +170,15 @@ class Nonlinearity:
         return torch.mul(dh, self.act.spec.derivative(z, **params), out=out), grads
 
     def _param_grad(self, name: str, z: torch.Tensor, dh: torch.Tensor, params: dict[str, Any]) -> torch.Tensor:
-        """Σ over the batch (and the units, per layer) of dH ⊙ ∂f/∂name, shaped as the leaf (one contraction)."""
+        """Σ over the batch (and the units, per layer) of dH ⊙ ∂f/∂name, shaped as the leaf."""
         dp = torch.as_tensor(self.act.spec.param_derivatives[name](z, **params), dtype=dh.dtype, device=dh.device)
         unit = self.granularity[name] == "unit"
-        if dp.dim() > dh.dim():  # a vector parameter: ∂f/∂name is (K, models, batch, units)
-            return torch.einsum("mbu,kmbu->mku" if unit else "mbu,kmbu->mk", dh, dp.expand(-1, *dh.shape))
-        return torch.einsum("mbu,mbu->mu" if unit else "mbu,mbu->m", dh, dp.expand_as(dh))
+        if not unit:  # one batched dot product per model (and coefficient): no temporary
+            if dp.dim() == dh.dim():
+                return torch.einsum("mbu,mbu->m", dh, dp.expand_as(dh))
+            return torch.stack([torch.einsum("mbu,mbu->m", dh, d.expand_as(dh)) for d in dp], 1)
+        g = (dp * dh).sum(-2)  # (K,) models, units
+        return g.movedim(0, 1) if dp.dim() > dh.dim() else g
 
     def derivative(self, layer: int, z: torch.Tensor) -> torch.Tensor | None:
         """|f′(z)| (None for maxout, whose units always pass a gradient)."""
