@@ -152,6 +152,7 @@ def _new_references():
     for a in (1.0, 0.5):
         refs.append(("snake", {"alpha": a}, lambda x, a=a: x + mp.sin(a * x) ** 2 / a,
                      lambda x, a=a: 1 + mp.sin(2 * a * x)))
+    refs.append(("rational", {}, _rational, _rational_d))
     for lam in (0.5, 2.0):
         refs.append(("softshrink", {"lambd": lam},
                      lambda x, lam=lam: x - lam if x > lam else (x + lam if x < -lam else s(0)),
@@ -159,6 +160,27 @@ def _new_references():
         refs.append(("hardshrink", {"lambd": lam}, lambda x, lam=lam: x if abs(x) > lam else s(0),
                      lambda x, lam=lam: s(1) if abs(x) > lam else s(0)))
     return refs
+
+
+def _rational_parts(x):
+    from actviz.facts.rational import DENOMINATOR, NUMERATOR
+
+    a, b = [mp.mpf(v) for v in NUMERATOR], [abs(mp.mpf(v)) for v in DENOMINATOR]
+    p = sum(c * x**j for j, c in enumerate(a))
+    q = 1 + sum(c * abs(x) ** (k + 1) for k, c in enumerate(b))
+    dp = sum(j * c * x ** (j - 1) for j, c in enumerate(a) if j)
+    dq = mp.sign(x) * sum((k + 1) * c * abs(x) ** k for k, c in enumerate(b))
+    return p, q, dp, dq
+
+
+def _rational(x):
+    p, q, _, _ = _rational_parts(x)
+    return p / q
+
+
+def _rational_d(x):
+    p, q, dp, dq = _rational_parts(x)
+    return (dp * q - p * dq) / (q * q)
 
 
 def _maxout(w, b, x):
