@@ -43,7 +43,8 @@ POINTS = 241
 
 def learning_runs(runs: Sequence[Run]) -> dict[str, list[Run]]:
     """The completed runs that learned a parameter and recorded it per epoch, by activation label."""
-    return by_label(r for r in completed(runs) if r.get("learning") and r["history"][0].get("learned"))
+    return by_label(r for r in completed(runs)
+                    if r.get("learning") and r.get("preact_range") and r["history"][0].get("learned"))
 
 
 def _activation(run: Run) -> Any:

@@ -362,7 +362,7 @@ class MLPStack:
         ``preact_range`` (per layer: [lo, hi, bins]).
         """
         nl = self.nonlinearity_of(i)
-        if not nl.learnable:
+        if not nl.learnable or not self.depth:
             return None
         j = i - nl.sl.start
         hist = [{"below": int(h[i, 0]), "counts": h[i, 1:-1].tolist(), "above": int(h[i, -1])} for h in self.hists]
