@@ -154,6 +154,7 @@ def test_learn_names_each_wrong_entry(learn, words):
 
 @pytest.mark.parametrize("args,words", [
     (["swish", "--learn", "swish.bta"], "did you mean 'beta'"),
+    (["swish", "--learn", "swsh.beta"], "--learn swsh.beta: unknown activation 'swsh'; did you mean 'swish'"),
     (["swish", "--learn", "elu.alpha"], "not among the activations compared"),
     (["swish", "--learn", "swish.beta:row"], "granularity must be layer or unit"),
     (["swish", "--learn", "swish.beta", "--learn-lr", "0"], "--learn-lr must be a positive number"),

@@ -67,7 +67,10 @@ def check_against(entries: Sequence[LearnEntry], acts: Sequence[Any]) -> list[Le
     out = []
     compared = {a.name: a for a in acts}
     for name, key, gran in entries:
-        spec = get_spec(name)  # an unknown activation, with suggestions
+        try:
+            spec = get_spec(name)
+        except UsageError as exc:  # an unknown activation, with suggestions
+            raise UsageError(f"--learn {name}.{key}: {exc}") from None
         if spec.name not in compared:
             raise UsageError(f"--learn {name}.{key}: {spec.name} is not among the activations compared "
                              f"({', '.join(compared)}); name it too")
