@@ -129,7 +129,7 @@ def _d_denominator(x: Any, numerator: Any, denominator: Any) -> Any:
     for k, bk in enumerate(denominator):
         torch.mul(w if k == 0 else out[k - 1], ax, out=out[k])
     signs = torch.stack([torch.sign(torch.as_tensor(bk, dtype=x.dtype, device=x.device)) for bk in denominator])
-    return out * signs.view(4, *signs.shape[1:], *[1] * (x.dim() - signs.dim() + 1))
+    return out.mul_(signs.view(4, *signs.shape[1:], *[1] * (x.dim() - signs.dim() + 1)))
 
 
 def _kinks(p: Params) -> list[Kink]:
