@@ -265,3 +265,31 @@ def test_a_defined_activation_learns_its_parameter_with_the_derived_derivative(m
         _check(["tlearn"], "tlearn.b:unit", depth=1)
     finally:
         registry.unregister(spec.name)
+
+
+@pytest.mark.slow
+def test_the_report_page_draws_the_learned_figures_in_chromium(learned_store, tmp_path):
+    """report --results: one figure per learned function (2 layers × 2 activations) and per parameter (1 + 2)."""
+    import os
+
+    pytest.importorskip("playwright")
+    if not os.access("/usr/bin/chromium", os.X_OK):
+        pytest.skip("no Chromium at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    page_path = tmp_path / "page.html"
+    r = runner.invoke(app, ["report", "swish", "rational", "--results", str(learned_store), "-o", str(page_path)])
+    assert r.exit_code == 0, r.output
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = b.new_page(viewport={"width": 1280, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.goto(page_path.as_uri())
+        page.wait_for_selector("body[data-ready='1']", timeout=60000)
+        assert page.locator(".learned-plot .main-svg").count() >= 7
+        titles = page.locator(".learned-plot .gtitle").all_text_contents()
+        b.close()
+    assert not errors
+    assert any(t.startswith("rational, layer 2") for t in titles) and any("band over 2 seeds" in t for t in titles)
