@@ -152,13 +152,13 @@ def _new_references():
     for a in (1.0, 0.5):
         refs.append(("snake", {"alpha": a}, lambda x, a=a: x + mp.sin(a * x) ** 2 / a,
                      lambda x, a=a: 1 + mp.sin(2 * a * x)))
+    refs.append(("rational", {}, _rational, _rational_d))
     for lam in (0.5, 2.0):
         refs.append(("softshrink", {"lambd": lam},
                      lambda x, lam=lam: x - lam if x > lam else (x + lam if x < -lam else s(0)),
                      lambda x, lam=lam: s(1) if abs(x) > lam else s(0)))
         refs.append(("hardshrink", {"lambd": lam}, lambda x, lam=lam: x if abs(x) > lam else s(0),
                      lambda x, lam=lam: s(1) if abs(x) > lam else s(0)))
-    refs.append(("rational", {}, _rational, _rational_d))
     return refs
 
 

@@ -65,6 +65,17 @@ def _problem(field: str, value: Any, choices: tuple[str, ...] | None) -> str | N
         return None if value >= 0 else f"must be >= 0 (0: softmax regression), got {value}"
     if field == "lr":
         return None if math.isfinite(value) and value > 0 else f"must be a positive number, got {value}"
+    if field == "learn_lr":
+        return None if value is None or (math.isfinite(value) and value > 0) else \
+            f"must be a positive number, got {value}"
+    if field == "learn":
+        from actviz.bench.learn import canonical, parse
+
+        try:
+            text = canonical(parse(value))
+        except UsageError as exc:
+            return f"is not a --learn setting: {exc}"
+        return None if text == value else f"must be in canonical form {text!r}, got {value!r}"
     if field == "threads":
         return None if value is None or value >= 1 else f"must be >= 1, got {value}"
     if field == "noise":
@@ -105,7 +116,9 @@ class TrainConfig:
     :data:`OPTIMIZERS`) with learning rate ``lr``, weights drawn by ``init`` (one of
     :data:`INITS`), on ``device`` (one of :data:`DEVICES`), diagnostics on a probe batch
     of ``probe_size`` training images, ``threads`` CPU threads (None: PyTorch's), matrix
-    products in ``precision`` (one of :data:`PRECISIONS`).
+    products in ``precision`` (one of :data:`PRECISIONS`); the activation parameters in
+    ``learn`` (:mod:`actviz.bench.learn`'s canonical text, ``""`` for none) are trained too, at
+    ``learn_lr`` (None: the weights' ``lr``).
 
     ``data`` names the data set (one of :data:`DATA`); for a 2-D toy set, ``noise`` and
     ``samples`` say how its points are made (None: the set's own; see
@@ -132,6 +145,8 @@ class TrainConfig:
     model: str = "mlp"
     norm: str = "none"
     residual: bool = False
+    learn: str = ""
+    learn_lr: float | None = None
 
     def validate(self) -> TrainConfig:
         """Return self if every field is valid; else raise :class:`ConfigError` for the first that is not."""

@@ -160,6 +160,14 @@ def compare_cmd(
         help="Normalise each hidden layer of the mlp before its activation.")] = "none",
     residual: Annotated[bool, typer.Option(
         "--residual", help="Skip connections between the mlp's equal-width hidden layers (2..depth).")] = False,
+    learn: Annotated[Optional[str], typer.Option(
+        "--learn", metavar="NAME.KEY[:layer|:unit][,...]",
+        help="Train these activation parameters too (e.g. swish.beta:unit,elu.alpha): one value per hidden "
+        "layer (:layer, the default) or per hidden unit (:unit). PReLU's slope and rational's coefficients "
+        "learn per layer without being named.")] = None,
+    learn_lr: Annotated[Optional[float], typer.Option(
+        "--learn-lr", metavar="F",
+        help="The learning rate of the learned activation parameters (default: the weights' --lr).")] = None,
     param: Annotated[Optional[List[str]], param_option(
         "An activation parameter, e.g. leaky_relu.negative_slope=0.1; "
         "a comma list gives one variant per value (repeatable).", metavar="NAME.KEY=V[,V...]")] = None,
@@ -227,6 +235,7 @@ def compare_cmd(
 
     for act in acts:
         check_contract(act)
+    learn_text = _learn_setting(learn, learn_lr, acts)
     grid = itertools.product(_int_list("hidden", hidden), _int_list("depth", depth), _float_list("lr", lr),
                              _int_list("batch_size", batch_size), _choice_list("optimizer", optimizer, OPTIMIZERS),
                              _choice_list("init", init, COMPARE_INITS),
@@ -236,7 +245,7 @@ def compare_cmd(
         configs = [TrainConfig(epochs=epochs, hidden=h, depth=d, lr=r, batch_size=b, optimizer=o, init=i,
                                device=device, probe_size=probe_size, threads=threads, precision=p,
                                data=data, noise=noise, samples=samples, model=mo, norm=no,
-                               residual=residual).validate()
+                               residual=residual, learn=learn_text, learn_lr=learn_lr).validate()
                    for h, d, r, b, o, i, p, mo, no in grid]
     except ConfigError as exc:
         raise _as_option(exc) from None
@@ -274,6 +283,19 @@ def _data_defaults(ctx: typer.Context, data: str, values: dict[str, Any]) -> dic
         if k in out and (source is None or source.name == "DEFAULT"):
             out[k] = str(v) if isinstance(out[k], str) else v
     return out
+
+
+def _learn_setting(learn: str | None, learn_lr: float | None, acts: list[Any]) -> str:
+    """The canonical ``--learn`` text, every entry checked against the activations compared."""
+    from actviz.bench.learn import canonical, check_against, parse
+
+    _checked("learn_lr", learn_lr)
+    if learn is None:
+        return ""
+    entries = parse(learn)
+    if not entries:
+        raise UsageError("--learn takes NAME.KEY[:layer|:unit] entries, e.g. swish.beta:unit; got nothing")
+    return canonical(check_against(entries, acts))
 
 
 def _check_seeds(seeds: int, seed: int) -> None:

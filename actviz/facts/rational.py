@@ -67,34 +67,69 @@ def _parts(x: Any, a: Any, b: Any) -> tuple[Any, Any, Any, Any]:
     q_far = ab[3] + at * (ab[2] + at * (ab[1] + at * (ab[0] + at)))
     dp_far = 5 * a[5] + t * (4 * a[4] + t * (3 * a[3] + t * (2 * a[2] + t * a[1])))
     dq_far = torch.sign(t) * at * (4 * ab[3] + at * (3 * ab[2] + at * (2 * ab[1] + at * ab[0])))
-    pick = lambda near, farv: torch.where(far, farv, near)  # noqa: E731
+    pick = lambda near, farv: torch.where(far, farv, near)
     return pick(p_near, p_far), pick(q_near, q_far), pick(dp_near, dp_far), pick(dq_near, dq_far)
 
 
 def _rational(x: Any, numerator: Any, denominator: Any) -> Any:
-    p, q, _, _ = _parts(x, numerator, denominator)
-    return p / q
+    """P/Q, near 0 as written and for |x| > 1 both divided by x⁴ (the value half of :func:`_parts`)."""
+    a, ab = numerator, [abs(bk) for bk in denominator]
+    far, _, u, t = _split(x)
+    au, at = u.abs(), t.abs()
+    p_near = a[0] + u * (a[1] + u * (a[2] + u * (a[3] + u * (a[4] + u * a[5]))))
+    q_near = 1 + au * (ab[0] + au * (ab[1] + au * (ab[2] + au * ab[3])))
+    xs = torch.where(far, x, torch.ones_like(x))
+    p_far = a[5] * xs + (a[4] + t * (a[3] + t * (a[2] + t * (a[1] + t * a[0]))))
+    q_far = ab[3] + at * (ab[2] + at * (ab[1] + at * (ab[0] + at)))
+    return torch.where(far, p_far / q_far, p_near / q_near)
 
 
 def _rational_d(x: Any, numerator: Any, denominator: Any) -> Any:
     # f′ = (P′Q − PQ′)/Q²; far out all four are divided by x⁴, which cancels: (P′/x⁴·Q/x⁴ − …)/(Q/x⁴)²
     p, q, dp, dq = _parts(x, numerator, denominator)
-    slope = float(numerator[5]) / abs(float(denominator[3]))  # f′ → a₅/|b₄| at ±inf (P/x⁴ is inf there)
+    slope = numerator[5] / abs(denominator[3])  # f′ → a₅/|b₄| at ±inf (P/x⁴ is inf there); tensors while learning
+    slope = float(slope) if not torch.is_tensor(slope) else slope
     return at_infinity(x, (dp * q - p * dq) / (q * q), minus=slope, plus=slope)
 
 
+def _q(ax: Any, denominator: Any) -> Any:
+    """Q = 1 + |b₁|·|x| + … + |b₄|·|x|⁴ from ``ax`` = |x| (Horner)."""
+    b = [abs(bk) for bk in denominator]
+    return 1 + ax * (b[0] + ax * (b[1] + ax * (b[2] + ax * b[3])))
+
+
+def _value(x: Any, a: Any, b: Any) -> Any:
+    """P/Q as :func:`_rational` computes it, with one ``where`` (several cost a millisecond each on a CPU):
+    the branch not taken may be inf or NaN (at x = 0, t = 1/x is inf), so autograd must not pass through it."""
+    ab = [abs(bk) for bk in b]
+    u = x.clamp(-1.0, 1.0)
+    t = 1 / x
+    au, at = u.abs(), t.abs()
+    p_near = a[0] + u * (a[1] + u * (a[2] + u * (a[3] + u * (a[4] + u * a[5]))))
+    q_near = 1 + au * (ab[0] + au * (ab[1] + au * (ab[2] + au * ab[3])))
+    p_far = a[5] * x + (a[4] + t * (a[3] + t * (a[2] + t * (a[1] + t * a[0]))))
+    q_far = ab[3] + at * (ab[2] + at * (ab[1] + at * (ab[0] + at)))
+    return torch.where(x.abs() > 1, p_far / q_far, p_near / q_near)
+
+
 def _d_numerator(x: Any, numerator: Any, denominator: Any) -> Any:
-    """∂f/∂aⱼ = xʲ/Q for j = 0…5, stacked: shape (6, *x.shape)."""
-    q = 1 + sum(abs(bk) * x.abs() ** (k + 1) for k, bk in enumerate(denominator))
-    return torch.stack([x ** j / q for j in range(6)])
+    """∂f/∂aⱼ = xʲ/Q for j = 0…5, stacked: shape (6, *x.shape); each the one before times x."""
+    out = torch.empty((6, *x.shape), dtype=x.dtype, device=x.device)
+    torch.reciprocal(_q(x.abs(), denominator), out=out[0])
+    for j in range(1, 6):
+        torch.mul(out[j - 1], x, out=out[j])
+    return out
 
 
 def _d_denominator(x: Any, numerator: Any, denominator: Any) -> Any:
-    """∂f/∂bₖ = −P·sign(bₖ)·|x|ᵏ/Q² for k = 1…4, stacked: shape (4, *x.shape)."""
-    f = _rational(x, numerator, denominator)
-    q = 1 + sum(abs(bk) * x.abs() ** (k + 1) for k, bk in enumerate(denominator))
-    return torch.stack([-f / q * torch.sign(torch.as_tensor(bk, dtype=x.dtype)) * x.abs() ** (k + 1)
-                        for k, bk in enumerate(denominator)])
+    """∂f/∂bₖ = −P·sign(bₖ)·|x|ᵏ/Q² = −(f/Q)·|x|ᵏ·sign(bₖ) for k = 1…4, stacked: shape (4, *x.shape)."""
+    ax = x.abs()
+    w = -_value(x, numerator, denominator) / _q(ax, denominator)
+    out = torch.empty((4, *x.shape), dtype=x.dtype, device=x.device)
+    for k, bk in enumerate(denominator):
+        torch.mul(w if k == 0 else out[k - 1], ax, out=out[k])
+    signs = torch.stack([torch.sign(torch.as_tensor(bk, dtype=x.dtype, device=x.device)) for bk in denominator])
+    return out.mul_(signs.view(4, *signs.shape[1:], *[1] * (x.dim() - signs.dim() + 1)))
 
 
 def _kinks(p: Params) -> list[Kink]:
@@ -149,8 +184,10 @@ RATIONAL = ActivationSpec(
     forward=_rational,
     derivative=_rational_d,
     params=(
-        Param("numerator", NUMERATOR, "a₀ … a₅ (default: the published leaky-ReLU fit)", kind="floats"),
-        Param("denominator", DENOMINATOR, "b₁ … b₄ (default: the published leaky-ReLU fit)", kind="floats"),
+        Param("numerator", NUMERATOR, "a₀ … a₅ (default: the published leaky-ReLU fit)", kind="floats",
+              learnable=True),
+        Param("denominator", DENOMINATOR, "b₁ … b₄ (default: the published leaky-ReLU fit)", kind="floats",
+              learnable=True),
     ),
     kinks=_kinks,
     properties=_props,

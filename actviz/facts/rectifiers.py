@@ -184,7 +184,7 @@ def _elu_d(x, alpha):
 
 def _elu_dalpha(x, alpha):
     """∂f/∂α = e^x − 1 for x ≤ 0, 0 above (→ −1 as x → −inf)."""
-    return keep_nan(x, torch.where(x > 0, torch.zeros_like(x), torch.expm1(torch.clamp(x, max=0))))
+    return torch.expm1(torch.clamp(x, max=0))  # e^0 − 1 = 0 for x > 0; a NaN stays NaN
 
 
 def _elu_props(a: float) -> Properties:

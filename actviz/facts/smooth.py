@@ -13,7 +13,16 @@ from typing import Any
 
 from actviz.core.properties import INF, Interval, Properties
 from actviz.core.registry import ActivationSpec, Kink, Param, non_negative, positive
-from actviz.facts.kernels import LazyModule, at_infinity, clip_unit, finite_below, keep_nan, sech2, sig, softplus
+from actviz.facts.kernels import (
+    LazyModule,
+    at_infinity,
+    clip_unit,
+    finite_below,
+    keep_nan,
+    sech2,
+    sig,
+    softplus,
+)
 
 torch: Any = LazyModule("torch", globals(), "torch")
 F: Any = LazyModule("torch.nn.functional", globals(), "F")
@@ -44,12 +53,13 @@ def _softplus(x, beta):
 
 
 def _softplus_dbeta(x, beta):
-    """∂f/∂β = g(βx)/β² with g(z) = z·σ(z) − softplus(z) = −z·σ(−z) − softplus(−z), each form where it
-    does not cancel (z ≤ 0 and z > 0); g → 0 at both ends, so z is clamped to [−800, 800]."""
-    z = torch.clamp(x * beta, -800.0, 800.0)
-    low = z * sig(z) - softplus(z)
-    high = -z * sig(-z) - softplus(-z)
-    return keep_nan(x, torch.where(z > 0, high, low) / (beta * beta))
+    """∂f/∂β = g(βx)/β² with g(z) = z·σ(z) − softplus(z) = −(a·σ(−a) + log(1 + e^(−a))), a = |z|.
+
+    The second form never cancels: with t = e^(−a) ≤ 1 it is −(a·t/(1 + t) + log1p(t)), one
+    exponential; g → 0 at both ends, so a is clamped to 800 (inf·0 would be NaN)."""
+    a = torch.clamp((x * beta).abs(), max=800.0)
+    t = torch.exp(-a)
+    return -(a * t / (1 + t) + torch.log1p(t)) / (beta * beta)  # a NaN x stays NaN through clamp
 
 
 SOFTPLUS = ActivationSpec(
@@ -87,7 +97,7 @@ SOFTPLUS = ActivationSpec(
 
 
 def _swish(x, beta):
-    if beta == 0 and not torch.is_tensor(beta):  # x/2; βx would be 0·inf = NaN at ±inf
+    if not torch.is_tensor(beta) and beta == 0:  # x/2; βx would be 0·inf = NaN at ±inf
         return x * 0.5
     x = finite_below(x)  # x·σ(βx) is inf·0 at −inf; at the most negative float it is −0, the limit
     return x * sig(x * beta)
@@ -99,7 +109,7 @@ def _swish_d(x, beta):
     # when βx overflows (β = 2 at |x| ≥ 1.7e38 in float32)
     zc = torch.clamp(z, -800.0, 800.0)
     s = sig(z)
-    if beta == 0:  # σ(0·x) is NaN at ±inf
+    if not torch.is_tensor(beta) and beta == 0:  # σ(0·x) is NaN at ±inf
         return keep_nan(x, torch.full_like(x, 0.5))
     return s + zc * s * torch.sigmoid(-zc)
 
@@ -137,10 +147,14 @@ def _swish_props(beta: float) -> Properties:
 
 
 def _swish_dbeta(x, beta):
-    """∂f/∂β = x²·σ(βx)·σ(−βx), as x·(x·σ·σ); for β > 0 it is 0 in any float once |βx| ≥ 800, where x is clamped."""
-    xc = torch.clamp(x, -800.0 / beta, 800.0 / beta) if beta > 0 else x
-    z = xc * beta
-    return xc * (xc * sig(z) * sig(-z))
+    """∂f/∂β = x²·σ(βx)·σ(−βx) = x·(x·t/(1 + t)²) with t = e^(−|βx|) ≤ 1 (one exponential).
+
+    For β > 0 it is 0 in any float once |βx| ≥ 800, where x is clamped (x² would overflow to inf·0)."""
+    if not torch.is_tensor(beta):  # (a tensor β: training, no host-side test of its value)
+        x = torch.clamp(x, -800.0 / beta, 800.0 / beta) if beta > 0 else x
+    t = torch.exp(-(x * beta).abs())
+    u = 1 + t
+    return x * (x * (t / (u * u)))
 
 
 SWISH = ActivationSpec(

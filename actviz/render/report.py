@@ -214,7 +214,8 @@ def report_html(data: Mapping[str, Any]) -> str:
     if data["training"]:
         training = ('<section id="training"><h2>Training</h2><p class="note">From <code>actviz compare</code> '
                     "stores: mean over seeds, the band runs from the lowest to the highest seed; diagnostics "
-                    "of the last epoch, mean over seeds.</p><div id=\"training-body\"></div></section>")
+                    "of the last epoch, mean over seeds; where activation parameters learned, the function of each epoch "
+                    "over the histogram of its inputs and the parameters' trajectories.</p><div id=\"training-body\"></div></section>")
         nav_training = '<a href="#training">training</a>'
     else:
         nav_training = ""

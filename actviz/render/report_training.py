@@ -88,6 +88,26 @@ def _diagnostics(runs: Sequence[Run]) -> dict[str, Any]:
     return out
 
 
+def _learned(runs: Sequence[Run]) -> list[dict[str, Any]]:
+    """Per activation that learned: its function per epoch over its inputs (layers 1 and 2, the first
+    completed seed) and its parameters' trajectories (:mod:`actviz.render.learned`), rounded for the page."""
+    from actviz.render.learned import function_frames, learning_runs, trajectories
+
+    def rounded(v: Any) -> Any:
+        return [rounded(x) for x in v] if isinstance(v, list) else _sig(v, 4) if isinstance(v, float) else v
+
+    out = []
+    for label, group in learning_runs(runs).items():
+        try:
+            frames = [function_frames(group[0], layer) for layer in range(min(2, len(group[0]["preact_range"])))]
+            series = trajectories(group)
+        except Exception:  # noqa: BLE001 - an activation this process cannot rebuild (a plugin gone): no pictures
+            continue
+        out.append({"label": label, "frames": [{k: rounded(v) for k, v in f.items()} for f in frames],
+                    "trajectories": [{k: rounded(v) for k, v in t.items()} for t in series]})
+    return out
+
+
 def _statuses(runs: Sequence[Run]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for r in runs:
@@ -152,6 +172,7 @@ def training_data(doc: Mapping[str, Any], summary: Sequence[Mapping[str, Any]],
             "diagnostics": _diagnostics(mine),
             "statuses": _statuses(mine),
             "boundaries": boundaries_png(mine),
+            "learned": _learned(mine),
         })
     target = top.get("target_accuracy")
     return {

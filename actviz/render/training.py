@@ -284,17 +284,30 @@ def redraw(results: Mapping[str, Any], out: str | os.PathLike[str]) -> tuple[dic
     """Draw curves.png and diagnostics.png of ``results`` into ``out``, and boundaries.png when its runs
     hold decision boundaries (2-D toy sets): (paths written, errors).
 
-    A picture that fails is named in the errors (the other is still drawn).
+    Where activation parameters learned, also learned.png (:mod:`actviz.render.learned`); a stale
+    learned.png of a store without them is removed.  A picture that fails is named in the errors
+    (the others are still drawn).
     """
+    from actviz.render.learned import plot_learned
+
     out = Path(out)
     paths: dict[str, Path] = {}
     errors: list[str] = []
     from actviz.render.boundaries import has_boundaries, plot_boundaries
 
-    drawers = [plot_curves, plot_diagnostics] + ([plot_boundaries] if has_boundaries(results) else [])
-    for name, draw in zip(PLOTS, drawers):
+    def boundaries(res: dict[str, Any]) -> Any:
+        return plot_boundaries(res) if has_boundaries(res) else None
+
+    drawers = {"curves.png": plot_curves, "diagnostics.png": plot_diagnostics, "boundaries.png": boundaries,
+               "learned.png": plot_learned}
+    for name in PLOTS:
+        draw = drawers[name]
         try:
-            paths[name.split(".")[0]] = _save_figure(draw(results), out / name)
+            fig = draw(results)
+            if fig is None:  # nothing learned: no picture, and none left from an earlier store
+                (out / name).unlink(missing_ok=True)
+                continue
+            paths[name.split(".")[0]] = _save_figure(fig, out / name)
         except ActvizError as exc:
             errors.append(f"could not draw {name}: {exc}")
         except Exception as exc:  # matplotlib: report it, keep results.json

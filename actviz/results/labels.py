@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "model": "mlp",
     "norm": "none",
     "residual": False,
+    "learn": "",
+    "learn_lr": None,
 }
 #: fields added after the first stores, each with the value that stores without it implicitly had:
 #: :func:`training_config` fills them in and :func:`run_key` leaves them out at that value, so the
@@ -43,6 +45,8 @@ LATER: dict[str, Any] = {
     "model": "mlp",
     "norm": "none",
     "residual": False,
+    "learn": "",
+    "learn_lr": None,
 }
 #: fields of a configuration that say where a run ran, not what it trained
 WHERE = ("device", "threads")

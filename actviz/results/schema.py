@@ -32,7 +32,7 @@ __all__ = ["FINISHED", "PLOTS", "RESULTS", "SCHEMA_VERSION", "STATUSES", "STOPPE
 
 RESULTS = "results.json"
 #: the pictures drawn beside it
-PLOTS = ("curves.png", "diagnostics.png", "boundaries.png")
+PLOTS = ("curves.png", "diagnostics.png", "boundaries.png", "learned.png")
 SCHEMA_VERSION = 2
 #: statuses of a run that is done (a later invocation reuses it)
 FINISHED = ("completed", "diverged")
@@ -50,8 +50,10 @@ _ACCURACIES = ("test_acc", "train_acc")
 _DIAGNOSTICS = ("dead", "saturated", "grad_norm")
 #: configuration fields that are whole numbers >= 1 (depth: >= 0), numbers > 0, and names
 _CONFIG_COUNTS = ("epochs", "hidden", "batch_size", "probe_size", "samples")
-_CONFIG_NUMBERS = ("lr",)
-_CONFIG_NAMES = ("optimizer", "init", "data")
+_CONFIG_NUMBERS = ("lr", "learn_lr")
+_CONFIG_NAMES = ("optimizer", "init", "data", "learn")
+#: the statistics of a learned parameter recorded per epoch and layer (over its units)
+LEARNED_STATS = ("mean", "sd", "q05", "q25", "q50", "q75", "q95")
 #: the largest count a stored configuration may name (a hand-edited 10**30 would be drawn as a string that long)
 _MAX_COUNT = 10**6
 #: top-level keys of a schema-1 document's config that are not training fields
@@ -119,11 +121,53 @@ def check_run(run: Any, index: int) -> None:
     if run.get("boundary") is not None:
         bad = boundary.problem(run["boundary"])
         c.need(bad is None, f"boundary {bad}")
+    bins = _check_learning(c, run)
     history = run.get("history")
     c.need(isinstance(history, list), "no list 'history' of epochs")
     for e, h in enumerate(history):
         c.where = f"run {index + 1} ({run['activation']}), epoch {e + 1}"
         _check_epoch(c, h, completed=run["status"] == "completed")
+        _check_epoch_learning(c, h, bins)
+
+
+def _numbers(v: Any) -> bool:
+    """A list of numbers."""
+    return isinstance(v, list) and all(is_number(x) for x in v)
+
+
+def _check_learning(c: _Checker, run: Mapping[str, Any]) -> list[int]:
+    """The run's learned parameters (granularity, per-unit values) and histogram ranges; the bins per layer."""
+    learning = run.get("learning")
+    c.need(learning is None or (isinstance(learning, dict) and all(v in ("layer", "unit") for v in learning.values())),
+           "'learning' is not an object of parameter: layer or unit")
+    units = run.get("learned_units")
+    c.need(units is None or isinstance(units, dict), "'learned_units' is not an object")
+    for k, v in (units or {}).items():  # per layer: the units' values (each a number or a list of coefficients)
+        c.need(isinstance(v, list) and all(isinstance(u, list) and all(is_number(x) or _numbers(x) for x in u)
+                                           for u in v),
+               f"learned_units {k!r} is not a list of per-unit values per layer")
+    ranges = run.get("preact_range")
+    c.need(ranges is None or isinstance(ranges, list), "'preact_range' is not a list")
+    for r in ranges or []:
+        c.need(isinstance(r, list) and len(r) == 3 and is_number(r[0]) and is_number(r[1]) and r[0] < r[1]
+               and is_int(r[2]) and 1 <= r[2] <= _MAX_COUNT, f"'preact_range' entry {r!r} is not [lo, hi, bins]")
+    return [r[2] for r in ranges or []]
+
+
+def _check_epoch_learning(c: _Checker, h: Mapping[str, Any], bins: list[int]) -> None:
+    learned = h.get("learned")
+    c.need(learned is None or isinstance(learned, dict), "'learned' is not an object")
+    for k, layers in (learned or {}).items():
+        c.need(isinstance(layers, list) and all(
+            isinstance(row, dict) and all(is_number(row.get(s)) or _numbers(row.get(s)) for s in LEARNED_STATS)
+            for row in layers), f"learned {k!r} is not a list of per-layer {', '.join(LEARNED_STATS)}")
+    hist = h.get("preact_hist")
+    c.need(hist is None or (isinstance(hist, list) and len(hist) == len(bins)),
+           "'preact_hist' is not a list with one histogram per range of 'preact_range'")
+    for layer, row in enumerate(hist or []):
+        ok = isinstance(row, dict) and isinstance(row.get("counts"), list) and len(row["counts"]) == bins[layer]
+        c.need(ok and all(is_int(v) and v >= 0 for v in [row.get("below"), row.get("above"), *row["counts"]]),
+               f"'preact_hist' of layer {layer + 1} is not below, {bins[layer]} counts, above (whole numbers >= 0)")
 
 
 def _check_config(c: _Checker, cfg: Mapping[str, Any]) -> None:

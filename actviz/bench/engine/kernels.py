@@ -5,8 +5,9 @@ A :class:`Nonlinearity` applies one activation to the pre-activations of models
 back through the registry's **analytic** derivative ``act.derivative`` (which
 ``actviz check`` verifies against autograd).  relu, sigmoid and tanh use fused
 kernels that take f′ from the output; maxout keeps the index of the winning piece;
-learnable parameters (PReLU's slope) are one value per model and hidden layer, their
-gradient comes from autograd on that one element-wise op.
+learnable parameters (PReLU's slope, those of ``--learn``) are one value per model and hidden
+layer or per model and unit, their gradient comes from the registry's hand-written
+∂f/∂parameter.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ import torch
 from actviz.bench.engine.params import maxout_k, sup_abs_derivative
 from actviz.core.registry import Activation
 
-__all__ = ["Nonlinearity", "fast_path", "runs_of"]
+__all__ = ["QUANTILES", "Nonlinearity", "fast_path", "runs_of"]
+
+#: the quantiles of a per-unit parameter recorded every epoch
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def _fast_paths() -> dict[str, tuple[Callable[..., Any], Callable[..., Any]]]:
@@ -75,28 +79,56 @@ def _same(a: Activation, b: Activation) -> bool:
 
 
 class Nonlinearity:
-    """One activation applied to models ``start..stop`` of a stack (every hidden layer)."""
+    """One activation applied to models ``start..stop`` of a stack (every hidden layer).
+
+    Its learnable parameters (:func:`~actviz.bench.learn.learnable_params` of the ``learn``
+    setting) are leaves per hidden layer, model first: ``(models,)`` per layer or
+    ``(models, units)`` per unit, with the coefficient dimension after the models for a
+    vector parameter (``(models, K)``, ``(models, K, units)``).  Their gradient is the
+    registry's hand-written ∂f/∂parameter times dH, summed over the batch (and over the
+    units for a per-layer value); a parameter whose record gives no ∂f/∂parameter gets
+    its gradient from autograd on the element-wise op.
+    """
 
     def __init__(self, act: Activation, start: int, stop: int, depth: int, device: torch.device,
-                 dtype: torch.dtype):
+                 dtype: torch.dtype, learn: str = "", units: int = 1):
+        from actviz.bench.learn import learnable_params
+
         self.act = act
         self.sl = slice(start, stop)
         self.kind = act.spec.kind
         self.k = maxout_k(act)
         self.fast = fast_path(act) if self.kind != "maxout" else None
-        self.learnable = [p.name for p in act.spec.params if p.learnable]
+        #: learnable parameter -> "layer" or "unit"
+        self.granularity = learnable_params(act.spec, learn)
+        self.learnable = list(self.granularity)
+        self.by_autograd = [n for n in self.learnable if n not in act.spec.param_derivatives]
         self.fixed = {k: v for k, v in act.params.items() if k not in self.learnable}
         self.sup = sup_abs_derivative(act)
         n = stop - start
-        #: per hidden layer, each learnable parameter as one value per model
-        self.leaves: list[dict[str, torch.Tensor]] = [
-            {name: torch.full((n,), float(act.params[name]), device=device, dtype=dtype) for name in self.learnable}
-            for _ in range(depth)
-        ]
+        if self.learnable:
+            self.fast = None
+
+        def leaf(name: str) -> torch.Tensor:
+            value = torch.as_tensor(act.params[name], device=device, dtype=dtype)  # () or (K,)
+            shape = (n, *value.shape, *((units,) if self.granularity[name] == "unit" else ()))
+            v = value.view(1, *value.shape, *((1,) if self.granularity[name] == "unit" else ()))
+            return v.expand(shape).clone()
+
+        #: per hidden layer, each learnable parameter (shapes in the class's docstring)
+        self.leaves: list[dict[str, torch.Tensor]] = [{name: leaf(name) for name in self.learnable}
+                                                      for _ in range(depth)]
+
+    def _view(self, name: str, v: torch.Tensor) -> torch.Tensor:
+        """A leaf shaped to broadcast over (models, batch, units): the coefficients first for a vector."""
+        vector = v.dim() - (2 if self.granularity[name] == "unit" else 1)
+        if vector:
+            v = v.movedim(1, 0)
+        return v.unsqueeze(-2) if self.granularity[name] == "unit" else v.unsqueeze(-1).unsqueeze(-1)
 
     def _params(self, layer: int, leaves: dict[str, torch.Tensor] | None = None) -> dict[str, Any]:
         leaves = self.leaves[layer] if leaves is None else leaves
-        return {**self.fixed, **{n: v.view(-1, 1, 1) for n, v in leaves.items()}}
+        return {**self.fixed, **{n: self._view(n, v) for n, v in leaves.items()}}
 
     def forward(self, layer: int, z: torch.Tensor, grad: bool = True,
                 out: torch.Tensor | None = None) -> tuple[torch.Tensor, Any]:
@@ -107,8 +139,9 @@ class Nonlinearity:
         if self.fast is not None:
             h = self.fast[0](z, out)
             return h, h
-        if self.learnable and grad:
-            leaves = {n: v.detach().requires_grad_() for n, v in self.leaves[layer].items()}
+        if self.by_autograd and grad:
+            leaves = {n: v.detach().requires_grad_() if n in self.by_autograd else v
+                      for n, v in self.leaves[layer].items()}
             with torch.enable_grad():
                 h = self.act.spec.forward(z, **self._params(layer, leaves))
             return _into(h.detach(), out), (z, h, leaves)
@@ -116,20 +149,36 @@ class Nonlinearity:
 
     def backward(self, layer: int, dh: torch.Tensor, ctx: Any,
                  out: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """(dZ from dH, the gradient of each learnable parameter, one value per model); dZ goes into ``out``."""
+        """(dZ from dH, the gradient of the loss sum wrt each learnable parameter, shaped as its leaf)."""
         if self.kind == "maxout":
             dz = torch.zeros(*ctx.shape, self.k, dtype=dh.dtype, device=dh.device)
             dz.scatter_(3, ctx.unsqueeze(3), dh.unsqueeze(3))
             return _into(dz.flatten(2), out), {}
         if self.fast is not None:
             return self.fast[1](dh, ctx, out), {}
-        if self.learnable and isinstance(ctx, tuple):
+        grads: dict[str, torch.Tensor] = {}
+        if isinstance(ctx, tuple):
             z, h, leaves = ctx
-            d = self.act.spec.derivative(z, **self._params(layer))  # before the update
-            names = list(leaves)
-            grads = torch.autograd.grad(h, [leaves[n] for n in names], dh, allow_unused=True)
-            return torch.mul(dh, d, out=out), {n: g for n, g in zip(names, grads) if g is not None}
-        return torch.mul(dh, self.act.spec.derivative(ctx, **self._params(layer)), out=out), {}
+            found = torch.autograd.grad(h, [leaves[n] for n in self.by_autograd], dh, allow_unused=True)
+            grads = {n: g for n, g in zip(self.by_autograd, found) if g is not None}
+        else:
+            z = ctx
+        params = self._params(layer)  # before the update
+        for name in self.learnable:
+            if name not in self.by_autograd:
+                grads[name] = self._param_grad(name, z, dh, params)
+        return torch.mul(dh, self.act.spec.derivative(z, **params), out=out), grads
+
+    def _param_grad(self, name: str, z: torch.Tensor, dh: torch.Tensor, params: dict[str, Any]) -> torch.Tensor:
+        """Σ over the batch (and the units, per layer) of dH ⊙ ∂f/∂name, shaped as the leaf."""
+        dp = torch.as_tensor(self.act.spec.param_derivatives[name](z, **params), dtype=dh.dtype, device=dh.device)
+        unit = self.granularity[name] == "unit"
+        if not unit:  # one batched dot product per model (and coefficient): no temporary
+            if dp.dim() == dh.dim():
+                return torch.einsum("mbu,mbu->m", dh, dp.expand_as(dh))
+            return torch.stack([torch.einsum("mbu,mbu->m", dh, d.expand_as(dh)) for d in dp], 1)
+        g = (dp * dh).sum(-2)  # (K,) models, units
+        return g.movedim(0, 1) if dp.dim() > dh.dim() else g
 
     def derivative(self, layer: int, z: torch.Tensor) -> torch.Tensor | None:
         """|f′(z)| (None for maxout, whose units always pass a gradient)."""
@@ -139,5 +188,43 @@ class Nonlinearity:
         return torch.as_tensor(d, dtype=z.dtype, device=z.device).expand_as(z).abs()
 
     def learned(self, j: int) -> dict[str, list[float]]:
-        """The learnable parameters of the run's ``j``-th model, one value per hidden layer."""
-        return {n: [float(p[n][j]) for p in self.leaves] for n in self.learnable}
+        """The run's ``j``-th model's learnable parameters, one number per hidden layer.
+
+        A per-unit parameter gives its mean over the units; a vector parameter one entry per
+        coefficient, ``name[c]``.
+        """
+        out: dict[str, list[float]] = {}
+        for n in self.learnable:
+            values = [self._units(n, p[n][j]).mean(-1) for p in self.leaves]  # () or (K,) per layer
+            if values and values[0].dim():
+                out.update({f"{n}[{c}]": [float(v[c]) for v in values] for c in range(values[0].shape[0])})
+            else:
+                out[n] = [float(v) for v in values]
+        return out
+
+    def _units(self, name: str, v: torch.Tensor) -> torch.Tensor:
+        """One model's leaf with the units last (one unit for a per-layer value), on the CPU in float64."""
+        v = v.detach().to("cpu", torch.float64)
+        return v if self.granularity[name] == "unit" else v.unsqueeze(-1)
+
+    def trajectory(self, j: int) -> dict[str, list[dict[str, Any]]]:
+        """Per learnable parameter and hidden layer: mean, sd and quantiles over the units (now).
+
+        Each statistic is a number, or a list with one per coefficient for a vector parameter.
+        """
+        out: dict[str, list[dict[str, Any]]] = {}
+        for n in self.learnable:
+            rows = []
+            for p in self.leaves:
+                u = self._units(n, p[n][j])
+                q = torch.quantile(u, torch.tensor(QUANTILES, dtype=u.dtype), dim=-1)  # (5,) or (5, K)
+                stats = {"mean": u.mean(-1), "sd": u.std(-1, unbiased=False),
+                         **{f"q{round(100 * f):02d}": q[i] for i, f in enumerate(QUANTILES)}}
+                rows.append({k: v.tolist() for k, v in stats.items()})
+            out[n] = rows
+        return out
+
+    def units(self, j: int) -> dict[str, list[list[Any]]]:
+        """The per-unit parameters of the run's ``j``-th model: per hidden layer the values of its units."""
+        return {n: [self._units(n, p[n][j]).transpose(0, -1).tolist() for p in self.leaves]
+                for n in self.learnable if self.granularity[n] == "unit"}

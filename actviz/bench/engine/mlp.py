@@ -41,6 +41,8 @@ __all__ = ["MLP", "MLPFamily", "MLPStack"]
 SATURATION_EPS = 0.01
 #: ... and saturated when that holds on more than this fraction of the probe batch
 SATURATION_MAJORITY = 0.5
+#: bins of the pre-activation histograms recorded when an activation learns
+HIST_BINS = 40
 
 
 class MLPFamily:
@@ -52,7 +54,8 @@ class MLPFamily:
         """Runs with equal keys share a stack: everything but the activation, the seed and the learning rate."""
         k = maxout_k(act) if config.depth else 1
         return ("mlp", config.hidden, config.depth, k, config.optimizer, config.batch_size, config.init,
-                config.epochs, config.probe_size, getattr(config, "precision", "fp32"))
+                config.epochs, config.probe_size, getattr(config, "precision", "fp32"),
+                getattr(config, "learn", ""), getattr(config, "learn_lr", None))
 
     def build(self, acts: Sequence[Activation], seeds: Sequence[int], lrs: Sequence[float], slot: Sequence[int],
               config: Any, input_shape: tuple[int, ...], n_classes: int, device: torch.device,
@@ -97,7 +100,12 @@ class MLPStack:
             self.ws[-1] = self.ws[-1].transpose(1, 2).contiguous()
         #: the dimension of the classes in the logits: (M, classes, B) after hidden layers, (M, B, classes) at depth 0
         self.cdim = 1 if self.depth else 2
-        self.nonlin = [Nonlinearity(acts[a], a, b, self.depth, device, dtype) for a, b in runs_of(list(acts))]
+        learn = getattr(config, "learn", "")
+        self.nonlin = [Nonlinearity(acts[a], a, b, self.depth, device, dtype, learn, config.hidden)
+                       for a, b in runs_of(list(acts))]
+        #: per hidden layer, (M, 2): each model's fixed histogram range of the pre-activations (set on first use)
+        self.hist_range: list[torch.Tensor] | None = None
+        self.hists: list[torch.Tensor] = []
         self.lr = torch.tensor([float(v) for v in lrs], **kw)
         self.active = [True] * M
         #: the learning rate when every model has the same (then a scalar, not a tensor, scales the big update)
@@ -119,10 +127,12 @@ class MLPStack:
         for n, (w, b) in enumerate(zip(self.ws, self.bs)):
             opt.add(f"w{n}", w, self.lr.view(M, 1, 1).clone())
             opt.add(f"b{n}", b, self.lr.view(M, 1).clone())
+        learn_lr = getattr(self.config, "learn_lr", None)
         for r, nl in enumerate(self.nonlin):
+            lr = self.lr[nl.sl] if learn_lr is None else torch.full_like(self.lr[nl.sl], float(learn_lr))
             for layer, leaves in enumerate(nl.leaves):
                 for name, p in leaves.items():
-                    opt.add(f"a{r}.{layer}.{name}", p, self.lr[nl.sl].clone())
+                    opt.add(f"a{r}.{layer}.{name}", p, lr.view(-1, *[1] * (p.dim() - 1)).clone())
 
     # -- matrix products (bf16: operands rounded to bfloat16, products accumulated in float32)
     def _bmm(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -272,6 +282,7 @@ class MLPStack:
                 dead[nl.sl, layer] = (d == 0).all(1).double().mean(1).cpu()
                 flat = (d <= SATURATION_EPS * nl.sup).double().mean(1) > SATURATION_MAJORITY
                 saturated[nl.sl, layer] = flat.double().mean(1).cpu()
+        self._histograms(zs)
         loss, _, g = self._loss_grad(hs[-1], yl)
         norms = _Norms(self, 1.0 / x.shape[0])
         self._backward(x1, hs, ctxs, g, norms)
@@ -321,6 +332,45 @@ class MLPStack:
             if nl.sl.start <= i < nl.sl.stop:
                 return nl.learned(i - nl.sl.start)
         return {}  # pragma: no cover - every model is in one run
+
+    def _histograms(self, zs: list[torch.Tensor]) -> None:
+        """Every model's histogram of each hidden layer's pre-activations (on the probe batch), when any learns.
+
+        The range of a model's layer is fixed at the first call: ±2 × the 99th percentile of |z|
+        then (at least 1e-3); values outside it are counted below or above it.
+        """
+        if not any(nl.learnable for nl in self.nonlin):
+            return
+        if self.hist_range is None:
+            def limit(z: torch.Tensor) -> torch.Tensor:
+                flat = z.abs().flatten(1)
+                return (flat.kthvalue(max(1, math.ceil(0.99 * flat.shape[1])), dim=1).values * 2).clamp_min(1e-3)
+
+            lim = [limit(z) for z in zs]
+            self.hist_range = [torch.stack([-x, x], 1) for x in lim]
+        self.hists = []
+        for z, rng in zip(zs, self.hist_range):
+            lo, hi = rng[:, :1, None], rng[:, 1:, None]
+            idx = ((z - lo) / (hi - lo) * HIST_BINS).floor_().clamp_(-1, HIST_BINS).long().add_(1).flatten(1)
+            counts = torch.zeros(self.M, HIST_BINS + 2, dtype=torch.int64, device=z.device)
+            self.hists.append(counts.scatter_add_(1, idx, torch.ones_like(idx)).cpu())
+
+    def learning(self, i: int) -> dict[str, Any] | None:
+        """Model ``i``'s learnable parameters now (None when none learns): the epoch's and the run's records.
+
+        ``epoch``: ``learned`` (per parameter and layer: mean, sd, quantiles over the units) and
+        ``preact_hist`` (per layer: ``below``, ``counts``, ``above`` on the probe batch);
+        ``run``: ``learning`` (parameter → granularity), ``learned_units`` (per-unit values) and
+        ``preact_range`` (per layer: [lo, hi, bins]).
+        """
+        nl = self.nonlinearity_of(i)
+        if not nl.learnable or not self.depth:
+            return None
+        j = i - nl.sl.start
+        hist = [{"below": int(h[i, 0]), "counts": h[i, 1:-1].tolist(), "above": int(h[i, -1])} for h in self.hists]
+        ranges = [[float(r[i, 0]), float(r[i, 1]), HIST_BINS] for r in (self.hist_range or [])]
+        return {"epoch": {"learned": nl.trajectory(j), "preact_hist": hist},
+                "run": {"learning": dict(nl.granularity), "learned_units": nl.units(j), "preact_range": ranges}}
 
     def nonlinearity_of(self, i: int) -> Nonlinearity:
         return next(nl for nl in self.nonlin if nl.sl.start <= i < nl.sl.stop)

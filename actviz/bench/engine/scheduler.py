@@ -224,6 +224,10 @@ class Trainer:
         run["history"].append(record)
         run["epochs_completed"] = epoch
         run["learned"] = stack.learned(j)
+        learning = stack.learning(j) if hasattr(stack, "learning") else None
+        if learning is not None:
+            record.update(learning["epoch"])
+            run.update(learning["run"])
         self.emit({"event": "epoch", **self._event(i, epoch=epoch, record=record)})
 
 

@@ -322,6 +322,42 @@ function hinted(box){
   return frag;
 }
 
+// the learned function of each epoch (dark → light) over its inputs' histogram (last epoch, grey bars)
+function learnedFunctionFigure(fr){
+  const mids = fr.edges.slice(0, -1).map((e, i) => (e + fr.edges[i + 1]) / 2), last = fr.hist[fr.hist.length - 1];
+  const traces = [{x: mids, y: last, type: "bar", yaxis: "y2", marker: {color: "rgba(140,140,140,0.35)"},
+    name: "inputs (epoch " + fr.epochs[fr.epochs.length - 1] + ")", hoverinfo: "skip"}];
+  const n = Math.max(1, fr.epochs.length - 1);
+  fr.epochs.forEach((e, i) => {
+    const c = Math.round(200 * i / n);
+    traces.push({x: fr.x, y: fr.f[i], type: "scatter", mode: "lines", name: "epoch " + e,
+      line: {color: "rgb(" + (68 + c) + "," + (1 + c) + "," + (84 + Math.round(c / 3)) + ")", width: i === 0 || i === n ? 2.5 : 1.2,
+        dash: i === 0 ? "dash" : "solid"}, showlegend: i === 0 || i === n});
+  });
+  const learn = Object.keys(fr.learning).map(k => k + " per " + fr.learning[k]).join(", ");
+  return {traces, layout: {title: {text: fr.label + ", layer " + fr.layer + " (seed " + fr.seed + "; " + learn + ")", font: {size: 13}},
+    margin: {l: 50, r: 10, t: 40, b: 40}, bargap: 0, xaxis: {title: {text: "pre-activation x"}}, yaxis: {title: {text: "f(x)"}},
+    yaxis2: {overlaying: "y", side: "right", showticklabels: false, showgrid: false, rangemode: "tozero"},
+    legend: {orientation: "h", y: -0.25}, paper_bgcolor: "#fff", plot_bgcolor: "#fff"}};
+}
+// a learned parameter per epoch: mean over seeds, band from the lowest to the highest seed
+function trajectoryFigure(series){
+  const traces = [];
+  series.forEach((s, i) => {
+    const color = COLORS[i % COLORS.length], name = s.param + (series.some(t => t.layer !== s.layer) ? " (layer " + s.layer + ")" : "");
+    traces.push({x: s.epochs, y: s.lo, type: "scatter", mode: "lines", line: {width: 0, color}, showlegend: false, hoverinfo: "skip"});
+    traces.push({x: s.epochs, y: s.hi, type: "scatter", mode: "lines", line: {width: 0, color}, fill: "tonexty",
+      fillcolor: color + "33", showlegend: false, hoverinfo: "skip"});
+    traces.push({x: s.epochs, y: s.mean, type: "scatter", mode: "lines+markers", name, line: {color}});
+    if (s.q05) ["q05", "q95"].forEach(q => traces.push({x: s.epochs, y: s[q], type: "scatter", mode: "lines",
+      line: {color, dash: "dot", width: 1}, name: name + " units' " + (q === "q05" ? "5%" : "95%"), showlegend: false}));
+  });
+  const s = series[0] || {label: "", seeds: 0, granularity: "layer"};
+  return {traces, layout: {title: {text: s.label + ": " + (s.granularity === "unit" ? "median over units (dotted: units' 5–95%), " : "") +
+    "band over " + s.seeds + " seed" + (s.seeds === 1 ? "" : "s"), font: {size: 13}}, margin: {l: 50, r: 10, t: 40, b: 40},
+    xaxis: {title: {text: "epoch"}, dtick: 1}, yaxis: {title: {text: "value"}}, paper_bgcolor: "#fff", plot_bgcolor: "#fff"}};
+}
+
 function setupTraining(){
   const root = document.getElementById("training-body");
   if (!root) return;
@@ -356,6 +392,16 @@ function setupTraining(){
         diagFigure(cfg, "grad_norm", "gradient norm per layer (last epoch)", true)];
       figs.forEach((f, j) => {
         const d = el("div", {id: "train-" + si + "-" + ci_ + "-" + j, class: "train-plot"});
+        plots.appendChild(d);
+      });
+      (cfg.learned || []).forEach(entry => {
+        entry.frames.forEach(fr => figs.push(learnedFunctionFigure(fr)));
+        const names = [...new Set(entry.trajectories.map(t => t.param.split("[")[0]))];
+        names.forEach(n => figs.push(trajectoryFigure(entry.trajectories.filter(t => t.param.split("[")[0] === n))));
+      });
+      figs.forEach((f, j) => {
+        if (j < 5) return;
+        const d = el("div", {id: "train-" + si + "-" + ci_ + "-" + j, class: "train-plot learned-plot"});
         plots.appendChild(d);
       });
       box.appendChild(plots);
