@@ -47,7 +47,7 @@ class InProcess:
                     raise RuntimeError("worker lost")
 
             try:
-                result = train_unit(unit, comparison.data, send)
+                result = train_unit(unit, comparison.data_for(unit.config), send)
             except RuntimeError as exc:
                 rec.failed(unit.index, f"{type(exc).__name__}: {exc}")
             else:
