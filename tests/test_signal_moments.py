@@ -133,13 +133,13 @@ def test_a_command_ended_by_a_signal_keeps_its_code_and_single_line_when_another
 def test_a_lesson_interrupted_during_training_writes_nothing(lesson, signum, tmp_path):
     # the signal comes from inside training, after its first epoch
     kill = f"""
-        import os, actviz.bench.train as t
-        real = t._Trainer.emit
+        import os, actviz.bench.engine.scheduler as t
+        real = t.Trainer.emit
         def emit(self, event):
             if event["event"] == "epoch":
                 os.kill(os.getpid(), {int(signum)})
             real(self, event)
-        t._Trainer.emit = emit
+        t.Trainer.emit = emit
     """
     proc = subprocess.run(on_synthetic_data(["lesson", *lesson, "--out", str(tmp_path)], kill),
                           capture_output=True, text=True, env=ENV, timeout=300)
