@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 
+import pytest
 from typer.testing import CliRunner
 
 #: the Typer test runner of every module (``result.stdout`` and ``result.stderr`` kept apart)
@@ -34,3 +36,27 @@ def one_line(text: str) -> str:
     assert len(lines) == 1, text
     assert "Traceback" not in text and "Warning" not in text and "internal error" not in text, text
     return lines[0]
+
+
+def close(v):
+    """Numbers as pytest.approx (relative 1e-6): the local grid trains the learning rates of a sweep in one stack,
+    a unit one configuration and seed, so their matrix products round differently (a single configuration
+    gives identical numbers)."""
+    if isinstance(v, float):
+        return pytest.approx(v, rel=1e-6, abs=1e-12)
+    if isinstance(v, dict):
+        return {k: close(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return type(v)(close(x) for x in v)
+    return v
+
+
+def without_time(runs):
+    """A store's runs by key: status, epochs, companions and history without the wall times."""
+    return {r["key"]: (r["status"], r["epochs_completed"], r["trained_with"],
+                       [{k: v for k, v in h.items() if k != "time"} for h in r["history"]]) for r in runs}
+
+
+def stored(out):
+    """The results.json of a folder, as data."""
+    return json.loads((out / "results.json").read_text())

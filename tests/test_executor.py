@@ -8,7 +8,6 @@ those.  Real Ray tasks are in ``test_ray_executor.py`` (slow).
 
 from __future__ import annotations
 
-import json
 import pickle
 
 import pytest
@@ -22,7 +21,7 @@ from actviz.cli.app import app
 from actviz.results import Store
 from actviz.results.schema import STATUSES, check_run
 
-from helpers import error_line, one_line, runner
+from helpers import close, error_line, one_line, runner, stored, without_time
 from test_missing_dependency import run_without
 from test_train import synthetic
 
@@ -58,28 +57,6 @@ class InProcess:
 
 def configs():
     return [TrainConfig(**FAST, lr=lr) for lr in (0.1, 0.3)]
-
-
-def close(v):
-    """Numbers as pytest.approx (relative 1e-6): the local grid trains the learning rates of a sweep in one stack,
-    a unit one configuration and seed, so their matrix products round differently (a single configuration
-    gives identical numbers)."""
-    if isinstance(v, float):
-        return pytest.approx(v, rel=1e-6, abs=1e-12)
-    if isinstance(v, dict):
-        return {k: close(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return type(v)(close(x) for x in v)
-    return v
-
-
-def without_time(runs):
-    return {r["key"]: (r["status"], r["epochs_completed"], r["trained_with"],
-                       [{k: v for k, v in h.items() if k != "time"} for h in r["history"]]) for r in runs}
-
-
-def stored(out):
-    return json.loads((out / "results.json").read_text())
 
 
 def test_units_are_one_per_configuration_and_seed_with_only_the_runs_left(tmp_path):

@@ -8,7 +8,6 @@ marked ``failed`` while the others finish, and a resume retrains only those; SIG
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -26,7 +25,7 @@ from actviz.bench.train import TrainConfig  # noqa: E402
 from actviz.bench.units import train_unit  # noqa: E402
 from actviz.cli.app import app  # noqa: E402
 
-from helpers import ENV, runner  # noqa: E402
+from helpers import ENV, close, runner, stored, without_time  # noqa: E402
 from test_train import synthetic  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -43,28 +42,6 @@ def local_ray():
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the failing work functions below
     yield
     ray.shutdown()
-
-
-def close(v):
-    """Numbers as pytest.approx (relative 1e-6): the local grid trains the learning rates of a sweep in one stack,
-    a unit one configuration and seed, so their matrix products round differently (a single configuration
-    gives identical numbers)."""
-    if isinstance(v, float):
-        return pytest.approx(v, rel=1e-6, abs=1e-12)
-    if isinstance(v, dict):
-        return {k: close(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return type(v)(close(x) for x in v)
-    return v
-
-
-def without_time(runs):
-    return {r["key"]: (r["status"], r["epochs_completed"], r["trained_with"],
-                       [{k: v for k, v in h.items() if k != "time"} for h in r["history"]]) for r in runs}
-
-
-def stored(out):
-    return json.loads((out / "results.json").read_text())
 
 
 def test_a_sweep_through_ray_equals_the_local_one_run_for_run(tmp_path, local_ray):

@@ -19,21 +19,6 @@ from typing import Any
 __all__ = ["DEFAULTS", "LATER", "WHERE", "config_label", "format_value", "network_label", "run_key", "training_config",
            "varying"]
 
-#: d2l's reference setup: the training configuration of ``actviz compare`` with no options
-#: (``TrainConfig()``; a test keeps the two equal)
-DEFAULTS: dict[str, Any] = {
-    "epochs": 10, "hidden": 256, "depth": 1, "lr": 0.1, "batch_size": 256, "optimizer": "sgd",
-    "init": "normal", "probe_size": 1024,
-    "precision": "fp32",
-    "data": "fashion-mnist",
-    "noise": None,
-    "samples": None,
-    "model": "mlp",
-    "norm": "none",
-    "residual": False,
-    "learn": "",
-    "learn_lr": None,
-}
 #: fields added after the first stores, each with the value that stores without it implicitly had:
 #: :func:`training_config` fills them in and :func:`run_key` leaves them out at that value, so the
 #: keys of old runs do not change
@@ -47,6 +32,12 @@ LATER: dict[str, Any] = {
     "residual": False,
     "learn": "",
     "learn_lr": None,
+}
+#: d2l's reference setup: the training configuration of ``actviz compare`` with no options
+#: (``TrainConfig()``; a test keeps the two equal)
+DEFAULTS: dict[str, Any] = {
+    "epochs": 10, "hidden": 256, "depth": 1, "lr": 0.1, "batch_size": 256, "optimizer": "sgd",
+    "init": "normal", "probe_size": 1024, **LATER,
 }
 #: fields of a configuration that say where a run ran, not what it trained
 WHERE = ("device", "threads")

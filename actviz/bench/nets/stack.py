@@ -25,32 +25,22 @@ Batch norm runs in evaluation mode (running statistics) for evaluation and diagn
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
+from actviz.bench.engine.mlp import SATURATION_EPS, SATURATION_MAJORITY
+from actviz.bench.engine.optim import BETAS, EPS
+from actviz.bench.engine.params import sup_abs_derivative
 from actviz.core.errors import UsageError
 from actviz.core.registry import Activation
-from actviz.facts.audit import properties_of
 
 __all__ = ["SATURATION_EPS", "SATURATION_MAJORITY", "Stack", "sup_abs_derivative"]
 
-SATURATION_EPS = 0.01
-SATURATION_MAJORITY = 0.5
-ADAM_BETAS = (0.9, 0.999)
-ADAM_EPS = 1e-8
-
-
-def sup_abs_derivative(act: Activation) -> float:
-    """sup|f′| from the activation's measured properties; 1 when unknown or unbounded."""
-    try:
-        sup = float(properties_of(act).derivative_range.sup_abs)
-    except Exception:  # a user activation whose properties cannot be measured
-        return 1.0
-    return sup if math.isfinite(sup) and sup > 0 else 1.0
+# one definition of each, shared with the engine's hand-written MLP
+ADAM_BETAS, ADAM_EPS = BETAS, EPS
 
 
 def _groups(acts: Sequence[Activation]) -> list[tuple[int, int]]:
