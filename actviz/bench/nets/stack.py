@@ -98,9 +98,13 @@ class Stack:
         """The activation under study on ``z``, model slice by model slice along ``dim`` (0 dense, 1 conv)."""
         if self._record is not None:
             self._record.append(z)
+        if len(self.groups) == 1:
+            pieces: Sequence[torch.Tensor] = (z,)
+        else:  # one split (its backward is one concatenation; a slice's fills a zero tensor per slice)
+            per = z.shape[dim] // self.m
+            pieces = z.split([(stop - start) * per for start, stop in self.groups], dim)
         parts = []
-        for start, stop in self.groups:
-            zi = z.narrow(dim, start * z.shape[dim] // self.m, (stop - start) * z.shape[dim] // self.m)
+        for (start, _), zi in zip(self.groups, pieces):
             a = self.acts[start]
             learned = self._learned_params(layer, start)
             fixed = {k: v for k, v in a.params.items() if k not in learned}
