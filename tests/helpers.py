@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 
-import pytest
 from typer.testing import CliRunner
 
 #: the Typer test runner of every module (``result.stdout`` and ``result.stderr`` kept apart)
@@ -36,19 +35,6 @@ def one_line(text: str) -> str:
     assert len(lines) == 1, text
     assert "Traceback" not in text and "Warning" not in text and "internal error" not in text, text
     return lines[0]
-
-
-def close(v):
-    """Numbers as pytest.approx (relative 1e-6): the local grid trains the learning rates of a sweep in one stack,
-    a unit one configuration and seed, so their matrix products round differently (a single configuration
-    gives identical numbers)."""
-    if isinstance(v, float):
-        return pytest.approx(v, rel=1e-6, abs=1e-12)
-    if isinstance(v, dict):
-        return {k: close(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return type(v)(close(x) for x in v)
-    return v
 
 
 def without_time(runs):

@@ -1,7 +1,7 @@
 """``compare --executor ray``: the units of a comparison trained as Ray tasks, on one machine or a cluster.
 
 The driver (the ``actviz compare`` process) plans the units (:func:`actviz.bench.units.plan_units`:
-one configuration and seed each), submits each as a Ray task, and stays the only writer of
+one seed of every configuration of a data set each), submits each as a Ray task, and stays the only writer of
 the store: every task sends each event of its training (each finished epoch of each run,
 the progress steps) through one :class:`ray.util.queue.Queue`, which the driver drains and
 records (:class:`actviz.bench.units.Recorder`) with the same atomic rewrite as the local path.

@@ -198,7 +198,7 @@ def compare_cmd(
         "(asked only when standard input is a terminal).")] = False,
     executor: Annotated[str, typer.Option(
         "--executor", metavar="local|ray", help="Where the runs train: local (this process) or ray (as Ray tasks, "
-        "one per configuration and seed; needs pip install 'actviz[ray]').")] = "local",
+        "one per seed and data set; needs pip install 'actviz[ray]').")] = "local",
     ray_address: Annotated[Optional[str], typer.Option(
         "--ray-address", metavar="ADDRESS", help="With --executor ray: the cluster (HEAD:6379); default auto: "
         "the running cluster, else a local Ray started and stopped here.")] = None,
