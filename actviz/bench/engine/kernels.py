@@ -173,10 +173,10 @@ class Nonlinearity:
         """Σ over the batch (and the units, per layer) of dH ⊙ ∂f/∂name, shaped as the leaf."""
         dp = torch.as_tensor(self.act.spec.param_derivatives[name](z, **params), dtype=dh.dtype, device=dh.device)
         unit = self.granularity[name] == "unit"
-        if not unit:  # one batched dot product per model (and coefficient): no temporary
+        if not unit:  # a product and one sum over batch and units (several times faster than a batched dot)
             if dp.dim() == dh.dim():
-                return torch.einsum("mbu,mbu->m", dh, dp.expand_as(dh))
-            return torch.stack([torch.einsum("mbu,mbu->m", dh, d.expand_as(dh)) for d in dp], 1)
+                return torch.mul(dh, dp).sum((-2, -1))
+            return torch.mul(dp, dh).sum((-2, -1)).movedim(0, 1)  # (K coefficients, M) -> (M, K)
         g = (dp * dh).sum(-2)  # (K,) models, units
         return g.movedim(0, 1) if dp.dim() > dh.dim() else g
 
