@@ -419,3 +419,11 @@ def test_a_second_download_into_the_same_folder_waits_and_fetches_only_what_is_s
     assert not errors and not worker.is_alive()
     assert mirror.requests == [f"/{data.MNIST.test_labels}.gz"]
     assert all(c.ok for c in data.verify(dest, ds="mnist"))
+
+
+def test_the_configuration_offers_every_registered_data_set_and_toy_problem_and_nothing_else():
+    from actviz.bench.config import DATA
+    from actviz.bench.data.registry import DATASETS
+    from actviz.bench.data.toy import TOY
+
+    assert DATA == (*DATASETS, *TOY)

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from actviz.bench.config import TOY_DATA
+from actviz.bench.config import TOY_DATA, data_source
 from actviz.bench.summary import DEFAULT_TARGET, summarize, summarize_configs
 from actviz.core.errors import ActvizError, UsageError
 from actviz.core.files import link_problem, not_regular, os_reason
@@ -233,7 +233,6 @@ class Comparison:
         self.written_at = -math.inf
         self.callback = callback
         self.executor = executor  #: None: train here (the local executor); else its ``train(comparison, units)``
-        self.data_given = data is not None
         self.failures: list[str] = []
         self.store = Store.open(out) if out is not None else Store(None)
         self.out_path: Path | None = None
@@ -305,8 +304,7 @@ class Comparison:
         """The data set a configuration trains on: the caller's, else loaded (or generated) once per set."""
         if self.given_data is not None:
             return self.given_data
-        name = getattr(config, "data", "fashion-mnist")
-        toy = {"noise": config.noise, "samples": config.samples} if name in TOY_DATA else {}
+        name, toy = data_source(config)
         key = (name, *toy.items())
         if key not in self.loaded:
             from actviz.bench import data as data_mod

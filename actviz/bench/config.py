@@ -17,7 +17,7 @@ from typing import Any
 from actviz.core.errors import UsageError
 
 __all__ = ["DATA", "DEVICES", "INITS", "MAX_SEED", "MODELS", "NORMS", "OPTIMIZERS", "PRECISIONS", "TOY_DATA",
-           "TOY_SAMPLES", "ConfigError", "TrainConfig", "check_field"]
+           "TOY_SAMPLES", "ConfigError", "TrainConfig", "check_field", "data_source"]
 
 OPTIMIZERS = ("sgd", "adam")
 #: weight initialisations: ``normal`` is d2l's N(0, 0.01²) with zero biases; ``constant`` sets every
@@ -93,6 +93,13 @@ def _problem(field: str, value: Any, choices: tuple[str, ...] | None) -> str | N
     allowed = choices or {"optimizer": OPTIMIZERS, "init": INITS, "precision": PRECISIONS, "data": DATA, "model": MODELS,
                           "norm": NORMS}[field]
     return None if value in allowed else f"must be one of {', '.join(allowed)}, got {value!r}"
+
+
+def data_source(config: Any) -> tuple[str, dict[str, Any]]:
+    """What a configuration trains on, as :func:`actviz.bench.data.load` takes it: the set's name and, for a
+    2-D toy set, its ``noise`` and ``samples`` (configurations equal in both share one data object)."""
+    name = getattr(config, "data", "fashion-mnist")
+    return name, ({"noise": config.noise, "samples": config.samples} if name in TOY_DATA else {})
 
 
 def check_field(field: str, value: Any, *, choices: tuple[str, ...] | None = None) -> Any:

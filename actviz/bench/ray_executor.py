@@ -145,7 +145,7 @@ class RayExecutor:
 
     # -- training
     def _source(self, comparison: Any, unit: Unit) -> Any:
-        if comparison.data_given:  # a library caller's data object: once into the object store
+        if comparison.given_data is not None:  # a library caller's data object: once into the object store
             from types import SimpleNamespace
 
             if self._given is None:
@@ -153,12 +153,10 @@ class RayExecutor:
                 self._given = self.ray.put(SimpleNamespace(**{k: getattr(d, k) for k in _DATA_FIELDS
                                                               if hasattr(d, k)}))
             return self._given
-        from actviz.bench.config import TOY_DATA
+        from actviz.bench.config import data_source
 
-        c = unit.config
-        name = getattr(c, "data", "fashion-mnist")
-        toy = (("noise", c.noise), ("samples", c.samples)) if name in TOY_DATA else ()
-        return ("load", None if comparison.data_dir is None else str(comparison.data_dir), name, *toy)
+        name, options = data_source(unit.config)
+        return ("load", None if comparison.data_dir is None else str(comparison.data_dir), name, *options.items())
 
     def _submit(self, task: Any, unit: Unit, source: Any, queue: Any) -> Any:
         c = unit.config

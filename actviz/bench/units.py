@@ -57,7 +57,10 @@ class Unit:
 
 
 def _data_key(config: Any) -> tuple[Any, ...]:
-    return tuple(getattr(config, k, None) for k in ("data", "noise", "samples"))
+    from actviz.bench.config import data_source
+
+    name, options = data_source(config)
+    return (name, *options.items())
 
 
 def plan_units(plans: Sequence[Any], acts: Sequence[Any]) -> list[Unit]:
