@@ -61,7 +61,7 @@ from actviz.bench.config import INITS, OPTIMIZERS, PRECISIONS, TrainConfig
 from actviz.bench.engine.batches import PROBE_SEED, Batches
 from actviz.bench.engine.cost import activation_cost, flops_per_epoch
 from actviz.bench.engine.kernels import fast_path
-from actviz.bench.engine.mlp import MLP, SATURATION_EPS, SATURATION_MAJORITY
+from actviz.bench.engine.mlp import SATURATION_EPS, SATURATION_MAJORITY
 from actviz.bench.engine.params import CONSTANT_INIT, N_CLASSES, init_weight
 from actviz.bench.engine.precision import precision_scope
 from actviz.bench.engine.scheduler import Trainer, max_models, plan_runs, plan_stacks
@@ -113,10 +113,7 @@ def resolve_device(device: str) -> torch.device:
 
 
 def network_family(config: TrainConfig) -> Any:
-    """The network family that trains ``config``: the built-in MLP, or one of ``actviz.bench.nets.NETWORKS``."""
-    name = getattr(config, "model", "mlp")
-    if name == "mlp" and getattr(config, "norm", "none") == "none" and not getattr(config, "residual", False):
-        return MLP
+    """The network family that trains ``config`` (:func:`actviz.bench.nets.family_for`)."""
     from actviz.bench.nets import family_for
 
     return family_for(config)

@@ -8,14 +8,15 @@ seeds, lrs, slot, config, input_shape, n_classes, device)`` → a stack with ``s
 
 * ``lenet``: d2l's LeNet-5 (:mod:`.lenet`); ``cnn``: a small modern CNN (:mod:`.cnn`);
 * ``mlp`` with ``--norm`` or ``--residual``: the autograd MLP (:mod:`.mlpnorm`).  The plain
-  MLP is the training engine's hand-written one: :func:`family_for` returns
-  ``NETWORKS["mlp"]`` when one is registered, else the autograd MLP.
+  MLP, ``NETWORKS["mlp"]``, is the training engine's hand-written one
+  (:class:`actviz.bench.engine.mlp.MLPFamily`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from actviz.bench.engine.mlp import MLP
 from actviz.bench.nets.cnn import CNN
 from actviz.bench.nets.family import Family
 from actviz.bench.nets.lenet import LENET
@@ -23,8 +24,8 @@ from actviz.bench.nets.mlpnorm import MLP_NORM
 
 __all__ = ["MLP_NORM", "NETWORKS", "Family", "family_for", "needs_autograd"]
 
-#: model name → family; ``mlp`` is registered by the training engine (its hand-written MLP)
-NETWORKS: dict[str, Any] = {"lenet": LENET, "cnn": CNN}
+#: model name → family; ``mlp`` is the training engine's hand-written MLP
+NETWORKS: dict[str, Any] = {"mlp": MLP, "lenet": LENET, "cnn": CNN}
 
 
 def needs_autograd(config: Any) -> bool:
@@ -36,6 +37,4 @@ def needs_autograd(config: Any) -> bool:
 def family_for(config: Any) -> Any:
     """The family that trains ``config``: its ``model``, the autograd MLP for ``mlp`` with norm or residual."""
     model = getattr(config, "model", "mlp")
-    if model == "mlp":
-        return MLP_NORM if needs_autograd(config) else NETWORKS.get("mlp", MLP_NORM)
-    return NETWORKS[model]
+    return MLP_NORM if model == "mlp" and needs_autograd(config) else NETWORKS[model]
