@@ -97,6 +97,28 @@ def test_grid_probabilities_follow_the_model():
     assert torch.equal(p1[0], p1[7])  # rows along y: the same
 
 
+@pytest.mark.parametrize("name, learn", [("prelu", ""), ("rational", ""), ("swish", "swish.beta:unit")])
+def test_a_boundary_uses_the_activation_parameters_the_run_learned(name, learn):
+    from actviz.bench.boundary import _hidden
+    from actviz.bench.train import train_runs
+
+    data = generate("moons", None, 200)
+    config = TrainConfig(**{**TOY["moons"].training_defaults(), "epochs": 3, "device": "cpu", "learn": learn,
+                            "noise": None, "samples": None})
+    (run,) = train_runs([get(name)], data, config, seeds=[0], keep_weights=True).runs
+    learned = run["activation_parameters"]
+    assert learned and all(learned)  # something learned in every hidden layer
+    h = data.test_images
+    for layer, (w, b) in enumerate(zip(run["weights"], run["biases"])):
+        z = h @ w + b
+        h = z if layer == len(run["weights"]) - 1 else _hidden(get(name), z, learned[layer])
+    acc = float((h.argmax(1) == data.test_labels).float().mean())
+    assert acc == pytest.approx(run["history"][-1]["test_acc"], abs=1.5 / len(data.test_labels))
+    probs = grid_probabilities(get(name), run["weights"], run["biases"], (-1.0, 1.0, -1.0, 1.0), n=8,
+                               learned=learned)
+    assert torch.isfinite(probs).all()
+
+
 def test_extent_adds_a_margin_around_the_points():
     x0, x1, y0, y1 = extent(torch.tensor([[0.0, 0.0], [1.0, 2.0]]), margin=0.1)
     assert (x0, x1) == pytest.approx((-0.1, 1.1)) and (y0, y1) == pytest.approx((-0.2, 2.2))

@@ -44,29 +44,30 @@ def _grid(ext: Sequence[float], n: int) -> torch.Tensor:
     return torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1).float()
 
 
-def _hidden(act: Activation, z: torch.Tensor, learned: dict[str, list[float]], layer: int) -> torch.Tensor:
+def _hidden(act: Activation, z: torch.Tensor, learned: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The hidden non-linearity on (points, units), with the layer's learned parameters (the engine's shapes)."""
     if act.spec.kind == "maxout":
         k = len(act.params["weights"])
         return z.reshape(z.shape[0], -1, k).max(dim=2).values
-    params = dict(act.params)
-    for name, values in learned.items():
-        if layer < len(values):
-            params[name] = torch.tensor(values[layer], dtype=z.dtype)
-    return act.spec.forward(z, **params)
+    if not learned:
+        return act.spec.forward(z, **act.params)
+    return act.spec.forward(z.unsqueeze(0), **{**act.params, **learned})[0]
 
 
 @torch.no_grad()
 def grid_probabilities(act: Activation, weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor],
-                       ext: Sequence[float], n: int = GRID, learned: dict[str, list[float]] | None = None,
-                       ) -> torch.Tensor:
+                       ext: Sequence[float], n: int = GRID,
+                       learned: Sequence[dict[str, torch.Tensor]] | None = None) -> torch.Tensor:
     """The model's class probabilities (k, n, n) at the grid's cell centres over ``ext``.
 
     ``weights`` are (in, out), input layer first; the last layer is the output layer.
+    ``learned``: per hidden layer, the learned activation parameters as the training engine keeps
+    them (``run["activation_parameters"]``); none: the activation's own.
     """
     h = _grid(ext, n)
     for layer, (w, b) in enumerate(zip(weights, biases)):
         z = h @ w.float() + b.float()
-        h = z if layer == len(weights) - 1 else _hidden(act, z, learned or {}, layer)
+        h = z if layer == len(weights) - 1 else _hidden(act, z, learned[layer] if learned else {})
     probs = torch.softmax(h, dim=1)
     return probs.t().reshape(-1, n, n)
 
@@ -74,10 +75,11 @@ def grid_probabilities(act: Activation, weights: Sequence[torch.Tensor], biases:
 def attach(run: dict[str, Any], act: Activation, data: Any, n: int = GRID) -> None:
     """Replace the run's kept weights (``weights``, ``biases``) by its ``boundary`` (completed runs only)."""
     weights, biases = run.pop("weights", None), run.pop("biases", None)
+    learned = run.pop("activation_parameters", None)
     if weights is None or biases is None or run.get("status") != "completed":
         return
     ext = extent(torch.cat([data.train_images, data.test_images]).reshape(-1, 2).float())
-    probs = grid_probabilities(act, weights, biases, ext, n, run.get("learned"))
+    probs = grid_probabilities(act, weights, biases, ext, n, learned)
     if not bool(torch.isfinite(probs).all()):
         return
     run["boundary"] = encode(probs.numpy(), ext, data.train_images.numpy(), data.train_labels.numpy())

@@ -187,6 +187,12 @@ class Nonlinearity:
         d = self.act.spec.derivative(z, **self._params(layer))
         return torch.as_tensor(d, dtype=z.dtype, device=z.device).expand_as(z).abs()
 
+    def parameters_of(self, j: int) -> list[dict[str, torch.Tensor]]:
+        """The ``j``-th model's learnable parameters per hidden layer, as the forward takes them on
+        (1, batch, units) pre-activations (CPU tensors; a vector parameter's coefficients first)."""
+        return [{n: self._view(n, v[j : j + 1]).detach().cpu().clone() for n, v in leaves.items()}
+                for leaves in self.leaves]
+
     def learned(self, j: int) -> dict[str, list[float]]:
         """The run's ``j``-th model's learnable parameters, one number per hidden layer.
 

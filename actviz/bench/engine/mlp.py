@@ -327,6 +327,13 @@ class MLPStack:
         biases = [self.b1[s, 0, j], *[b[i] for b in self.bs]]
         return [w.detach().cpu().clone() for w in weights], [b.detach().cpu().clone() for b in biases]
 
+    def activation_parameters_of(self, i: int) -> list[dict[str, torch.Tensor]]:
+        """Model ``i``'s learnable activation parameters per hidden layer (see ``Nonlinearity.parameters_of``)."""
+        for nl in self.nonlin:
+            if nl.sl.start <= i < nl.sl.stop:
+                return nl.parameters_of(i - nl.sl.start)
+        return []
+
     def learned(self, i: int) -> dict[str, list[float]]:
         for nl in self.nonlin:
             if nl.sl.start <= i < nl.sl.stop:

@@ -171,6 +171,8 @@ class Trainer:
                 self.runs[i]["status"] = "completed"
             if self.keep_weights:
                 self.runs[i]["weights"], self.runs[i]["biases"] = stack.parameters_of(j)
+                if hasattr(stack, "activation_parameters_of"):  # learned ones, as the forward takes them
+                    self.runs[i]["activation_parameters"] = stack.activation_parameters_of(j)
 
     def train_epoch(self, stack: Any, plan: StackPlan, runner: StepRunner, gens: list[torch.Generator],
                     epoch: int) -> None:
