@@ -79,10 +79,12 @@ def main() -> None:
     import torch
 
     import actviz
+    from actviz.bench.engine.memory import keep_freed_memory
 
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
+    keep_freed_memory()  # as training does
     device = torch.device(args.device)
     names = [n.strip() for n in args.acts.split(",") if n.strip()]
     variants = {}

@@ -14,6 +14,7 @@ from actviz.bench.learn import canonical, check_against, learnable_params, parse
 from actviz.bench.train import TrainConfig, train_runs
 from actviz.cli.app import app
 from actviz.core.errors import UsageError
+from actviz.core.registry import specs
 from actviz.results.labels import config_label, run_key
 
 INPUTS = 12
@@ -74,7 +75,9 @@ def _check(names, learn, optimizer="sgd", learn_lr=None, depth=2):
             for n, p in want.items():
                 got = nl.leaves[layer][n][i - nl.sl.start]
                 torch.testing.assert_close(got, p.detach(), rtol=1e-10, atol=1e-12)
-                moved = max(moved, float((p.detach() - torch.as_tensor(act.params[n], dtype=dtype)).abs().max()))
+                start = torch.as_tensor(act.params[n], dtype=dtype)
+                start = start.unsqueeze(-1) if p.dim() > start.dim() else start  # per unit: units last
+                moved = max(moved, float((p.detach() - start).abs().max()))
     assert moved > 1e-6, "the parameters moved"
     return stack
 
@@ -92,6 +95,27 @@ def test_learned_parameters_follow_autograd_per_layer_and_per_unit(optimizer, na
 def test_rational_coefficients_learn_by_default_and_per_unit(optimizer):
     _check(["rational"], "", optimizer, depth=1)
     _check(["rational"], "rational.numerator:unit", optimizer, depth=1)
+    _check(["rational"], "rational.denominator:unit", optimizer, depth=2)
+
+
+@pytest.mark.parametrize("spec", [s for s in specs() if s.vjp is not None], ids=lambda s: s.name)
+@pytest.mark.parametrize("unit", [False, True])
+def test_a_one_pass_backward_equals_the_derivative_and_the_parameter_derivatives(spec, unit):
+    """A record's ``vjp`` gives dh·f′ and the reduced dh·∂f/∂param of its separate functions, to rounding."""
+    act = actviz.get(spec.name)
+    g = torch.Generator().manual_seed(1)
+    x = (torch.randn(2, 50, 5, generator=g, dtype=torch.float64) * 3).index_fill_(1, torch.tensor([0]), 0.0)
+    x[0, 1, :] = torch.tensor([1.0, -1.0, 40.0, -1e6, 1e-7], dtype=torch.float64)
+    dh = torch.randn(2, 50, 5, generator=g, dtype=torch.float64)
+    reduce = (lambda name, t: t.sum(-2)) if unit else (lambda name, t: t.sum((-2, -1)))
+    names = list(spec.param_derivatives)
+    dz, grads = spec.vjp(x, dh, reduce, names, **act.params)
+    torch.testing.assert_close(dz, dh * act.derivative(x), rtol=1e-12, atol=1e-12)
+    assert set(grads) == set(names)
+    for name in names:
+        want = act.param_derivative(x, name) * dh
+        want = want.sum(-2) if unit else want.sum((-2, -1))
+        torch.testing.assert_close(grads[name], want, rtol=1e-12, atol=1e-12)
 
 
 def test_learn_lr_is_the_parameters_own_learning_rate():

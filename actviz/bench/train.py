@@ -61,6 +61,7 @@ from actviz.bench.config import INITS, OPTIMIZERS, PRECISIONS, TrainConfig
 from actviz.bench.engine.batches import PROBE_SEED, Batches
 from actviz.bench.engine.cost import activation_cost, flops_per_epoch
 from actviz.bench.engine.kernels import fast_path
+from actviz.bench.engine.memory import keep_freed_memory
 from actviz.bench.engine.mlp import SATURATION_EPS, SATURATION_MAJORITY
 from actviz.bench.engine.params import CONSTANT_INIT, N_CLASSES, init_weight
 from actviz.bench.engine.precision import precision_scope
@@ -202,6 +203,7 @@ def train_grid(
     was_flushing = _flushing_denormals()
     if device.type == "cpu":
         flush = bool(torch.set_flush_denormal(True))
+    keep_freed_memory()  # the steps' tensors reuse freed memory instead of faulting in fresh pages
     threads_before = torch.get_num_threads()
     if first.threads is not None:
         torch.set_num_threads(first.threads)

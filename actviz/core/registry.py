@@ -153,6 +153,11 @@ class ActivationSpec:
     symbolic: str | Callable[[Params], str] = ""
     #: ∂f/∂key for numeric parameters, written by hand: key -> function of ``(x, **params)``
     param_derivatives: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    #: optional, for training: the backward through f and its learnable parameters in one pass,
+    #: ``vjp(x, dh, reduce, names, **params) -> (dh·f′(x), {name: reduce(name, dh·∂f/∂name)})``,
+    #: a vector parameter's reduced gradients stacked along a new first dimension; equal to
+    #: ``derivative`` and ``param_derivatives`` (a test checks), cheaper where they share work
+    vjp: Callable[..., Any] | None = None
     #: the ``--define`` text this record was made from ("" for a record written in Python)
     definition: str = ""
 

@@ -12,7 +12,8 @@ version A, degrees (5, 4), fitted on [−3, 3] (``rationals_config.json``, "Rati
 "leaky_relu"); they are taken as published, not refitted here.
 
 Far out, P/Q grows like (a₅/|b₄|)·x; the forward and derivative divide P and Q by x⁴ for
-|x| > 1, so that x⁵ never overflows on the way to a finite value.  Q′ has sign(x) in it: at 0,
+|x| > 1, so that x⁵ never overflows on the way to a finite value.  Both forms are computed
+everywhere on clamped inputs and blended by a 0/1 mask, with no ``where``.  Q′ has sign(x) in it: at 0,
 where |b₁x| has a kink, f′ takes autograd's value a₁ (sign(0) = 0).
 
 ``param_derivatives`` give ∂f/∂numerator (∂f/∂aⱼ = xʲ/Q) and ∂f/∂denominator
@@ -26,7 +27,7 @@ from typing import Any
 
 from actviz.core.properties import INF, Interval, Properties
 from actviz.core.registry import ActivationSpec, Kink, Param, Params
-from actviz.facts.kernels import LazyModule, at_infinity
+from actviz.facts.kernels import LazyModule
 
 torch: Any = LazyModule("torch", globals(), "torch")
 
@@ -45,71 +46,83 @@ def _check(p: Params) -> str | None:
     return None
 
 
-def _split(x: Any) -> tuple[Any, Any, Any, Any]:
-    """(far, near, x for the near form, t = 1/x for the far form): |x| > 1 is far."""
-    far = x.abs() > 1
-    near_x = torch.where(far, torch.zeros_like(x), x)
-    t = 1 / torch.where(far, x, torch.ones_like(x))
-    return far, ~far, near_x, t
+def _forms(x: Any) -> tuple[Any, ...]:
+    """The pieces of both forms, without a branch: (|x|, m, 1 − m, u, |u|, xs, t, |t|).
+
+    m is 1.0 where |x| > 1 (the far form) and 0.0 elsewhere; u = x clamped to [−1, 1] is the
+    near form's x, xs = ±max(|x|, 1) the far form's (sign kept, 0 → 1) and t = 1/xs.  Every
+    piece is finite wherever x is, so the form not taken is multiplied away by 0 without a
+    trace (a CPU's ``torch.where`` on a mask this irregular costs twenty additions).
+    """
+    ax = x.abs()
+    m = (ax - 1).clamp_(0, 1).ceil_()  # 1 where |x| > 1, NaN kept
+    u = x.clamp(-1, 1)
+    xs = torch.copysign(ax.clamp_min(1), x)
+    t = torch.reciprocal(xs)
+    return ax, m, 1 - m, u, u.abs(), xs, t, t.abs()
 
 
-def _parts(x: Any, a: Any, b: Any) -> tuple[Any, Any, Any, Any]:
-    """(P, Q, P′, Q′), each divided by x⁴ where |x| > 1 (as polynomials in t = 1/x there)."""
-    far, _, u, t = _split(x)
+def _blend(near: Any, far: Any, m: Any, n: Any) -> Any:
+    """``near`` where m = 0, ``far`` where m = 1, exactly (x·1 + y·0)."""
+    return torch.addcmul(near * n, far, m)
+
+
+def _horner(x: Any, coeffs: Any) -> Any:
+    """c₀ + x·(c₁ + x·(c₂ + …)) for ``coeffs`` = (c₀, c₁, …), on one buffer (few large temporaries)."""
+    h = x * coeffs[-1]
+    for j in range(len(coeffs) - 2, -1, -1):
+        h.add_(coeffs[j])
+        if j:
+            h.mul_(x)
+    return h
+
+
+def _values(x: Any, a: Any, b: Any) -> dict[str, Any]:
+    """P and Q of both forms (far out divided by x⁴, polynomials in t = 1/x) and the pieces, by name."""
     ab = [abs(bk) for bk in b]
-    au, at = u.abs(), t.abs()
-    p_near = a[0] + u * (a[1] + u * (a[2] + u * (a[3] + u * (a[4] + u * a[5]))))
-    q_near = 1 + au * (ab[0] + au * (ab[1] + au * (ab[2] + au * ab[3])))
-    dp_near = a[1] + u * (2 * a[2] + u * (3 * a[3] + u * (4 * a[4] + u * 5 * a[5])))
-    dq_near = torch.sign(u) * (ab[0] + au * (2 * ab[1] + au * (3 * ab[2] + au * 4 * ab[3])))
-    xs = torch.where(far, x, torch.ones_like(x))  # P/x⁴ = a₅x + a₄ + a₃t + a₂t² + a₁t³ + a₀t⁴
-    p_far = a[5] * xs + (a[4] + t * (a[3] + t * (a[2] + t * (a[1] + t * a[0]))))
-    q_far = ab[3] + at * (ab[2] + at * (ab[1] + at * (ab[0] + at)))
-    dp_far = 5 * a[5] + t * (4 * a[4] + t * (3 * a[3] + t * (2 * a[2] + t * a[1])))
-    dq_far = torch.sign(t) * at * (4 * ab[3] + at * (3 * ab[2] + at * (2 * ab[1] + at * ab[0])))
-    pick = lambda near, farv: torch.where(far, farv, near)
-    return pick(p_near, p_far), pick(q_near, q_far), pick(dp_near, dp_far), pick(dq_near, dq_far)
+    ax, m, n, u, au, xs, t, at = _forms(x)
+    inner = _horner(t, (a[4], a[3], a[2], a[1], a[0]))
+    return {"ax": ax, "m": m, "n": n, "u": u, "au": au, "t": t, "at": at, "ab": ab, "inner": inner,
+            "p_near": _horner(u, a),
+            "q_near": _horner(au, (1, *ab)),
+            "p_far": inner + xs * a[5],  # P/x⁴ = a₅x + a₄ + a₃t + a₂t² + a₁t³ + a₀t⁴
+            "q_far": _horner(at, (ab[3], ab[2], ab[1], ab[0], 1))}
+
+
+def _f(v: dict[str, Any]) -> Any:
+    return _blend(v["p_near"] / v["q_near"], v["p_far"] / v["q_far"], v["m"], v["n"])
+
+
+def _slope(v: dict[str, Any], a: Any) -> Any:
+    """f′ = (P′Q − PQ′)/Q² in both forms; far out P′, Q′ are divided by x⁴ too, which cancels.
+
+    Far out Q′/x⁴ = t·R (R below) and P/x⁴·t = P̃ = a₅ + t·(a₄ + a₃t + …), so P·Q′ is P̃·R:
+    finite at x = ±inf, where f′ is its limit a₅/|b₄|.
+    """
+    u, au, t, at, ab = v["u"], v["au"], v["t"], v["at"], v["ab"]
+    dp_near = _horner(u, (a[1], 2 * a[2], 3 * a[3], 4 * a[4], 5 * a[5]))
+    dq_near = _horner(au, (ab[0], 2 * ab[1], 3 * ab[2], 4 * ab[3])).mul_(torch.sign(u))
+    dp_far = _horner(t, (5 * a[5], 4 * a[4], 3 * a[3], 2 * a[2], a[1]))
+    r = _horner(at, (4 * ab[3], 3 * ab[2], 2 * ab[1], ab[0]))
+    qn, qf = v["q_near"], v["q_far"]
+    near = dp_near.mul_(qn).sub_(dq_near.mul_(v["p_near"])).div_(qn * qn)
+    far = dp_far.mul_(qf).sub_(r.mul_(torch.mul(t, v["inner"]).add_(a[5]))).div_(qf * qf)
+    return _blend(near, far, v["m"], v["n"])
 
 
 def _rational(x: Any, numerator: Any, denominator: Any) -> Any:
-    """P/Q, near 0 as written and for |x| > 1 both divided by x⁴ (the value half of :func:`_parts`)."""
-    a, ab = numerator, [abs(bk) for bk in denominator]
-    far, _, u, t = _split(x)
-    au, at = u.abs(), t.abs()
-    p_near = a[0] + u * (a[1] + u * (a[2] + u * (a[3] + u * (a[4] + u * a[5]))))
-    q_near = 1 + au * (ab[0] + au * (ab[1] + au * (ab[2] + au * ab[3])))
-    xs = torch.where(far, x, torch.ones_like(x))
-    p_far = a[5] * xs + (a[4] + t * (a[3] + t * (a[2] + t * (a[1] + t * a[0]))))
-    q_far = ab[3] + at * (ab[2] + at * (ab[1] + at * (ab[0] + at)))
-    return torch.where(far, p_far / q_far, p_near / q_near)
+    """P/Q, near 0 as written and for |x| > 1 both divided by x⁴ (so that x⁵ never overflows)."""
+    return _f(_values(x, numerator, denominator))
 
 
 def _rational_d(x: Any, numerator: Any, denominator: Any) -> Any:
-    # f′ = (P′Q − PQ′)/Q²; far out all four are divided by x⁴, which cancels: (P′/x⁴·Q/x⁴ − …)/(Q/x⁴)²
-    p, q, dp, dq = _parts(x, numerator, denominator)
-    slope = numerator[5] / abs(denominator[3])  # f′ → a₅/|b₄| at ±inf (P/x⁴ is inf there); tensors while learning
-    slope = float(slope) if not torch.is_tensor(slope) else slope
-    return at_infinity(x, (dp * q - p * dq) / (q * q), minus=slope, plus=slope)
+    return _slope(_values(x, numerator, denominator), numerator)
 
 
 def _q(ax: Any, denominator: Any) -> Any:
     """Q = 1 + |b₁|·|x| + … + |b₄|·|x|⁴ from ``ax`` = |x| (Horner)."""
     b = [abs(bk) for bk in denominator]
     return 1 + ax * (b[0] + ax * (b[1] + ax * (b[2] + ax * b[3])))
-
-
-def _value(x: Any, a: Any, b: Any) -> Any:
-    """P/Q as :func:`_rational` computes it, with one ``where`` (several cost a millisecond each on a CPU):
-    the branch not taken may be inf or NaN (at x = 0, t = 1/x is inf), so autograd must not pass through it."""
-    ab = [abs(bk) for bk in b]
-    u = x.clamp(-1.0, 1.0)
-    t = 1 / x
-    au, at = u.abs(), t.abs()
-    p_near = a[0] + u * (a[1] + u * (a[2] + u * (a[3] + u * (a[4] + u * a[5]))))
-    q_near = 1 + au * (ab[0] + au * (ab[1] + au * (ab[2] + au * ab[3])))
-    p_far = a[5] * x + (a[4] + t * (a[3] + t * (a[2] + t * (a[1] + t * a[0]))))
-    q_far = ab[3] + at * (ab[2] + at * (ab[1] + at * (ab[0] + at)))
-    return torch.where(x.abs() > 1, p_far / q_far, p_near / q_near)
 
 
 def _d_numerator(x: Any, numerator: Any, denominator: Any) -> Any:
@@ -124,12 +137,46 @@ def _d_numerator(x: Any, numerator: Any, denominator: Any) -> Any:
 def _d_denominator(x: Any, numerator: Any, denominator: Any) -> Any:
     """∂f/∂bₖ = −P·sign(bₖ)·|x|ᵏ/Q² = −(f/Q)·|x|ᵏ·sign(bₖ) for k = 1…4, stacked: shape (4, *x.shape)."""
     ax = x.abs()
-    w = -_value(x, numerator, denominator) / _q(ax, denominator)
+    w = -_rational(x, numerator, denominator) / _q(ax, denominator)
     out = torch.empty((4, *x.shape), dtype=x.dtype, device=x.device)
     for k, bk in enumerate(denominator):
         torch.mul(w if k == 0 else out[k - 1], ax, out=out[k])
     signs = torch.stack([torch.sign(torch.as_tensor(bk, dtype=x.dtype, device=x.device)) for bk in denominator])
     return out.mul_(signs.view(4, *signs.shape[1:], *[1] * (x.dim() - signs.dim() + 1)))
+
+
+def _vjp(x: Any, dh: Any, reduce: Any, names: Any, numerator: Any, denominator: Any) -> tuple[Any, dict[str, Any]]:
+    """dh·f′ and, for each coefficient vector in ``names``, its gradients reduced by ``reduce(name, ·)``, in one pass.
+
+    Shares P, Q and |x| between f′ and ∂f/∂coefficient, and reduces each ∂f/∂aⱼ·dh =
+    (dh/Q)·xʲ and ∂f/∂bₖ·dh = −(dh·f/Q)·|x|ᵏ·sign(bₖ) as it forms it (one power at a time),
+    never the stack of all ten: the numbers of :func:`_rational_d` and the
+    ``param_derivatives``, at a fraction of their separate cost.  Returns (dz, {name: the
+    reduced gradients stacked along a new first dimension, one per coefficient}).
+    """
+    v = _values(x, numerator, denominator)
+    dz = dh * _slope(v, numerator)
+    grads: dict[str, Any] = {}
+    if not names:
+        return dz, grads
+    ax = v["ax"]
+    w = dh / _q(ax, denominator)  # dh/Q
+    if "numerator" in names:
+        out, t = [], w.clone()
+        for j in range(6):
+            out.append(reduce("numerator", t))
+            if j < 5:
+                t.mul_(x)
+        grads["numerator"] = torch.stack(out)
+    if "denominator" in names:
+        out, t = [], w * _f(v)  # dh·f/Q
+        for bk in denominator:
+            t.mul_(ax)
+            g = reduce("denominator", t)
+            sign = torch.sign(torch.as_tensor(bk, dtype=g.dtype, device=g.device))
+            out.append(g * -(sign.reshape(g.shape) if sign.numel() == g.numel() else sign))
+        grads["denominator"] = torch.stack(out)
+    return dz, grads
 
 
 def _kinks(p: Params) -> list[Kink]:
@@ -193,6 +240,7 @@ RATIONAL = ActivationSpec(
     properties=_props,
     check=_check,
     param_derivatives={"numerator": _d_numerator, "denominator": _d_denominator},
+    vjp=_vjp,
     reference="Molina, Schramowski & Kersting (2020), Padé Activation Units: End-to-end Learning of "
     "Flexible Activation Functions in Deep Networks",
 )

@@ -157,6 +157,9 @@ class Nonlinearity:
         if self.fast is not None:
             return self.fast[1](dh, ctx, out), {}
         grads: dict[str, torch.Tensor] = {}
+        if self.act.spec.vjp is not None and not isinstance(ctx, tuple):  # one pass through f and its parameters
+            dz, found = self.act.spec.vjp(ctx, dh, self._reduce, self.learnable, **self._params(layer))
+            return _into(dz, out), {n: self._models_first(n, g) for n, g in found.items()}
         if isinstance(ctx, tuple):
             z, h, leaves = ctx
             found = torch.autograd.grad(h, [leaves[n] for n in self.by_autograd], dh, allow_unused=True)
@@ -168,6 +171,15 @@ class Nonlinearity:
             if name not in self.by_autograd:
                 grads[name] = self._param_grad(name, z, dh, params)
         return torch.mul(dh, self.act.spec.derivative(z, **params), out=out), grads
+
+    def _reduce(self, name: str, t: torch.Tensor) -> torch.Tensor:
+        """Σ over the batch (and the units, for a per-layer parameter) of an element-wise dH ⊙ ∂f/∂name."""
+        return t.sum(-2) if self.granularity[name] == "unit" else t.sum((-2, -1))
+
+    def _models_first(self, name: str, g: torch.Tensor) -> torch.Tensor:
+        """A reduced gradient shaped as its leaf: a vector parameter's coefficients after the models."""
+        scalar_dims = 2 if self.granularity[name] == "unit" else 1  # (models, units) or (models,)
+        return g.movedim(0, 1) if g.dim() > scalar_dims else g
 
     def _param_grad(self, name: str, z: torch.Tensor, dh: torch.Tensor, params: dict[str, Any]) -> torch.Tensor:
         """Σ over the batch (and the units, per layer) of dH ⊙ ∂f/∂name, shaped as the leaf."""
