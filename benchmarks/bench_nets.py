@@ -2,18 +2,22 @@
 
 In one run on this machine, on Fashion-MNIST (or its first ``--n`` training images):
 
-* **stacks**: ``actviz.bench.train.train_runs`` (the batched engine) training d2l's LeNet-5 for
-  ``--acts`` (default sigmoid, relu, tanh) × ``--seeds`` seeds, all in one stack (grouped
-  convolutions), each model on its seed's batches, with the test evaluation and the
-  diagnostics every epoch;
 * **plain**: one ``nn.Sequential`` LeNet per model, trained one after the other by the
   usual loop (``index_select`` batches, ``F.cross_entropy``, ``torch.optim.SGD``), with
-  a test evaluation every epoch and no diagnostics.
+  a test evaluation every epoch and no diagnostics; measured twice: first as a script
+  would run it (the C library's allocator as it comes), then after training has set the
+  allocator to keep freed memory (:mod:`actviz.bench.engine.memory`), as the stacks ran;
+* **stacks**: ``actviz.bench.train.train_runs`` (the batched engine) training d2l's LeNet-5 for
+  ``--acts`` (default sigmoid, relu, tanh) × ``--seeds`` seeds, all in one stack, each
+  model on its seed's batches, with the test evaluation and the diagnostics every epoch;
+* with ``--process E``: the whole process ``python -m actviz compare ACTS --model lenet --lr 0.9
+  --init xavier --seeds S --epochs E --no-plots`` (start-up, data loading, the store
+  rewritten every epoch), per model-epoch.
 
-It prints seconds per model-epoch of each and their ratio (target ≤ 1.0).  d2l's settings:
-lr 0.9, Xavier init, batch 256.
+It prints seconds per model-epoch of each and the ratios to the plain loop (target ≤ 1.0,
+against the plain loop with the same allocator).  d2l's settings: lr 0.9, Xavier init, batch 256.
 
-Usage: python benchmarks/bench_nets.py [--n 60000] [--epochs 1] [--seeds 3] [--threads N]
+Usage: python benchmarks/bench_nets.py [--n 60000] [--epochs 1] [--seeds 3] [--threads N] [--process E]
 """
 
 from __future__ import annotations
@@ -69,6 +73,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--acts", default="sigmoid,relu,tanh")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--process", type=int, default=0, metavar="E",
+                        help="also time the whole `compare` process for E epochs (10: the issue's figure)")
     args = parser.parse_args()
 
     import torch
@@ -85,17 +91,45 @@ def main() -> None:
                            test_images=full.test_images, test_labels=full.test_labels.long())
     names = args.acts.split(",")
     models = len(names) * args.seeds
+
+    def plain() -> float:
+        total = sum(plain_lenet(a, s, data, args.epochs, 0.9, 256) for a in names for s in range(args.seeds))
+        return total / (models * args.epochs)
+
+    plain_default = plain()
     cfg = TrainConfig(model="lenet", lr=0.9, init="xavier", epochs=args.epochs)
     t0 = time.perf_counter()
     train_runs([registry.get(a) for a in names], data, cfg, seeds=list(range(args.seeds)))
     stacked = (time.perf_counter() - t0) / (models * args.epochs)
-    plain = sum(plain_lenet(a, s, data, args.epochs, 0.9, 256) for a in names for s in range(args.seeds))
-    plain /= models * args.epochs
+    plain_kept = plain()
     print(f"LeNet, {args.n} training images, {models} models × {args.epochs} epochs, "
           f"{torch.get_num_threads()} threads")
+    print(f"  plain:  {plain_default:.2f} s per model-epoch (one nn.Sequential at a time, evaluation only; "
+          f"the allocator as it comes)")
+    print(f"  plain:  {plain_kept:.2f} s per model-epoch (the same, freed memory kept as training keeps it)")
     print(f"  stacks: {stacked:.2f} s per model-epoch (with evaluation and diagnostics)")
-    print(f"  plain:  {plain:.2f} s per model-epoch (one nn.Sequential at a time, evaluation only)")
-    print(f"  ratio stacks/plain: {stacked / plain:.2f} (target <= 1.0)")
+    print(f"  ratio stacks/plain: {stacked / plain_kept:.2f} (target <= 1.0); "
+          f"against the plain loop as it comes: {stacked / plain_default:.2f}")
+    if args.process:
+        process = whole_process(names, args)
+        print(f"  whole process, {models} models × {args.process} epochs: {process:.2f} s per model-epoch; "
+              f"ratio to plain {process / plain_kept:.2f} (target <= 1.0), to plain as it comes "
+              f"{process / plain_default:.2f}")
+
+
+def whole_process(names: list[str], args: argparse.Namespace) -> float:
+    """Seconds per model-epoch of ``python -m actviz compare … --model lenet`` (the full training set)."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [sys.executable, "-m", "actviz", "compare", *names, "--model", "lenet", "--lr", "0.9", "--init",
+               "xavier", "--seeds", str(args.seeds), "--epochs", str(args.process), "--no-plots", "--out", out]
+        if args.threads:
+            cmd += ["--threads", str(args.threads)]
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
+        return (time.perf_counter() - t0) / (len(names) * args.seeds * args.process)
 
 
 if __name__ == "__main__":

@@ -113,6 +113,7 @@ def many_models(data, models: list[int], device: str, plain_epoch: float, rounds
 
     import actviz
     from actviz.bench.engine.graphs import StepRunner
+    from actviz.bench.engine.memory import keep_freed_memory
     from actviz.bench.engine.mlp import MLP
     from actviz.bench.train import TrainConfig
 
@@ -122,6 +123,7 @@ def many_models(data, models: list[int], device: str, plain_epoch: float, rounds
     steps = 24  # timed steps per measurement; an epoch is n / 256 of them
     names = ("relu", "tanh", "sigmoid")
     was = torch.set_flush_denormal(True) if dev.type == "cpu" else False
+    keep_freed_memory()  # as training does
     print(f"\nmany models at once ({device}; relu, tanh, sigmoid x seeds, one stack; "
           f"s/model-epoch from {steps} steps, best of {rounds})")
     for M in models:
@@ -132,22 +134,22 @@ def many_models(data, models: list[int], device: str, plain_epoch: float, rounds
         slot = [i % S for i in range(M)]
         xs = torch.rand(S, 256, 784, device=dev)
         ys = torch.randint(0, 10, (S, 256), device=dev)
-        res: dict[str, float] = {}
+        runners = {}
         for precision in ("fp32", "bf16") + (("tf32",) if dev.type == "cuda" else ()):
             config = TrainConfig(device=device, precision=precision)
-            stack = MLP.build(acts, slot, [0.1] * M, slot, config, (784,), 10, dev)
-            run = StepRunner(stack, dev)
+            runners[precision] = StepRunner(MLP.build(acts, slot, [0.1] * M, slot, config, (784,), 10, dev), dev)
             for _ in range(4):
-                run(xs, ys)
-            best = float("inf")
-            for _ in range(rounds):
+                runners[precision](xs, ys)
+        res = {p: float("inf") for p in runners}
+        for _ in range(rounds):  # the precisions interleaved: the VM's drift hits them alike
+            for precision, run in runners.items():
                 sync()
                 t = time.perf_counter()
                 for _ in range(steps):
                     run(xs, ys)
                 sync()
-                best = min(best, (time.perf_counter() - t) / steps)
-            res[precision] = best * (n / 256) / M
+                res[precision] = min(res[precision], (time.perf_counter() - t) / steps * (n / 256) / M)
+        del runners
         w1 = torch.rand(S, 784, M // S * 256, device=dev)
         dz = torch.rand(S, 256, M // S * 256, device=dev)
         limit = float("inf")

@@ -37,11 +37,11 @@ class CnnStack(Stack):
         self.out = self.add(Dense.build(self.gens, c * h * w, n_classes, config.init, device, dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, m = x.shape[1], self.m
+        pool = lambda h: F.max_pool2d(h, 2)  # noqa: E731
         h = self.conv_input(x, self.shape)
         for layer, (conv, norm) in enumerate(self.blocks):
-            h = F.max_pool2d(self.act(norm(conv(h), conv=True), layer, 1), 2)
-        return self.out(h.reshape(b, m, -1).transpose(0, 1))
+            h = self.maps(pool, self.act(norm(conv(h)), layer))
+        return self.out(self.flatten(h))
 
 
 CNN = Family("cnn", CnnStack, "a small CNN: 3 blocks of 3×3 conv, batch norm, act, max-pool (8-16-32), dense")

@@ -4,8 +4,11 @@ Two layouts carry the activations between layers:
 
 * **dense** ``(M, B, F)``: model first; a dense layer is one ``torch.baddbmm`` over the
   stacked weights ``(M, F_in, F_out)``;
-* **conv** ``(B, M·C, H, W)``: the M models' channels side by side, so that one grouped
-  convolution (``groups=M``) computes every model's layer, and pooling needs no reshape.
+* **conv**: a list of the M models' feature maps ``(B, C, H, W)``, one convolution per model
+  (on a CPU, M plain convolutions beat one grouped convolution over the models' channels
+  side by side by 2×, and the side-by-side layout costs a strided copy at every split and
+  concatenation); a map shared by every model (the input, when all read one seed's batch)
+  is one tensor.
 
 Every layer draws its initial weights from the model's generator, in layer order, so a
 model's start depends on its seed alone (not on the other models of its stack).
@@ -98,11 +101,10 @@ class Conv:
         return cls(_stacked([w for w, _ in drawn], device, dtype), _stacked([b for _, b in drawn], device, dtype),
                    padding)
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        """``x`` ``(B, M·C, H, W)``, or ``(B, C, H, W)`` shared by every model (one plain convolution)."""
-        m, o, c, k, _ = self.weight.shape
-        return F.conv2d(x, self.weight.reshape(m * o, c, k, k), self.bias.reshape(m * o), padding=self.padding,
-                        groups=m if x.shape[1] == m * c else 1)
+    def __call__(self, x: torch.Tensor | list[torch.Tensor]) -> list[torch.Tensor]:
+        """Each model's maps ``(B, C, H, W)`` in a list, or one such tensor shared by every model."""
+        xs = x if isinstance(x, list) else [x] * self.weight.shape[0]
+        return [F.conv2d(xi, self.weight[i], self.bias[i], padding=self.padding) for i, xi in enumerate(xs)]
 
     def params(self) -> list[torch.Tensor]:
         return [self.weight, self.bias]
@@ -132,21 +134,28 @@ class Norm:
             norm.running_mean, norm.running_var = torch.zeros_like(ones), ones.clone()
         return norm
 
-    def __call__(self, z: torch.Tensor, conv: bool) -> torch.Tensor:
-        """``z`` in the conv layout (``conv``: per model and channel) or the dense layout (per model and unit)."""
+    def __call__(self, z: torch.Tensor | list[torch.Tensor]) -> torch.Tensor | list[torch.Tensor]:
+        """``z`` in the conv layout (per model and channel) or the dense layout (per model and unit)."""
+        if isinstance(z, list):
+            return [self._maps(zi, i) for i, zi in enumerate(z)]
         m, width = self.weight.shape
         if self.kind == "layer":
-            shape = (1, m, width, 1) if conv else (m, 1, width)
-            v = z.reshape(z.shape[0], m, width, -1) if conv else z
-            dims = (2, 3) if conv else (2,)
-            mean, var = v.mean(dims, keepdim=True), v.var(dims, unbiased=False, keepdim=True)
-            out = (v - mean) * torch.rsqrt(var + NORM_EPS) * self.weight.reshape(shape) + self.bias.reshape(shape)
-            return out.reshape(z.shape)
-        # batch norm: the M models' channels (units) side by side are M·width channels of one batch norm
-        flat = z if conv else z.transpose(0, 1).reshape(z.shape[1], m * width)
+            mean, var = z.mean(2, keepdim=True), z.var(2, unbiased=False, keepdim=True)
+            return (z - mean) * torch.rsqrt(var + NORM_EPS) * self.weight.unsqueeze(1) + self.bias.unsqueeze(1)
+        # batch norm: the M models' units side by side are M·width features of one batch norm
+        flat = z.transpose(0, 1).reshape(z.shape[1], m * width)
         out = F.batch_norm(flat, self.running_mean.view(-1), self.running_var.view(-1),  # type: ignore[union-attr]
                            self.weight.reshape(-1), self.bias.reshape(-1), self.training, BN_MOMENTUM, NORM_EPS)
-        return out if conv else out.view(z.shape[1], m, width).transpose(0, 1)
+        return out.view(z.shape[1], m, width).transpose(0, 1)
+
+    def _maps(self, z: torch.Tensor, i: int) -> torch.Tensor:
+        """Model ``i``'s maps ``(B, C, H, W)``, normalised per channel (batch) or per example (layer)."""
+        w, b = self.weight[i], self.bias[i]
+        if self.kind == "layer":
+            mean, var = z.mean((1, 2, 3), keepdim=True), z.var((1, 2, 3), unbiased=False, keepdim=True)
+            return (z - mean) * torch.rsqrt(var + NORM_EPS) * w.view(1, -1, 1, 1) + b.view(1, -1, 1, 1)
+        return F.batch_norm(z, self.running_mean[i], self.running_var[i],  # type: ignore[index]
+                            w, b, self.training, BN_MOMENTUM, NORM_EPS)
 
     def params(self) -> list[torch.Tensor]:
         return [self.weight, self.bias]

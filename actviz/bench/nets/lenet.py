@@ -37,13 +37,11 @@ class LeNetStack(Stack):
         self.d3 = self.add(Dense.build(g, 84, n_classes, init, device, dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, m = x.shape[1], self.m
-        h = self.conv_input(x, self.shape)
-        h = F.avg_pool2d(self.act(self.c1(h), 0, 1), 2)
-        h = F.avg_pool2d(self.act(self.c2(h), 1, 1), 2)
-        h = h.reshape(b, m, -1).transpose(0, 1)
-        h = self.act(self.d1(h), 2, 0)
-        h = self.act(self.d2(h), 3, 0)
+        pool = lambda h: F.avg_pool2d(h, 2)  # noqa: E731
+        h = self.maps(pool, self.act(self.c1(self.conv_input(x, self.shape)), 0))
+        h = self.flatten(self.maps(pool, self.act(self.c2(h), 1)))
+        h = self.act(self.d1(h), 2)
+        h = self.act(self.d2(h), 3)
         return self.d3(h)
 
 

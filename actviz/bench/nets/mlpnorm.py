@@ -42,7 +42,7 @@ class MlpStack(Stack):
         h = x.reshape(x.shape[0], x.shape[1], self.inputs)
         for layer, (dense, norm) in enumerate(zip(self.hidden, self.hidden_norms)):
             z = dense(h)
-            a = self.act(norm(z, conv=False) if norm is not None else z, layer, 0)
+            a = self.act(norm(z) if norm is not None else z, layer)
             h = h + a if self.residual and layer > 0 else a
         return self.out(h)
 

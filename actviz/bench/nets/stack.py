@@ -89,27 +89,38 @@ class Stack:
         """Inputs ``(M, B, *input_shape)``, or ``(1, B, ...)`` shared by every model → logits ``(M, B, classes)``."""
         raise NotImplementedError
 
-    def conv_input(self, x: torch.Tensor, shape: tuple[int, int, int]) -> torch.Tensor:
-        """Images ``(M or 1, B, ...)`` in the conv layout: ``(B, M·C, H, W)``, or ``(B, C, H, W)`` when shared."""
+    def conv_input(self, x: torch.Tensor, shape: tuple[int, int, int]) -> torch.Tensor | list[torch.Tensor]:
+        """Images ``(M or 1, B, ...)`` in the conv layout: each model's ``(B, C, H, W)``, one tensor when shared."""
         m, b = x.shape[:2]
-        return x.reshape(m, b, *shape).transpose(0, 1).reshape(b, m * shape[0], *shape[1:])
+        if m == 1:
+            return x[0].reshape(b, *shape)
+        return [xi.reshape(b, *shape) for xi in x]
 
-    def act(self, z: torch.Tensor, layer: int, dim: int) -> torch.Tensor:
-        """The activation under study on ``z``, model slice by model slice along ``dim`` (0 dense, 1 conv)."""
+    def maps(self, fn: Any, hs: list[torch.Tensor]) -> list[torch.Tensor]:
+        """``fn`` (pooling, …) on each model's maps."""
+        return [fn(h) for h in hs]
+
+    def flatten(self, hs: list[torch.Tensor]) -> torch.Tensor:
+        """Each model's maps flattened (channels, then rows, then columns): the dense layout ``(M, B, F)``."""
+        return torch.stack([h.reshape(h.shape[0], -1) for h in hs])
+
+    def act(self, z: torch.Tensor | list[torch.Tensor], layer: int) -> torch.Tensor | list[torch.Tensor]:
+        """The activation under study on ``z``: the dense layout model slice by model slice, or each model's maps."""
         if self._record is not None:
             self._record.append(z)
+        if isinstance(z, list):
+            return [self._apply(i, layer, zi) for i, zi in enumerate(z)]
         if len(self.groups) == 1:
-            pieces: Sequence[torch.Tensor] = (z,)
-        else:  # one split (its backward is one concatenation; a slice's fills a zero tensor per slice)
-            per = z.shape[dim] // self.m
-            pieces = z.split([(stop - start) * per for start, stop in self.groups], dim)
-        parts = []
-        for (start, _), zi in zip(self.groups, pieces):
-            a = self.acts[start]
-            learned = self._learned_params(layer, start)
-            fixed = {k: v for k, v in a.params.items() if k not in learned}
-            parts.append(a.spec.forward(zi, **fixed, **learned))
-        return parts[0] if len(parts) == 1 else torch.cat(parts, dim)
+            return self._apply(0, layer, z)
+        # one split (its backward is one concatenation; a slice's fills a zero tensor per slice)
+        pieces = z.split([stop - start for start, stop in self.groups], 0)
+        return torch.cat([self._apply(start, layer, zi) for (start, _), zi in zip(self.groups, pieces)], 0)
+
+    def _apply(self, i: int, layer: int, z: torch.Tensor) -> torch.Tensor:
+        """Model ``i``'s activation (fixed parameters and learned ones) on ``z``."""
+        a = self.acts[i]
+        learned = self._learned_params(layer, i)
+        return a.spec.forward(z, **{k: v for k, v in a.params.items() if k not in learned}, **learned)
 
     def _learned_params(self, layer: int, i: int) -> dict[str, torch.Tensor]:
         names = [p.name for p in self.acts[i].spec.params if p.learnable]
@@ -216,7 +227,8 @@ class Stack:
         finally:
             recorded, self._record = self._record, None
         norms = torch.stack([g.detach().reshape(self.m, -1).norm(dim=1) for g in grads], 1).cpu()
-        dead, sat = self._unit_fractions([z.detach() for z in recorded])
+        dead, sat = self._unit_fractions([[zi.detach() for zi in z] if isinstance(z, list) else z.detach()
+                                          for z in recorded])
         return [{"probe_loss": float(losses[i].detach()), "dead": dead[i], "saturated": sat[i],
                  "grad_norm": [float(v) for v in norms[i]]} for i in range(self.m)]
 
@@ -241,11 +253,11 @@ class Stack:
                           for a in self.acts]
         return self._sups[i]
 
-    def _unit_view(self, z: torch.Tensor, i: int) -> torch.Tensor:
-        if z.dim() == 3:  # dense (M, B, F)
+    def _unit_view(self, z: torch.Tensor | list[torch.Tensor], i: int) -> torch.Tensor:
+        if not isinstance(z, list):  # dense (M, B, F)
             return z[i]
-        c = z.shape[1] // self.m  # conv (B, M·C, H, W): model i's channels, examples × positions as rows
-        return z[:, i * c:(i + 1) * c].transpose(0, 1).reshape(c, -1).t()
+        c = z[i].shape[1]  # conv: model i's maps (B, C, H, W), examples × positions as rows
+        return z[i].transpose(0, 1).reshape(c, -1).t()
 
     # -- what the engine reads back
     def parameters_of(self, i: int) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
