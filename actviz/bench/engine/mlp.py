@@ -410,6 +410,10 @@ class _Update:
                 scaled = dz1.view(s.S, -1, s.m, s.cols).mul(s.lr_w1).view_as(dz1)
                 w1.baddbmm_(x1.transpose(1, 2), scaled, alpha=-self.scale)
             return
+        if s.opt.mode == "sgd":  # bf16: the product (accumulated in float32, rounded to bfloat16) applied in one pass
+            grad = torch.bmm(x1.transpose(1, 2), dz1.to(torch.bfloat16))
+            s.w1.addcmul_(grad.view_as(s.w1), s.lr_w1, value=-self.scale)
+            return
         grad = s._bmm(x1.transpose(1, 2), dz1).mul_(self.scale)
         s.opt.update("first", grad.view_as(s.w1))
 
