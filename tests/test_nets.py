@@ -177,3 +177,36 @@ def test_norm_and_residual_apply_to_the_mlp_only():
         TrainConfig(model="resnet").validate()
     with pytest.raises(ConfigError, match="norm must be one of"):
         TrainConfig(norm="group").validate()
+
+
+@pytest.mark.parametrize("model", ["lenet", "cnn"])
+def test_colour_images_train_like_the_torch_nn_reference(model):
+    """3×32×32 inputs (CIFAR-10's shape): each model's convolutions take three channels, float64 within 1e-10."""
+    config = TrainConfig(model=model, batch_size=8, init="xavier", lr=0.1).validate()
+    acts = [registry.get("tanh"), registry.get("relu")]
+    stack = family_for(config).build(acts, [3, 5], [0.1, 0.1], [0, 1], config, (3, 32, 32), 10,
+                                     torch.device("cpu"), dtype=torch.float64)
+    if model == "lenet":
+        ref = nn.Sequential(nn.Conv2d(3, 6, 5, padding=2), nn.ReLU(), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+                            nn.AvgPool2d(2), nn.Flatten(), nn.Linear(16 * 36, 120), nn.ReLU(), nn.Linear(120, 84),
+                            nn.ReLU(), nn.Linear(84, 10))
+    else:
+        blocks: list[nn.Module] = []
+        for c, o in zip((3, *CHANNELS), CHANNELS):
+            blocks += [nn.Conv2d(c, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU(), nn.MaxPool2d(2)]
+        ref = nn.Sequential(*blocks, nn.Flatten(), nn.Linear(CHANNELS[-1] * 16, 10))
+    ref = ref.double()
+    _load(ref, stack, 1)
+    opt = torch.optim.SGD(ref.parameters(), lr=0.1)
+    g = torch.Generator().manual_seed(2)
+    for _ in range(2):
+        xs = torch.rand(2, 8, 3, 32, 32, generator=g, dtype=torch.float64)
+        ys = torch.randint(0, 10, (2, 8), generator=g)
+        stack.step(xs, ys)
+        opt.zero_grad()
+        nn.functional.cross_entropy(ref(xs[1]), ys[1]).backward()
+        opt.step()
+    ref_weights = [m.weight for m in ref.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    for w, r in zip(stack.parameters_of(1)[0], ref_weights):
+        r = r.detach().t() if r.dim() == 2 else r.detach()
+        torch.testing.assert_close(w, r, rtol=1e-10, atol=1e-12)
