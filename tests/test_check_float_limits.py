@@ -181,3 +181,31 @@ def test_a_needless_float32_overflow_is_still_caught():
     finally:
         actviz.unregister("test_overflow32")
     assert any("forward is not finite" in m and "float32" in m for m in messages), messages
+
+
+def test_equal_infinities_do_not_hide_a_wrong_derivative_elsewhere():
+    """f = eˣ is inf far out in f′ both ways (inf − inf is NaN); a derivative wrong by 1 at x = 0 is still found."""
+    import torch
+
+    from actviz.core.registry import Activation, ActivationSpec
+    from actviz.facts.audit import autograd_max_error
+
+    spec = ActivationSpec(name="expo", forward=torch.exp, formula="exp(x)",
+                          derivative=lambda x: torch.exp(x) + (x == 0).to(x.dtype))
+    assert autograd_max_error(Activation(spec)) == 1.0
+
+
+def test_softplus_beta_derivative_holds_where_beta_squared_underflows():
+    """At β = 1e-300 neither e^(−βx) nor β² is a float64, but ∂f/∂β = g(βx)/β² often is: it agrees with
+    the 50+ digit referee (autograd's cancelling terms give 0 or ±inf there)."""
+    import torch
+
+    import actviz
+    from actviz.facts.audit import _high_precision_param_derivative
+
+    act = actviz.get("softplus", beta=1e-300)
+    xs = [-1e304, 2e301, 4e302, 1e303, 0.0, 1.0]
+    got = act.param_derivative(torch.tensor(xs, dtype=torch.float64), "beta").numpy()
+    want = _high_precision_param_derivative(act, "beta", np.array(xs))
+    assert want[3] == pytest.approx(-5.081034856447e168, rel=1e-12)
+    assert got == pytest.approx(want, rel=1e-12)

@@ -46,7 +46,7 @@ def local_ray():
 
 def test_a_sweep_through_ray_equals_the_local_one_run_for_run(tmp_path, local_ray):
     grid = [TrainConfig(**FAST, lr=lr) for lr in (0.1, 0.3)]
-    local = Comparison(["relu", "tanh"], grid, seeds=[0, 1], data=DATA, out=tmp_path / "local").run(plots=False)
+    Comparison(["relu", "tanh"], grid, seeds=[0, 1], data=DATA, out=tmp_path / "local").run(plots=False)
     through = Comparison(["relu", "tanh"], grid, seeds=[0, 1], data=DATA, out=tmp_path / "ray",
                          executor=RayExecutor()).run(plots=False)
     assert through["invocation"]["errors"] == []

@@ -131,7 +131,7 @@ def test_choice_parameter_offers_every_choice():
 
 
 def test_user_activation_without_a_grid_gets_its_defaults(tmp_path):
-    spec = actviz.register(
+    actviz.register(
         name="scaled_tanh_report",
         forward=lambda x, scale=2.0: scale * torch.tanh(x),
         derivative=lambda x, scale=2.0: scale * (1 - torch.tanh(x) ** 2),

@@ -55,11 +55,16 @@ def _softplus(x, beta):
 def _softplus_dbeta(x, beta):
     """∂f/∂β = g(βx)/β² with g(z) = z·σ(z) − softplus(z) = −(a·σ(−a) + log(1 + e^(−a))), a = |z|.
 
-    The second form never cancels: with t = e^(−a) ≤ 1 it is −(a·t/(1 + t) + log1p(t)), one
-    exponential; g → 0 at both ends, so a is clamped to 800 (inf·0 would be NaN)."""
-    a = torch.clamp((x * beta).abs(), max=800.0)
+    The second form never cancels: with t = e^(−a) ≤ 1 it is −t·(a/(1 + t) + log1p(t)/t), and
+    t/β² is taken as one exponential, e^(−a − 2·log|β|): neither e^(−a) nor β² underflows on
+    the way (at β = 1e-300, x = 1e303 the value is −5.08e168, which g/β² in two steps lost to
+    0·inf).  a is clamped to 2500, past which t/β² is 0 for every float64 β (inf·0 would be NaN).
+    """
+    a = torch.clamp((x * beta).abs(), max=2500.0)  # a NaN x stays NaN through clamp
     t = torch.exp(-a)
-    return -(a * t / (1 + t) + torch.log1p(t)) / (beta * beta)  # a NaN x stays NaN through clamp
+    scaled = torch.exp(-a - 2 * torch.log(torch.as_tensor(beta, dtype=a.dtype, device=a.device).abs()))
+    tc = t.clamp_min(1e-300)  # log1p(t)/t → 1 as t → 0
+    return -(a / (1 + t) + torch.log1p(tc) / tc) * scaled
 
 
 SOFTPLUS = ActivationSpec(
