@@ -210,3 +210,60 @@ def test_colour_images_train_like_the_torch_nn_reference(model):
     for w, r in zip(stack.parameters_of(1)[0], ref_weights):
         r = r.detach().t() if r.dim() == 2 else r.detach()
         torch.testing.assert_close(w, r, rtol=1e-10, atol=1e-12)
+
+
+class _LearnedAct(nn.Module):
+    """A registry activation whose named parameters are nn.Parameters (per layer, or per unit along ``dim``)."""
+
+    def __init__(self, act, names: dict[str, str], units: int, conv: bool):
+        super().__init__()
+        self.act, self.fixed = act, {k: v for k, v in act.params.items() if k not in names}
+        for name, gran in names.items():
+            v = torch.as_tensor(act.params[name], dtype=torch.float64)
+            if gran == "unit":
+                shape = (*v.shape, units, *((1, 1) if conv else ()))
+                v = v.reshape(*v.shape, *[1] * (len(shape) - v.dim())).expand(shape)
+            self.register_parameter(name, nn.Parameter(v.clone()))
+        self.names = list(names)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.act.spec.forward(z, **self.fixed, **{n: getattr(self, n) for n in self.names})
+
+
+@pytest.mark.parametrize("name,learn", [("swish", "swish.beta:unit"), ("rational", ""), ("elu", "elu.alpha:layer"),
+                                        ("rational", "rational.numerator:unit")])
+def test_learnable_activations_train_in_a_lenet_stack_like_the_torch_nn_reference(name, learn):
+    """--learn (and rational's coefficients, learnable by default) in the conv stacks: per layer, per unit
+    (a channel in a convolution), vector parameters; weights and parameters equal the reference's, float64."""
+    config = TrainConfig(model="lenet", batch_size=8, init="xavier", lr=0.1, learn=learn, learn_lr=0.05).validate()
+    act = registry.get(name)
+    stack = family_for(config).build([registry.get("relu"), act], [3, 5], [0.1, 0.1], [0, 1], config, (1, 28, 28),
+                                     10, torch.device("cpu"), dtype=torch.float64)
+    gran = stack.granularity[1]
+    assert gran, "something learns"
+    acts = [_LearnedAct(act, gran, u, conv) for u, conv in ((6, True), (16, True), (120, False), (84, False))]
+    ref = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), acts[0], nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), acts[1],
+                        nn.AvgPool2d(2), nn.Flatten(), nn.Linear(400, 120), acts[2], nn.Linear(120, 84), acts[3],
+                        nn.Linear(84, 10)).double()
+    _load(ref, stack, 1)
+    act_params = [p for a in acts for p in a.parameters()]
+    weights = [p for m in ref if isinstance(m, (nn.Conv2d, nn.Linear)) for p in m.parameters()]
+    opt = torch.optim.SGD([{"params": weights, "lr": 0.1}, {"params": act_params, "lr": 0.05}])
+    for (x, y), (x0, y0) in zip(_batches(2, 8, torch.float64), _batches(2, 8, torch.float64, seed=4)):
+        stack.step(torch.stack([x0, x]), torch.stack([y0, y]))
+        opt.zero_grad()
+        nn.functional.cross_entropy(ref(x), y).backward()
+        opt.step()
+    ref_weights = [m.weight for m in ref if isinstance(m, (nn.Conv2d, nn.Linear))]
+    for w, r in zip(stack.parameters_of(1)[0], ref_weights):
+        torch.testing.assert_close(w, r.detach().t() if r.dim() == 2 else r.detach(), rtol=1e-10, atol=1e-12)
+    for layer, a in enumerate(acts):
+        for n in a.names:
+            got = stack._act_params[layer][1][n]
+            torch.testing.assert_close(got.detach(), getattr(a, n).detach(), rtol=1e-10, atol=1e-12)
+            start = torch.as_tensor(act.params[n], dtype=torch.float64)
+            start = start.reshape(tuple(start.shape) + (1,) * (got.dim() - start.dim()))
+            assert float((got.detach() - start).abs().max()) > 0, "it moved"
+    learned = stack.learned(1)
+    assert all(len(v) == 4 for v in learned.values())
+    assert ("numerator[0]" in learned) == (name == "rational")

@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from actviz.bench.engine.mlp import SATURATION_EPS, SATURATION_MAJORITY
 from actviz.bench.engine.optim import BETAS, EPS
 from actviz.bench.engine.params import sup_abs_derivative
+from actviz.bench.learn import learnable_params
 from actviz.core.errors import UsageError
 from actviz.core.registry import Activation
 
@@ -43,16 +44,21 @@ __all__ = ["SATURATION_EPS", "SATURATION_MAJORITY", "Stack", "sup_abs_derivative
 ADAM_BETAS, ADAM_EPS = BETAS, EPS
 
 
-def _groups(acts: Sequence[Activation]) -> list[tuple[int, int]]:
+def _groups(acts: Sequence[Activation], learn: str) -> list[tuple[int, int]]:
     """Runs ``[start, stop)`` of consecutive models that share one activation (and no learnable parameter)."""
     out: list[tuple[int, int]] = []
     for i, a in enumerate(acts):
-        learnable = any(p.learnable for p in a.spec.params)
+        learnable = bool(learnable_params(a.spec, learn))
         if out and not learnable and acts[out[-1][0]] == a and out[-1][1] == i:
             out[-1] = (out[-1][0], i + 1)
         else:
             out.append((i, i + 1))
     return out
+
+
+def _per_row(v: torch.Tensor) -> torch.Tensor:
+    """A per-channel parameter ``(…, C, 1, 1)`` as ``(…, C)``, to broadcast over (rows, channels); others as they are."""
+    return v.flatten(-3) if v.dim() >= 3 and v.shape[-2:] == (1, 1) else v
 
 
 class Stack:
@@ -68,7 +74,13 @@ class Stack:
         self.slot = torch.tensor(list(slot), dtype=torch.int64, device=device)
         self.lrs = torch.tensor(list(lrs), dtype=dtype, device=device)
         self.active = torch.ones(self.m, dtype=torch.bool, device=device)
-        self.groups = _groups(self.acts)
+        learn = getattr(config, "learn", "")
+        self.groups = _groups(self.acts, learn)
+        #: per model, its learnable activation parameters (``--learn`` and the registry's): name → granularity
+        self.granularity = [learnable_params(a.spec, learn) for a in self.acts]
+        learn_lr = getattr(config, "learn_lr", None)
+        #: each model's learning rate for its activation parameters
+        self.act_lrs = self.lrs if learn_lr is None else torch.full_like(self.lrs, float(learn_lr))
         #: the one seed slot every model reads (its inputs then pass the first layer once), else None
         self.shared = int(slot[0]) if len(set(slot)) == 1 and self.m > 1 else None
         self.gens = [torch.Generator().manual_seed(s) for s in self.seeds]
@@ -77,7 +89,10 @@ class Stack:
         self.others: list[torch.Tensor] = []  # the norms' scales and shifts
         self.norms: list[Any] = []
         self.n_act_layers = 0
-        self._act_params: dict[int, list[dict[str, torch.Tensor]]] = {}  # layer → per model learnable params
+        #: activation layer → per model its learnable parameters, made on the layer's first forward: () or
+        #: (K,) per layer, per unit (units,) or (K, units) in the dense layout, (…, channels, 1, 1) in the conv one
+        self._act_params: dict[int, list[dict[str, torch.Tensor]]] = {}
+        self._owner: dict[int, int] = {}  # id(leaf) → its model
         self._record: list[torch.Tensor] | None = None
         self._adam: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self._t = 0
@@ -119,18 +134,28 @@ class Stack:
     def _apply(self, i: int, layer: int, z: torch.Tensor) -> torch.Tensor:
         """Model ``i``'s activation (fixed parameters and learned ones) on ``z``."""
         a = self.acts[i]
-        learned = self._learned_params(layer, i)
+        learned = self._learned_params(layer, i, z)
         return a.spec.forward(z, **{k: v for k, v in a.params.items() if k not in learned}, **learned)
 
-    def _learned_params(self, layer: int, i: int) -> dict[str, torch.Tensor]:
-        names = [p.name for p in self.acts[i].spec.params if p.learnable]
-        if not names:
+    def _learned_params(self, layer: int, i: int, z: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Model ``i``'s learnable parameters at activation ``layer`` (made from ``z``'s shape on first use)."""
+        if not self.granularity[i]:
             return {}
         per_model = self._act_params.setdefault(layer, [{} for _ in range(self.m)])
-        if not per_model[i]:
-            per_model[i] = {n: torch.tensor(float(self.acts[i].params[n]), device=self.device, dtype=self.dtype,
-                                            requires_grad=True) for n in names}
+        if not per_model[i] and z is not None:
+            per_model[i] = {n: self._leaf(i, n, g, z) for n, g in self.granularity[i].items()}
         return per_model[i]
+
+    def _leaf(self, i: int, name: str, granularity: str, z: torch.Tensor) -> torch.Tensor:
+        """A parameter's starting value as a leaf shaped to broadcast over ``z`` (see ``_act_params``)."""
+        value = torch.as_tensor(self.acts[i].params[name], device=self.device, dtype=self.dtype)  # () or (K,)
+        if granularity == "unit":
+            conv = z.dim() == 4  # (B, C, H, W) against the dense (1, B, F)
+            shape = (*value.shape, z.shape[1] if conv else z.shape[-1], *((1, 1) if conv else ()))
+            value = value.reshape(*value.shape, *[1] * (len(shape) - value.dim())).expand(shape)
+        leaf = value.clone().requires_grad_(True)
+        self._owner[id(leaf)] = i
+        return leaf
 
     def set_training(self, training: bool) -> None:
         for n in self.norms:
@@ -167,10 +192,9 @@ class Stack:
             if p.grad is None:
                 continue
             g, p.grad = p.grad, None
-            if p.dim() == 0:  # a learnable activation parameter of one model
-                owner = next(i for per in self._act_params.values() for i, d in enumerate(per)
-                             if any(v is p for v in d.values()))
-                lr, live = self.lrs[owner], self.active[owner]
+            owner = self._owner.get(id(p))
+            if owner is not None:  # a learnable activation parameter of one model
+                lr, live = self.act_lrs[owner], self.active[owner]
             else:
                 shape = (self.m,) + (1,) * (p.dim() - 1)
                 lr, live = self.lrs.view(shape), self.active.view(shape)
@@ -239,7 +263,7 @@ class Stack:
         for layer, z in enumerate(recorded):
             for i, a in enumerate(self.acts):
                 zi = self._unit_view(z, i)  # (examples × positions, units)
-                params = {**a.params, **{k: v.detach() for k, v in self._learned_params(layer, i).items()}}
+                params = {**a.params, **{k: _per_row(v.detach()) for k, v in self._learned_params(layer, i).items()}}
                 d = a.spec.derivative(zi, **params).abs()
                 dead[i].append(float((d == 0).all(0).double().mean()))
                 flat = (d <= SATURATION_EPS * self._sup(i)).double().mean(0) > SATURATION_MAJORITY
@@ -266,11 +290,19 @@ class Stack:
                 [b[i].detach().cpu().clone() for b in self.biases])
 
     def learned(self, i: int) -> dict[str, list[float]]:
-        """Final values of model ``i``'s learnable activation parameters, one per activation layer."""
+        """Model ``i``'s learnable activation parameters, one number per activation layer: a per-unit
+        parameter's mean over the units, a vector parameter's coefficients as ``name[c]``."""
         out: dict[str, list[float]] = {}
         for layer in sorted(self._act_params):
             for name, v in self._act_params[layer][i].items():
-                out.setdefault(name, []).append(float(v))
+                v = _per_row(v.detach()).to("cpu", torch.float64)
+                if self.granularity[i][name] == "unit":
+                    v = v.mean(-1)
+                if v.dim():
+                    for c, value in enumerate(v.tolist()):
+                        out.setdefault(f"{name}[{c}]", []).append(value)
+                else:
+                    out.setdefault(name, []).append(float(v))
         return out
 
     def add(self, layer: Any) -> Any:
