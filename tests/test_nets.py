@@ -267,3 +267,27 @@ def test_learnable_activations_train_in_a_lenet_stack_like_the_torch_nn_referenc
     learned = stack.learned(1)
     assert all(len(v) == 4 for v in learned.values())
     assert ("numerator[0]" in learned) == (name == "rational")
+
+
+@pytest.mark.parametrize("model", ["lenet", "cnn", "mlp"])
+def test_bf16_rounds_every_product_of_the_stacks_and_trains_close_to_fp32(model):
+    """--precision bf16 in the autograd stacks: each layer's product takes bfloat16 operands (its result
+    equals the float32 product of the rounded operands), and a few steps stay close to fp32."""
+    opts = {"norm": "batch", "depth": 2, "hidden": 16} if model == "mlp" else {}
+    stacks = {}
+    for precision in ("fp32", "bf16"):
+        config = TrainConfig(model=model, batch_size=8, init="kaiming", lr=0.05, precision=precision, **opts).validate()
+        stacks[precision] = family_for(config).build([registry.get("relu"), registry.get("tanh")], [3, 3], [0.05] * 2,
+                                                     [0, 0], config, (28, 28), 10, torch.device("cpu"))
+        for x, y in _batches(3, 8, torch.float32):
+            stacks[precision].step(x.unsqueeze(0), y.unsqueeze(0))
+    dense = stacks["bf16"].d3 if model == "lenet" else stacks["bf16"].out  # the output layer
+    h, w = torch.rand(2, 5, dense.weight.shape[1]), dense.weight.detach()
+    want = torch.bmm(h.bfloat16(), w.bfloat16()).float() + dense.bias.detach().unsqueeze(1)
+    got = dense(h).detach()
+    torch.testing.assert_close(got, want, rtol=0, atol=0)
+    assert not torch.allclose(got, torch.bmm(h, w) + dense.bias.detach().unsqueeze(1), rtol=1e-5, atol=1e-6)
+    a, b = stacks["fp32"].epoch_stats(), stacks["bf16"].epoch_stats()
+    assert a != b  # bf16 did round
+    for (la, _), (lb, _) in zip(a, b):
+        assert lb == pytest.approx(la, rel=0.05)

@@ -67,6 +67,8 @@ class Dense:
 
     weight: torch.Tensor
     bias: torch.Tensor
+    #: ``--precision bf16``: the product's operands rounded to bfloat16, accumulated in float32
+    bf16: bool = False
 
     @classmethod
     def build(cls, gens: list[torch.Generator], n_in: int, n_out: int, init: str, device: torch.device,
@@ -77,10 +79,13 @@ class Dense:
     def __call__(self, h: torch.Tensor) -> torch.Tensor:
         """``h`` ``(M, B, in)``, or ``(1, B, in)`` shared by every model (one GEMM for all of them)."""
         m, n_in, n_out = self.weight.shape
+        h, w = (h.to(torch.bfloat16), self.weight.to(torch.bfloat16)) if self.bf16 else (h, self.weight)
         if h.shape[0] == 1 and m > 1:
-            z = h[0] @ self.weight.transpose(0, 1).reshape(n_in, m * n_out)
+            z = (h[0] @ w.transpose(0, 1).reshape(n_in, m * n_out)).to(self.bias.dtype)
             return (z.view(-1, m, n_out) + self.bias).transpose(0, 1)
-        return torch.baddbmm(self.bias.unsqueeze(1), h, self.weight)
+        if self.bf16:
+            return torch.bmm(h, w).to(self.bias.dtype) + self.bias.unsqueeze(1)
+        return torch.baddbmm(self.bias.unsqueeze(1), h, w)
 
     def params(self) -> list[torch.Tensor]:
         return [self.weight, self.bias]
@@ -93,6 +98,8 @@ class Conv:
     weight: torch.Tensor
     bias: torch.Tensor
     padding: int = 0
+    #: ``--precision bf16``: the convolution's operands rounded to bfloat16, accumulated in float32
+    bf16: bool = False
 
     @classmethod
     def build(cls, gens: list[torch.Generator], c_in: int, c_out: int, k: int, padding: int, init: str,
@@ -104,6 +111,9 @@ class Conv:
     def __call__(self, x: torch.Tensor | list[torch.Tensor]) -> list[torch.Tensor]:
         """Each model's maps ``(B, C, H, W)`` in a list, or one such tensor shared by every model."""
         xs = x if isinstance(x, list) else [x] * self.weight.shape[0]
+        if self.bf16:
+            return [F.conv2d(xi.to(torch.bfloat16), self.weight[i].to(torch.bfloat16), padding=self.padding)
+                    .to(self.bias.dtype) + self.bias[i].view(-1, 1, 1) for i, xi in enumerate(xs)]
         return [F.conv2d(xi, self.weight[i], self.bias[i], padding=self.padding) for i, xi in enumerate(xs)]
 
     def params(self) -> list[torch.Tensor]:

@@ -306,7 +306,9 @@ class Stack:
         return out
 
     def add(self, layer: Any) -> Any:
-        """Register a layer's parameters (its weight is diagnosed, its bias is read back) and return it."""
+        """Register a layer's parameters (its weight is diagnosed, its bias is read back) and return it;
+        under ``--precision bf16`` its products take bfloat16 operands."""
+        layer.bf16 = getattr(self.config, "precision", "fp32") == "bf16"
         self.weights.append(layer.weight)
         self.biases.append(layer.bias)
         return layer
