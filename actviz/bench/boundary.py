@@ -1,12 +1,13 @@
 """Decision boundaries of models trained on a 2-D toy set: class probabilities on a grid.
 
-After training, each run's final weights (:func:`actviz.bench.train.train_runs` with
-``keep_weights``) give the MLP's class probabilities at every point of a
-:data:`GRID` × :data:`GRID` grid over the data's extent plus a margin of
-:data:`MARGIN` of its width on each side.  The forward is the MLP's: each hidden layer
-``h = f(h @ W + b)`` with the activation of the registry (its learned parameters, per
-layer, where it has any; maxout takes the largest of its ``k`` pieces), then softmax.
-The result is stored in the run as ``boundary`` (:mod:`actviz.results.boundary`).
+After training, each trained model gives its class probabilities at every point of a
+:data:`GRID` × :data:`GRID` grid over the data's extent plus a margin of :data:`MARGIN` of
+its width on each side, through its own forward in evaluation mode (the stack's
+``probabilities``: normalisation on its running statistics, skip connections, the
+parameters its activation learned — whatever the network is).  The engine does that at the
+end of a stack's training (:func:`actviz.bench.train.train_runs` with ``keep_weights`` on a
+2-D set) and :func:`attach` stores it in the run as ``boundary``
+(:mod:`actviz.results.boundary`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from typing import Any
 
 import torch
 
-from actviz.core.registry import Activation
 from actviz.results.boundary import encode
 
-__all__ = ["GRID", "MARGIN", "attach", "extent", "grid_probabilities"]
+__all__ = ["GRID", "MARGIN", "as_image", "attach", "extent", "grid_for"]
 
 #: the grid's points per side
 GRID = 96
@@ -44,42 +44,24 @@ def _grid(ext: Sequence[float], n: int) -> torch.Tensor:
     return torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1).float()
 
 
-def _hidden(act: Activation, z: torch.Tensor, learned: dict[str, torch.Tensor]) -> torch.Tensor:
-    """The hidden non-linearity on (points, units), with the layer's learned parameters (the engine's shapes)."""
-    if act.spec.kind == "maxout":
-        k = len(act.params["weights"])
-        return z.reshape(z.shape[0], -1, k).max(dim=2).values
-    if not learned:
-        return act.spec.forward(z, **act.params)
-    return act.spec.forward(z.unsqueeze(0), **{**act.params, **learned})[0]
+def grid_for(points: torch.Tensor, n: int = GRID) -> tuple[tuple[float, float, float, float], torch.Tensor]:
+    """(the extent of ``points`` with its margin, the (n·n, 2) grid of cell centres over it)."""
+    ext = extent(points.reshape(-1, 2).float())
+    return ext, _grid(ext, n)
 
 
-@torch.no_grad()
-def grid_probabilities(act: Activation, weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor],
-                       ext: Sequence[float], n: int = GRID,
-                       learned: Sequence[dict[str, torch.Tensor]] | None = None) -> torch.Tensor:
-    """The model's class probabilities (k, n, n) at the grid's cell centres over ``ext``.
-
-    ``weights`` are (in, out), input layer first; the last layer is the output layer.
-    ``learned``: per hidden layer, the learned activation parameters as the training engine keeps
-    them (``run["activation_parameters"]``); none: the activation's own.
-    """
-    h = _grid(ext, n)
-    for layer, (w, b) in enumerate(zip(weights, biases)):
-        z = h @ w.float() + b.float()
-        h = z if layer == len(weights) - 1 else _hidden(act, z, learned[layer] if learned else {})
-    probs = torch.softmax(h, dim=1)
+def as_image(probs: torch.Tensor, n: int = GRID) -> torch.Tensor:
+    """A model's class probabilities at the grid's points, (n·n, k), as the picture's (k, n, n)."""
     return probs.t().reshape(-1, n, n)
 
 
-def attach(run: dict[str, Any], act: Activation, data: Any, n: int = GRID) -> None:
-    """Replace the run's kept weights (``weights``, ``biases``) by its ``boundary`` (completed runs only)."""
-    weights, biases = run.pop("weights", None), run.pop("biases", None)
-    learned = run.pop("activation_parameters", None)
-    if weights is None or biases is None or run.get("status") != "completed":
-        return
-    ext = extent(torch.cat([data.train_images, data.test_images]).reshape(-1, 2).float())
-    probs = grid_probabilities(act, weights, biases, ext, n, learned)
-    if not bool(torch.isfinite(probs).all()):
+def attach(run: dict[str, Any], data: Any) -> None:
+    """Turn the run's ``boundary_probs`` and ``boundary_extent`` (from the trained model's own forward,
+    ``probabilities`` of its stack) into its stored ``boundary`` (completed runs with finite values
+    only); the parameters training kept beside them (not JSON) are dropped."""
+    for key in ("weights", "biases", "activation_parameters"):
+        run.pop(key, None)
+    probs, ext = run.pop("boundary_probs", None), run.pop("boundary_extent", None)
+    if probs is None or ext is None or run.get("status") != "completed" or not bool(torch.isfinite(probs).all()):
         return
     run["boundary"] = encode(probs.numpy(), ext, data.train_images.numpy(), data.train_labels.numpy())

@@ -337,7 +337,7 @@ class Comparison:
         from actviz.bench.train import train_grid
 
         data = self.data_for(plans[0].config)
-        # decision boundaries: from each run's final weights
+        # decision boundaries: each trained model's probabilities on a grid (the engine keeps them)
         toy = getattr(plans[0].config, "data", None) in TOY_DATA
         live: list[dict[str, Any]] = []
         last_epochs = {p.config.epochs for p in plans}
@@ -345,10 +345,9 @@ class Comparison:
         def boundaries() -> None:
             from actviz.bench.boundary import attach
 
-            acts = {a.label: a for a in self.acts}
             for run in live:
-                if "weights" in run:
-                    attach(run, acts[run["label"]], data)
+                if "boundary_probs" in run:
+                    attach(run, data)
 
         def on_event(event: dict[str, Any]) -> None:
             kind = event["event"]

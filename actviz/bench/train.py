@@ -163,7 +163,9 @@ def train_runs(
     With ``keep_weights`` each run also holds its final parameters (CPU tensors, not
     JSON): ``weights`` (input layer first, each (in, out)) and ``biases``, and for the MLP
     ``activation_parameters`` (per hidden layer, its learnable activation parameters as the
-    forward takes them on (1, batch, units) pre-activations).  ``depth=0``
+    forward takes them on (1, batch, units) pre-activations); on a 2-D set also
+    ``boundary_probs`` (classes, GRID, GRID), its class probabilities on the grid of
+    :mod:`actviz.bench.boundary` from its own forward, and ``boundary_extent``.  ``depth=0``
     trains softmax regression (one (784, 10) layer; the activation is not used).
     """
     grid_only = None if only is None else {(0, label, int(seed)) for label, seed in only}

@@ -94,7 +94,8 @@ def plan_units(plans: Sequence[Any], acts: Sequence[Any]) -> list[Unit]:
 
 def _state(run: dict[str, Any]) -> dict[str, Any]:
     """A run's fields but its history (the history travels one epoch at a time)."""
-    return {k: v for k, v in run.items() if k not in ("history", "weights", "biases", "activation_parameters")}
+    return {k: v for k, v in run.items() if k not in ("history", "weights", "biases", "activation_parameters",
+                                                      "boundary_probs", "boundary_extent")}
 
 
 def train_unit(unit: Unit, data: Any, send: Callable[[dict[str, Any]], None]) -> dict[str, Any]:

@@ -15,6 +15,8 @@ never retrains.  matplotlib is imported inside the functions.
 
 from __future__ import annotations
 
+import textwrap
+
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -113,11 +115,14 @@ def plot_boundaries(results: Mapping[str, Any]) -> Any:
     rows, cols, short = _grid(runs)
     left_out = len(rows) > MAX_ROWS or len(cols) > MAX_COLUMNS
     rows, cols = rows[:MAX_ROWS], cols[:MAX_COLUMNS]
-    cell = 2.1
-    fig = Figure(figsize=(1.3 + cell * len(cols), 0.9 + cell * len(rows)))
+    cell, width = 2.1, 1.3 + 2.1 * len(cols)
+    data = (runs[0].get("config") or {}).get("data", "")
+    title = textwrap.wrap(f"Decision boundaries on {data}: one row per activation, training points on top"
+                          + (" (some runs left out)" if left_out else ""), int(width * 13))  # ~13 characters an inch
+    fig = Figure(figsize=(width, 0.9 + 0.2 * (len(title) - 1) + cell * len(rows)))
     fig.subplots_adjust(left=1.2 / fig.get_figwidth(), right=1 - 0.1 / fig.get_figwidth(),
-                        bottom=0.1 / fig.get_figheight(), top=1 - 0.8 / fig.get_figheight(), wspace=0.08,
-                        hspace=0.25)
+                        bottom=0.1 / fig.get_figheight(), top=1 - (0.75 + 0.2 * (len(title) - 1)) / fig.get_figheight(),
+                        wspace=0.08, hspace=0.25)
     axes = fig.subplots(len(rows), len(cols), squeeze=False)
     by_cell = {(r["label"], r["config_label"], int(r["seed"])): r for r in runs}
     for i, label in enumerate(rows):
@@ -130,7 +135,5 @@ def plot_boundaries(results: Mapping[str, Any]) -> Any:
             name = f"{short[cfg]}\n" if short[cfg] else ""
             draw_boundary(run["boundary"], ax, title=f"{name}seed {seed} · {_accuracy(run)}")
         axes[i][0].set_ylabel(label, fontsize="medium", weight="bold")
-    data = (runs[0].get("config") or {}).get("data", "")
-    fig.suptitle(f"Decision boundaries on {data}: one row per activation, training points on top"
-                 + (" (some runs left out)" if left_out else ""), fontsize="medium")
+    fig.suptitle("\n".join(title), fontsize="medium")
     return fig

@@ -267,6 +267,12 @@ class MLPStack:
         return [(int(c) / n, float(l_) / n) for c, l_ in zip(correct.cpu(), loss.cpu())]
 
     @torch.no_grad()
+    def probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        """Every model's class probabilities ``(M, N, classes)`` on ``x`` ``(N, *input_shape)``, shared by all."""
+        logits = self._forward(self._flat(x.unsqueeze(0)), grad=False)[0][-1]
+        return torch.softmax(logits, self.cdim).transpose(1, 2) if self.cdim == 1 else torch.softmax(logits, 2)
+
+    @torch.no_grad()
     def diagnostics(self, x: torch.Tensor, y: torch.Tensor) -> list[dict[str, Any] | None]:
         """Dead and saturated fractions and per-layer gradient norms of every model on the probe batch."""
         x1 = self._flat(x.unsqueeze(0))

@@ -173,6 +173,18 @@ class Trainer:
                 self.runs[i]["weights"], self.runs[i]["biases"] = stack.parameters_of(j)
                 if hasattr(stack, "activation_parameters_of"):  # learned ones, as the forward takes them
                     self.runs[i]["activation_parameters"] = stack.activation_parameters_of(j)
+        if self.keep_weights and b.input_shape == (2,):  # a 2-D set: each model's decision boundary
+            self.boundaries(stack, plan)
+
+    def boundaries(self, stack: Any, plan: StackPlan) -> None:
+        """Each model's class probabilities on the grid over the data, from its own forward (by chunks)."""
+        from actviz.bench.boundary import as_image, grid_for
+
+        b = self.batches
+        ext, grid = grid_for(torch.cat([b.train_x.float(), b.test_x.float()]))
+        probs = torch.cat([stack.probabilities(part.to(self.device)).cpu() for part in grid.split(2048)], 1)
+        for j, i in enumerate(plan.runs):
+            self.runs[i]["boundary_probs"], self.runs[i]["boundary_extent"] = as_image(probs[j]), ext
 
     def train_epoch(self, stack: Any, plan: StackPlan, runner: StepRunner, gens: list[torch.Generator],
                     epoch: int) -> None:

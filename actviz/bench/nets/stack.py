@@ -241,6 +241,13 @@ class Stack:
         n = max(x.shape[0], 1)
         return [(int(c) / n, float(v) / n) for c, v in zip(correct.cpu(), loss.cpu())]
 
+    @torch.no_grad()
+    def probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        """Every model's class probabilities ``(M, N, classes)`` on ``x`` shared by all, batch norm on its
+        running statistics."""
+        self.set_training(False)
+        return torch.softmax(self.forward(self._shared(x)), 2)
+
     def diagnostics(self, x: torch.Tensor, y: torch.Tensor) -> list[dict[str, Any] | None]:
         """Per model: ``probe_loss``, ``dead``, ``saturated`` (per activation layer) and ``grad_norm`` (per weight)."""
         self.set_training(False)
