@@ -221,3 +221,17 @@ def test_a_unit_carries_the_definitions_a_worker_needs_to_rebuild_its_activation
         assert act.name == "sqrelu_unit"
     finally:
         unregister("sqrelu_unit")
+
+
+def test_an_executor_draws_the_same_decision_boundaries_as_the_local_path(tmp_path):
+    """On a 2-D set the workers keep each run's boundary (the local path draws it from the trained model too)."""
+    from actviz.bench.data.toy import TOY, generate
+
+    data = generate("moons", None, 300)
+    cfg = [TrainConfig(**{**TOY["moons"].training_defaults(), "epochs": 3, "device": "cpu", "threads": 1,
+                          "data": "moons", "noise": None, "samples": None})]
+    local = Comparison(["relu", "tanh"], cfg, seeds=[0, 1], data=data, out=tmp_path / "local").run(plots=False)
+    remote = Comparison(["relu", "tanh"], cfg, seeds=[0, 1], data=data, out=tmp_path / "remote",
+                        executor=InProcess()).run(plots=False)
+    assert all("boundary" in r for r in remote["runs"]) and len(remote["runs"]) == 4
+    assert without_time(remote["runs"]) == without_time(local["runs"])
