@@ -291,3 +291,25 @@ def test_bf16_rounds_every_product_of_the_stacks_and_trains_close_to_fp32(model)
     assert a != b  # bf16 did round
     for (la, _), (lb, _) in zip(a, b):
         assert lb == pytest.approx(la, rel=0.05)
+
+
+def test_a_conv_stack_reports_what_its_activations_learned_as_the_mlp_does():
+    """learning(): per layer the units' statistics (a channel is a unit), the per-unit values, the
+    pre-activation histograms on the probe batch; what learned.png draws from."""
+    config = TrainConfig(model="lenet", batch_size=8, init="xavier", lr=0.1, learn="swish.beta:unit").validate()
+    stack = family_for(config).build([registry.get("relu"), registry.get("swish")], [3, 5], [0.1] * 2, [0, 1], config,
+                                     (28, 28), 10, torch.device("cpu"))
+    for (x, y), (x0, y0) in zip(_batches(2, 8, torch.float32), _batches(2, 8, torch.float32, seed=4)):
+        stack.step(torch.stack([x0, x]), torch.stack([y0, y]))
+    x, y = _batches(1, 16, torch.float32, seed=9)[0]
+    stack.diagnostics(x, y)
+    assert stack.learning(0) is None
+    got = stack.learning(1)
+    assert got["run"]["learning"] == {"beta": "unit"}
+    assert [len(u) for u in got["run"]["learned_units"]["beta"]] == [6, 16, 120, 84]
+    assert len(got["run"]["preact_range"]) == len(got["epoch"]["preact_hist"]) == 4
+    assert all(sum(h["counts"]) + h["below"] + h["above"] == n for h, n in
+               zip(got["epoch"]["preact_hist"], (16 * 6 * 28 * 28, 16 * 16 * 10 * 10, 16 * 120, 16 * 84)))
+    stats = got["epoch"]["learned"]["beta"]
+    assert len(stats) == 4 and all(s["q05"] <= s["q50"] <= s["q95"] for s in stats)
+    assert stack.learned(1)["beta"] == pytest.approx([s["mean"] for s in stats])

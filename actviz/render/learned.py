@@ -133,7 +133,7 @@ def draw_function_frames(frames: Mapping[str, Any], ax: Any = None) -> Any:
         ax.plot(frames["x"], f, color=cmap(0.9 * e / last), lw=2.2 if e in (0, last) else 1.1,
                 ls="--" if e == 0 else "-", label=f"epoch {e}" if e in (0, last) else None)
     learn = ", ".join(f"{k} per {g}" for k, g in frames["learning"].items())
-    ax.set_title(f"{frames['label']}, layer {frames['layer']} (seed {frames['seed']}; {learn})", fontsize="medium")
+    ax.set_title(f"{frames['label']}, layer {frames['layer']} (seed {frames['seed']})\n{learn}", fontsize="medium")
     ax.set(xlabel="pre-activation x", ylabel="f(x)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", loc="upper left")
@@ -164,8 +164,10 @@ def draw_trajectory(series: Sequence[Mapping[str, Any]], ax: Any = None) -> Any:
     ax.set(xlabel="epoch", ylabel="value")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
-    if len(series) <= 12:
+    if len(series) <= 6:
         ax.legend(fontsize="x-small", ncol=2 if len(series) > 4 else 1)
+    elif len(series) <= 24:  # several layers of a vector parameter: below the plot, in two columns
+        ax.legend(fontsize="xx-small", ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.16))
     return ax
 
 
@@ -196,7 +198,7 @@ def plot_learned(results: Mapping[str, Any]) -> Any:
                 draw_trajectory([s for s in series if s["param"].split("[")[0] == names[k]], row[layers + k])
             else:
                 row[layers + k].set_visible(False)
-        row[0].annotate(f"{label} — {cfg_label}", (0, 1), xycoords="axes fraction", xytext=(0, 22),
+        row[0].annotate(f"{label} — {cfg_label}", (0, 1), xycoords="axes fraction", xytext=(0, 34),
                         textcoords="offset points", fontsize="medium", weight="bold", va="bottom")
     left = f" ({len(found) - MAX_ROWS} more left out)" if len(found) > MAX_ROWS else ""
     fig.suptitle(f"Learned activations: {network_label(rows[0][2][0].get('config') or {})}{left}")

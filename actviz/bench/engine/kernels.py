@@ -12,6 +12,7 @@ layer or per model and unit, their gradient comes from the registry's hand-writt
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +21,7 @@ import torch
 from actviz.bench.engine.params import maxout_k, sup_abs_derivative
 from actviz.core.registry import Activation
 
-__all__ = ["QUANTILES", "Nonlinearity", "fast_path", "runs_of"]
+__all__ = ["QUANTILES", "Nonlinearity", "fast_path", "histograms", "runs_of", "unit_statistics"]
 
 #: the quantiles of a per-unit parameter recorded every epoch
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -57,6 +58,38 @@ def fast_path(act: Activation) -> tuple[Callable[..., Any], Callable[..., Any]] 
     if act.name in paths and get_spec(act.name) is act.spec and not act.spec.params:
         return paths[act.name]
     return None
+
+
+def unit_statistics(u: torch.Tensor) -> dict[str, Any]:
+    """Mean, sd and :data:`QUANTILES` over the last dimension (the units) of ``u``: numbers, or lists
+    with one per coefficient of a vector parameter (``u`` shaped (K, units))."""
+    q = torch.quantile(u, torch.tensor(QUANTILES, dtype=u.dtype), dim=-1)  # (5,) or (5, K)
+    stats = {"mean": u.mean(-1), "sd": u.std(-1, unbiased=False),
+             **{f"q{round(100 * f):02d}": q[i] for i, f in enumerate(QUANTILES)}}
+    return {k: v.tolist() for k, v in stats.items()}
+
+
+def histograms(zs: list[torch.Tensor], ranges: list[torch.Tensor] | None,
+               bins: int) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """(ranges, counts): each model's histogram of each layer's values ``zs[layer]`` (models, values).
+
+    A model's range of a layer is fixed at the first call (``ranges`` None): ±2 × the 99th
+    percentile of |z| then (at least 1e-3); counts are (models, bins + 2), values outside the
+    range counted in the first (below) and last (above) bin.
+    """
+    if ranges is None:
+        def limit(z: torch.Tensor) -> torch.Tensor:
+            flat = z.abs().flatten(1)
+            return (flat.kthvalue(max(1, math.ceil(0.99 * flat.shape[1])), dim=1).values * 2).clamp_min(1e-3)
+
+        ranges = [torch.stack([-x, x], 1) for x in (limit(z) for z in zs)]
+    counts = []
+    for z, rng in zip(zs, ranges):
+        lo, hi = rng[:, :1, None], rng[:, 1:, None]
+        idx = ((z.reshape(z.shape[0], 1, -1) - lo) / (hi - lo) * bins).floor_().clamp_(-1, bins).long().add_(1)
+        c = torch.zeros(z.shape[0], bins + 2, dtype=torch.int64, device=z.device)
+        counts.append(c.scatter_add_(1, idx.flatten(1), torch.ones_like(idx.flatten(1))).cpu())
+    return ranges, counts
 
 
 def _into(t: torch.Tensor, out: torch.Tensor | None) -> torch.Tensor:
@@ -234,11 +267,7 @@ class Nonlinearity:
         for n in self.learnable:
             rows = []
             for p in self.leaves:
-                u = self._units(n, p[n][j])
-                q = torch.quantile(u, torch.tensor(QUANTILES, dtype=u.dtype), dim=-1)  # (5,) or (5, K)
-                stats = {"mean": u.mean(-1), "sd": u.std(-1, unbiased=False),
-                         **{f"q{round(100 * f):02d}": q[i] for i, f in enumerate(QUANTILES)}}
-                rows.append({k: v.tolist() for k, v in stats.items()})
+                rows.append(unit_statistics(self._units(n, p[n][j])))
             out[n] = rows
         return out
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import torch
 
-from actviz.bench.engine.kernels import Nonlinearity, runs_of
+from actviz.bench.engine.kernels import Nonlinearity, histograms, runs_of
 from actviz.bench.engine.optim import Optimizer
 from actviz.bench.engine.params import draw_layers, layer_shapes, maxout_k
 from actviz.core.registry import Activation
@@ -347,26 +347,11 @@ class MLPStack:
         return {}  # pragma: no cover - every model is in one run
 
     def _histograms(self, zs: list[torch.Tensor]) -> None:
-        """Every model's histogram of each hidden layer's pre-activations (on the probe batch), when any learns.
-
-        The range of a model's layer is fixed at the first call: ±2 × the 99th percentile of |z|
-        then (at least 1e-3); values outside it are counted below or above it.
-        """
+        """Every model's histogram of each hidden layer's pre-activations (on the probe batch), when any
+        learns (:func:`~actviz.bench.engine.kernels.histograms`: the range fixed at the first call)."""
         if not any(nl.learnable for nl in self.nonlin):
             return
-        if self.hist_range is None:
-            def limit(z: torch.Tensor) -> torch.Tensor:
-                flat = z.abs().flatten(1)
-                return (flat.kthvalue(max(1, math.ceil(0.99 * flat.shape[1])), dim=1).values * 2).clamp_min(1e-3)
-
-            lim = [limit(z) for z in zs]
-            self.hist_range = [torch.stack([-x, x], 1) for x in lim]
-        self.hists = []
-        for z, rng in zip(zs, self.hist_range):
-            lo, hi = rng[:, :1, None], rng[:, 1:, None]
-            idx = ((z - lo) / (hi - lo) * HIST_BINS).floor_().clamp_(-1, HIST_BINS).long().add_(1).flatten(1)
-            counts = torch.zeros(self.M, HIST_BINS + 2, dtype=torch.int64, device=z.device)
-            self.hists.append(counts.scatter_add_(1, idx, torch.ones_like(idx)).cpu())
+        self.hist_range, self.hists = histograms(zs, self.hist_range, HIST_BINS)
 
     def learning(self, i: int) -> dict[str, Any] | None:
         """Model ``i``'s learnable parameters now (None when none learns): the epoch's and the run's records.

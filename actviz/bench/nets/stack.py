@@ -31,7 +31,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from actviz.bench.engine.mlp import SATURATION_EPS, SATURATION_MAJORITY
+from actviz.bench.engine.kernels import histograms, unit_statistics
+from actviz.bench.engine.mlp import HIST_BINS, SATURATION_EPS, SATURATION_MAJORITY
 from actviz.bench.engine.optim import BETAS, EPS
 from actviz.bench.engine.params import sup_abs_derivative
 from actviz.bench.learn import learnable_params
@@ -54,6 +55,12 @@ def _groups(acts: Sequence[Activation], learn: str) -> list[tuple[int, int]]:
         else:
             out.append((i, i + 1))
     return out
+
+
+def _units(v: torch.Tensor, granularity: str) -> torch.Tensor:
+    """A learnable parameter's leaf with the units last (one unit for a per-layer value), on the CPU in float64."""
+    v = _per_row(v.detach()).to("cpu", torch.float64)
+    return v if granularity == "unit" else v.unsqueeze(-1)
 
 
 def _per_row(v: torch.Tensor) -> torch.Tensor:
@@ -93,6 +100,9 @@ class Stack:
         #: (K,) per layer, per unit (units,) or (K, units) in the dense layout, (…, channels, 1, 1) in the conv one
         self._act_params: dict[int, list[dict[str, torch.Tensor]]] = {}
         self._owner: dict[int, int] = {}  # id(leaf) → its model
+        #: per activation layer, each model's pre-activation histogram range and counts (when something learns)
+        self._hist_range: list[torch.Tensor] | None = None
+        self._hists: list[torch.Tensor] = []
         self._record: list[torch.Tensor] | None = None
         self._adam: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self._t = 0
@@ -258,8 +268,12 @@ class Stack:
         finally:
             recorded, self._record = self._record, None
         norms = torch.stack([g.detach().reshape(self.m, -1).norm(dim=1) for g in grads], 1).cpu()
-        dead, sat = self._unit_fractions([[zi.detach() for zi in z] if isinstance(z, list) else z.detach()
-                                          for z in recorded])
+        recorded = [[zi.detach() for zi in z] if isinstance(z, list) else z.detach() for z in recorded]
+        dead, sat = self._unit_fractions(recorded)
+        if any(self.granularity):  # the pre-activations' histograms, for the learned functions' pictures
+            per_model = [torch.stack([zi.reshape(-1) for zi in z]) if isinstance(z, list) else z.reshape(self.m, -1)
+                         for z in recorded]
+            self._hist_range, self._hists = histograms(per_model, self._hist_range, HIST_BINS)
         return [{"probe_loss": float(losses[i].detach()), "dead": dead[i], "saturated": sat[i],
                  "grad_norm": [float(v) for v in norms[i]]} for i in range(self.m)]
 
@@ -302,15 +316,29 @@ class Stack:
         out: dict[str, list[float]] = {}
         for layer in sorted(self._act_params):
             for name, v in self._act_params[layer][i].items():
-                v = _per_row(v.detach()).to("cpu", torch.float64)
-                if self.granularity[i][name] == "unit":
-                    v = v.mean(-1)
+                v = _units(v, self.granularity[i][name]).mean(-1)
                 if v.dim():
                     for c, value in enumerate(v.tolist()):
                         out.setdefault(f"{name}[{c}]", []).append(value)
                 else:
                     out.setdefault(name, []).append(float(v))
         return out
+
+    def learning(self, i: int) -> dict[str, Any] | None:
+        """Model ``i``'s learnable parameters now, as the engine's MLP gives them (None when none learns):
+        ``epoch`` (``learned``: per parameter and activation layer, mean, sd and quantiles over the
+        units; ``preact_hist``) and ``run`` (``learning``, ``learned_units``, ``preact_range``)."""
+        if not self.granularity[i] or not self._act_params:
+            return None
+        layers = [self._act_params[layer][i] for layer in sorted(self._act_params)]
+        units = {n: [_units(p[n], g) for p in layers] for n, g in self.granularity[i].items()}
+        hist = [{"below": int(h[i, 0]), "counts": h[i, 1:-1].tolist(), "above": int(h[i, -1])} for h in self._hists]
+        ranges = [[float(r[i, 0]), float(r[i, 1]), HIST_BINS] for r in (self._hist_range or [])]
+        return {"epoch": {"learned": {n: [unit_statistics(u) for u in us] for n, us in units.items()},
+                          "preact_hist": hist},
+                "run": {"learning": dict(self.granularity[i]), "preact_range": ranges,
+                        "learned_units": {n: [u.transpose(0, -1).tolist() for u in units[n]]
+                                          for n, g in self.granularity[i].items() if g == "unit"}}}
 
     def add(self, layer: Any) -> Any:
         """Register a layer's parameters (its weight is diagnosed, its bias is read back) and return it;
