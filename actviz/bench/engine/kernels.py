@@ -21,7 +21,8 @@ import torch
 from actviz.bench.engine.params import maxout_k, sup_abs_derivative
 from actviz.core.registry import Activation
 
-__all__ = ["QUANTILES", "Nonlinearity", "fast_path", "histograms", "runs_of", "unit_statistics"]
+__all__ = ["QUANTILES", "Nonlinearity", "fast_path", "histograms", "layer_means", "learning_record", "runs_of",
+           "unit_statistics", "units_last"]
 
 #: the quantiles of a per-unit parameter recorded every epoch
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -67,6 +68,41 @@ def unit_statistics(u: torch.Tensor) -> dict[str, Any]:
     stats = {"mean": u.mean(-1), "sd": u.std(-1, unbiased=False),
              **{f"q{round(100 * f):02d}": q[i] for i, f in enumerate(QUANTILES)}}
     return {k: v.tolist() for k, v in stats.items()}
+
+
+def units_last(v: torch.Tensor, granularity: str) -> torch.Tensor:
+    """One model's learnable parameter with the units last (one unit for a per-layer value), on the CPU
+    in float64: ``(units,)`` or ``(K, units)`` for a vector parameter."""
+    v = v.detach().to("cpu", torch.float64)
+    return v if granularity == "unit" else v.unsqueeze(-1)
+
+
+def layer_means(per_layer: dict[str, list[torch.Tensor]]) -> dict[str, list[float]]:
+    """One number per layer and parameter (``per_layer``: name → per layer, units last): the mean over
+    the units; a vector parameter gives one entry per coefficient, ``name[c]``."""
+    out: dict[str, list[float]] = {}
+    for name, layers in per_layer.items():
+        values = [u.mean(-1) for u in layers]  # () or (K,) per layer
+        if values and values[0].dim():
+            out.update({f"{name}[{c}]": [float(v[c]) for v in values] for c in range(values[0].shape[0])})
+        else:
+            out[name] = [float(v) for v in values]
+    return out
+
+
+def learning_record(i: int, granularity: dict[str, str], per_layer: dict[str, list[torch.Tensor]],
+                    hists: list[torch.Tensor], ranges: list[torch.Tensor] | None, bins: int) -> dict[str, Any]:
+    """Model ``i``'s learnable parameters now, as the store keeps them: ``epoch`` (``learned``: per
+    parameter and layer, :func:`unit_statistics`; ``preact_hist``: per layer ``below``, ``counts``,
+    ``above`` from :func:`histograms`) and ``run`` (``learning``: name → granularity,
+    ``learned_units``: per-unit values, ``preact_range``: per layer [lo, hi, bins])."""
+    hist = [{"below": int(h[i, 0]), "counts": h[i, 1:-1].tolist(), "above": int(h[i, -1])} for h in hists]
+    return {"epoch": {"learned": {n: [unit_statistics(u) for u in us] for n, us in per_layer.items()},
+                      "preact_hist": hist},
+            "run": {"learning": dict(granularity),
+                    "learned_units": {n: [u.transpose(0, -1).tolist() for u in per_layer[n]]
+                                      for n, g in granularity.items() if g == "unit"},
+                    "preact_range": [[float(r[i, 0]), float(r[i, 1]), bins] for r in (ranges or [])]}}
 
 
 def histograms(zs: list[torch.Tensor], ranges: list[torch.Tensor] | None,
@@ -238,40 +274,7 @@ class Nonlinearity:
         return [{n: self._view(n, v[j : j + 1]).detach().cpu().clone() for n, v in leaves.items()}
                 for leaves in self.leaves]
 
-    def learned(self, j: int) -> dict[str, list[float]]:
-        """The run's ``j``-th model's learnable parameters, one number per hidden layer.
-
-        A per-unit parameter gives its mean over the units; a vector parameter one entry per
-        coefficient, ``name[c]``.
-        """
-        out: dict[str, list[float]] = {}
-        for n in self.learnable:
-            values = [self._units(n, p[n][j]).mean(-1) for p in self.leaves]  # () or (K,) per layer
-            if values and values[0].dim():
-                out.update({f"{n}[{c}]": [float(v[c]) for v in values] for c in range(values[0].shape[0])})
-            else:
-                out[n] = [float(v) for v in values]
-        return out
-
-    def _units(self, name: str, v: torch.Tensor) -> torch.Tensor:
-        """One model's leaf with the units last (one unit for a per-layer value), on the CPU in float64."""
-        v = v.detach().to("cpu", torch.float64)
-        return v if self.granularity[name] == "unit" else v.unsqueeze(-1)
-
-    def trajectory(self, j: int) -> dict[str, list[dict[str, Any]]]:
-        """Per learnable parameter and hidden layer: mean, sd and quantiles over the units (now).
-
-        Each statistic is a number, or a list with one per coefficient for a vector parameter.
-        """
-        out: dict[str, list[dict[str, Any]]] = {}
-        for n in self.learnable:
-            rows = []
-            for p in self.leaves:
-                rows.append(unit_statistics(self._units(n, p[n][j])))
-            out[n] = rows
-        return out
-
-    def units(self, j: int) -> dict[str, list[list[Any]]]:
-        """The per-unit parameters of the run's ``j``-th model: per hidden layer the values of its units."""
-        return {n: [self._units(n, p[n][j]).transpose(0, -1).tolist() for p in self.leaves]
-                for n in self.learnable if self.granularity[n] == "unit"}
+    def per_layer(self, j: int) -> dict[str, list[torch.Tensor]]:
+        """The run's ``j``-th model's learnable parameters: per name, per hidden layer, units last
+        (:func:`units_last`)."""
+        return {n: [units_last(p[n][j], self.granularity[n]) for p in self.leaves] for n in self.learnable}

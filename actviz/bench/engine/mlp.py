@@ -30,7 +30,7 @@ from typing import Any
 
 import torch
 
-from actviz.bench.engine.kernels import Nonlinearity, histograms, runs_of
+from actviz.bench.engine.kernels import Nonlinearity, histograms, layer_means, learning_record, runs_of
 from actviz.bench.engine.optim import Optimizer
 from actviz.bench.engine.params import draw_layers, layer_shapes, maxout_k
 from actviz.core.registry import Activation
@@ -343,7 +343,7 @@ class MLPStack:
     def learned(self, i: int) -> dict[str, list[float]]:
         for nl in self.nonlin:
             if nl.sl.start <= i < nl.sl.stop:
-                return nl.learned(i - nl.sl.start)
+                return layer_means(nl.per_layer(i - nl.sl.start))
         return {}  # pragma: no cover - every model is in one run
 
     def _histograms(self, zs: list[torch.Tensor]) -> None:
@@ -364,11 +364,8 @@ class MLPStack:
         nl = self.nonlinearity_of(i)
         if not nl.learnable or not self.depth:
             return None
-        j = i - nl.sl.start
-        hist = [{"below": int(h[i, 0]), "counts": h[i, 1:-1].tolist(), "above": int(h[i, -1])} for h in self.hists]
-        ranges = [[float(r[i, 0]), float(r[i, 1]), HIST_BINS] for r in (self.hist_range or [])]
-        return {"epoch": {"learned": nl.trajectory(j), "preact_hist": hist},
-                "run": {"learning": dict(nl.granularity), "learned_units": nl.units(j), "preact_range": ranges}}
+        return learning_record(i, nl.granularity, nl.per_layer(i - nl.sl.start), self.hists, self.hist_range,
+                               HIST_BINS)
 
     def nonlinearity_of(self, i: int) -> Nonlinearity:
         return next(nl for nl in self.nonlin if nl.sl.start <= i < nl.sl.stop)

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from actviz.bench.engine.kernels import histograms, unit_statistics
+from actviz.bench.engine.kernels import histograms, layer_means, learning_record, units_last
 from actviz.bench.engine.mlp import HIST_BINS, SATURATION_EPS, SATURATION_MAJORITY
 from actviz.bench.engine.optim import BETAS, EPS
 from actviz.bench.engine.params import sup_abs_derivative
@@ -55,12 +55,6 @@ def _groups(acts: Sequence[Activation], learn: str) -> list[tuple[int, int]]:
         else:
             out.append((i, i + 1))
     return out
-
-
-def _units(v: torch.Tensor, granularity: str) -> torch.Tensor:
-    """A learnable parameter's leaf with the units last (one unit for a per-layer value), on the CPU in float64."""
-    v = _per_row(v.detach()).to("cpu", torch.float64)
-    return v if granularity == "unit" else v.unsqueeze(-1)
 
 
 def _per_row(v: torch.Tensor) -> torch.Tensor:
@@ -310,35 +304,21 @@ class Stack:
         return ([w[i].detach().cpu().clone() for w in self.weights],
                 [b[i].detach().cpu().clone() for b in self.biases])
 
+    def per_layer(self, i: int) -> dict[str, list[torch.Tensor]]:
+        """Model ``i``'s learnable parameters: per name, per activation layer, units last (a channel a unit)."""
+        layers = [self._act_params[layer][i] for layer in sorted(self._act_params)]
+        return {n: [units_last(_per_row(p[n]), g) for p in layers] for n, g in self.granularity[i].items()}
+
     def learned(self, i: int) -> dict[str, list[float]]:
         """Model ``i``'s learnable activation parameters, one number per activation layer: a per-unit
         parameter's mean over the units, a vector parameter's coefficients as ``name[c]``."""
-        out: dict[str, list[float]] = {}
-        for layer in sorted(self._act_params):
-            for name, v in self._act_params[layer][i].items():
-                v = _units(v, self.granularity[i][name]).mean(-1)
-                if v.dim():
-                    for c, value in enumerate(v.tolist()):
-                        out.setdefault(f"{name}[{c}]", []).append(value)
-                else:
-                    out.setdefault(name, []).append(float(v))
-        return out
+        return layer_means(self.per_layer(i)) if self._act_params else {}
 
     def learning(self, i: int) -> dict[str, Any] | None:
-        """Model ``i``'s learnable parameters now, as the engine's MLP gives them (None when none learns):
-        ``epoch`` (``learned``: per parameter and activation layer, mean, sd and quantiles over the
-        units; ``preact_hist``) and ``run`` (``learning``, ``learned_units``, ``preact_range``)."""
+        """Model ``i``'s learnable parameters now, as the engine's MLP gives them (None when none learns)."""
         if not self.granularity[i] or not self._act_params:
             return None
-        layers = [self._act_params[layer][i] for layer in sorted(self._act_params)]
-        units = {n: [_units(p[n], g) for p in layers] for n, g in self.granularity[i].items()}
-        hist = [{"below": int(h[i, 0]), "counts": h[i, 1:-1].tolist(), "above": int(h[i, -1])} for h in self._hists]
-        ranges = [[float(r[i, 0]), float(r[i, 1]), HIST_BINS] for r in (self._hist_range or [])]
-        return {"epoch": {"learned": {n: [unit_statistics(u) for u in us] for n, us in units.items()},
-                          "preact_hist": hist},
-                "run": {"learning": dict(self.granularity[i]), "preact_range": ranges,
-                        "learned_units": {n: [u.transpose(0, -1).tolist() for u in units[n]]
-                                          for n, g in self.granularity[i].items() if g == "unit"}}}
+        return learning_record(i, self.granularity[i], self.per_layer(i), self._hists, self._hist_range, HIST_BINS)
 
     def add(self, layer: Any) -> Any:
         """Register a layer's parameters (its weight is diagnosed, its bias is read back) and return it;
