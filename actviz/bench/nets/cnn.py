@@ -7,8 +7,6 @@ under study follows every batch norm.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -16,7 +14,6 @@ import torch.nn.functional as F
 from actviz.bench.nets.family import Family, image_shape
 from actviz.bench.nets.layers import Conv, Dense, Norm
 from actviz.bench.nets.stack import Stack
-from actviz.core.registry import Activation
 
 __all__ = ["CHANNELS", "CNN", "CnnStack"]
 
@@ -24,10 +21,8 @@ CHANNELS = (8, 16, 32)
 
 
 class CnnStack(Stack):
-    def __init__(self, acts: Sequence[Activation], seeds: Sequence[int], lrs: Sequence[float], slot: Sequence[int],
-                 config: Any, input_shape: tuple[int, ...], n_classes: int, device: torch.device,
-                 dtype: torch.dtype = torch.float32):
-        super().__init__(acts, seeds, lrs, slot, config, device, dtype)
+    def layers(self, input_shape: tuple[int, ...], n_classes: int) -> None:
+        config, device, dtype = self.config, self.device, self.dtype
         c, h, w = self.shape = image_shape(input_shape)
         self.blocks = []
         for c_out in CHANNELS:

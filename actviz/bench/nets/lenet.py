@@ -8,8 +8,6 @@ weights follow ``--init`` and the rate ``--lr`` (the README gives the d2l comman
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -17,16 +15,13 @@ import torch.nn.functional as F
 from actviz.bench.nets.family import Family, image_shape
 from actviz.bench.nets.layers import Conv, Dense
 from actviz.bench.nets.stack import Stack
-from actviz.core.registry import Activation
 
 __all__ = ["LENET", "LeNetStack"]
 
 
 class LeNetStack(Stack):
-    def __init__(self, acts: Sequence[Activation], seeds: Sequence[int], lrs: Sequence[float], slot: Sequence[int],
-                 config: Any, input_shape: tuple[int, ...], n_classes: int, device: torch.device,
-                 dtype: torch.dtype = torch.float32):
-        super().__init__(acts, seeds, lrs, slot, config, device, dtype)
+    def layers(self, input_shape: tuple[int, ...], n_classes: int) -> None:
+        config, device, dtype = self.config, self.device, self.dtype
         c, h, w = self.shape = image_shape(input_shape)
         g, init = self.gens, config.init
         self.c1 = self.add(Conv.build(g, c, 6, 5, 2, init, device, dtype))

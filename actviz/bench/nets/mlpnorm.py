@@ -9,25 +9,20 @@ engine's hand-written MLP trains the same network faster.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from itertools import pairwise
-from typing import Any
 
 import torch
 
 from actviz.bench.nets.family import Family
 from actviz.bench.nets.layers import Dense, Norm
 from actviz.bench.nets.stack import Stack
-from actviz.core.registry import Activation
 
 __all__ = ["MLP_NORM", "MlpStack"]
 
 
 class MlpStack(Stack):
-    def __init__(self, acts: Sequence[Activation], seeds: Sequence[int], lrs: Sequence[float], slot: Sequence[int],
-                 config: Any, input_shape: tuple[int, ...], n_classes: int, device: torch.device,
-                 dtype: torch.dtype = torch.float32):
-        super().__init__(acts, seeds, lrs, slot, config, device, dtype)
+    def layers(self, input_shape: tuple[int, ...], n_classes: int) -> None:
+        config, device, dtype = self.config, self.device, self.dtype
         self.inputs = int(torch.tensor(input_shape).prod())
         widths = [self.inputs] + [config.hidden] * config.depth
         self.hidden = [self.add(Dense.build(self.gens, a, b, config.init, device, dtype))

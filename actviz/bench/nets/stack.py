@@ -1,7 +1,8 @@
 """A model stack trained by autograd: M models of one shape, one optimizer step of all of them per call.
 
 A network family (:mod:`actviz.bench.nets.lenet`, ``cnn``, ``mlpnorm``) subclasses
-:class:`Stack` and writes ``forward`` (inputs ``(M, B, *input_shape)`` → logits
+:class:`Stack` and writes ``layers`` (its M models' layers, registered with ``add`` and
+``add_norm``) and ``forward`` (inputs ``(M, B, *input_shape)`` → logits
 ``(M, B, classes)``, calling :meth:`Stack.act` at every activation); the stack does the
 rest of the engine's protocol: the step (SGD or Adam with a learning rate per model), the
 epoch's loss and accuracy kept on the device, evaluation, the diagnostics, divergence,
@@ -63,10 +64,11 @@ def _per_row(v: torch.Tensor) -> torch.Tensor:
 
 
 class Stack:
-    """The engine's protocol over stacked parameters; subclasses build ``self.weights``/``self.others`` and ``forward``."""
+    """The engine's protocol over stacked parameters; a family writes :meth:`layers` and :meth:`forward`."""
 
     def __init__(self, acts: Sequence[Activation], seeds: Sequence[int], lrs: Sequence[float], slot: Sequence[int],
-                 config: Any, device: torch.device, dtype: torch.dtype = torch.float32):
+                 config: Any, input_shape: tuple[int, ...], n_classes: int, device: torch.device,
+                 dtype: torch.dtype = torch.float32):
         for a in acts:
             if a.spec.kind == "maxout":
                 raise UsageError(f"{a.label}: maxout is trained by --model mlp without --norm/--residual only")
@@ -102,8 +104,14 @@ class Stack:
         self._t = 0
         self._sups: list[float] | None = None
         self.reset_stats()
+        self.layers(tuple(input_shape), n_classes)
 
     # -- what a family writes
+    def layers(self, input_shape: tuple[int, ...], n_classes: int) -> None:  # pragma: no cover - abstract
+        """Build the M models' layers (:meth:`add` and :meth:`add_norm` register them) for inputs of
+        ``input_shape`` and ``n_classes`` outputs; ``self.gens`` draw each model's initial weights."""
+        raise NotImplementedError
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         """Inputs ``(M, B, *input_shape)``, or ``(1, B, ...)`` shared by every model → logits ``(M, B, classes)``."""
         raise NotImplementedError
