@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+import time
+from collections.abc import Callable
 
 from actviz.core.signals import READY_ENV, READY_LINE
 
@@ -46,6 +48,14 @@ class Watched:
         if not self.ready.wait(timeout):
             self.kill()
             raise AssertionError(f"no readiness line within {timeout} s; stderr: {self.lines[-20:]}")
+
+    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 120) -> None:
+        """Wait until ``condition()`` holds; fail if ``timeout`` passes or the process ends first."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, f"{what}: {self.lines[-20:]}"
+            assert self.proc.poll() is None, f"ended before {what}: {self.lines[-20:]}"
+            time.sleep(0.05)
 
     def send(self, signum: int) -> None:
         """Send ``signum``; fail if the process has already finished (the test would prove nothing)."""

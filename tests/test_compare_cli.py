@@ -268,7 +268,6 @@ def test_sigterm_and_sighup_are_handled_like_ctrl_c(fake_data, tmp_path, monkeyp
 def test_sigterm_to_a_real_process_keeps_the_finished_epochs(tmp_path):
     """A real `timeout`-style SIGTERM: exit 143, results.json with the finished epochs, no temporary files."""
     import sys
-    import time
 
     from readiness import Watched
 
@@ -286,10 +285,7 @@ def test_sigterm_to_a_real_process_keeps_the_finished_epochs(tmp_path):
     watched = Watched([sys.executable, "-c", script], env={**os.environ, "OMP_NUM_THREADS": "1"})
     try:
         watched.wait_ready()  # training's handlers are installed
-        deadline = time.monotonic() + 120
-        while not (tmp_path / "results.json").exists():  # the first epoch is saved
-            assert time.monotonic() < deadline and watched.proc.poll() is None, watched.lines[-20:]
-            time.sleep(0.05)
+        watched.wait_for(lambda: (tmp_path / "results.json").exists(), "the first epoch saved")
         watched.send(signal.SIGTERM)
     finally:
         code, lines = watched.finish(timeout=60)

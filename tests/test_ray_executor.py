@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -112,10 +111,7 @@ def test_sigterm_to_a_real_ray_compare_keeps_the_finished_epochs(tmp_path):
     watched = Watched(argv, env=env)
     try:
         watched.wait_ready()
-        deadline = time.monotonic() + 180
-        while not (tmp_path / "results.json").exists():  # an epoch came back from a worker and was saved
-            assert time.monotonic() < deadline and watched.proc.poll() is None, watched.lines[-20:]
-            time.sleep(0.1)
+        watched.wait_for(lambda: (tmp_path / "results.json").exists(), "an epoch back from a worker and saved", 180)
         watched.send(signal.SIGTERM)
     finally:
         code, lines = watched.finish(timeout=120)

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -41,14 +40,6 @@ def compare_script(*args: str) -> list[str]:
     return [sys.executable, "-c", code]
 
 
-def _wait_for(condition, what: str, watched: Watched, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what}: {watched.lines[-20:]}"
-        assert watched.proc.poll() is None, f"ended before {what}: {watched.lines[-20:]}"
-        time.sleep(0.05)
-
-
 @pytest.mark.slow
 def test_a_second_compare_on_one_store_waits_or_fails_and_no_run_is_lost(tmp_path):
     out = str(tmp_path)
@@ -56,7 +47,7 @@ def test_a_second_compare_on_one_store_waits_or_fails_and_no_run_is_lost(tmp_pat
     second = None
     try:
         first.wait_ready()
-        _wait_for(lambda: (tmp_path / "results.json").exists(), "the first epoch saved", first)
+        first.wait_for(lambda: (tmp_path / "results.json").exists(), "the first epoch saved")
         busy = subprocess.run(compare_script("tanh", "--seeds", "1", "--epochs", "1", *FAST, "--out", out,
                                              "--no-wait"), capture_output=True, text=True, env=ENV, timeout=120)
         assert busy.returncode == 1, busy.stderr
@@ -65,7 +56,7 @@ def test_a_second_compare_on_one_store_waits_or_fails_and_no_run_is_lost(tmp_pat
             "wait for it (leave out --no-wait), or choose another --out"], busy.stderr
         second = Watched(compare_script("tanh", "--seeds", "1", "--epochs", "1", *FAST, "--out", out), env=ENV)
         waiting = f"waiting for the store's lock, held by pid {first.proc.pid}"
-        _wait_for(lambda: waiting in second.lines, "the waiting line", second)
+        second.wait_for(lambda: waiting in second.lines, "the waiting line")
         assert not any("reused" in line or "training" in line for line in second.lines)  # nothing before the lock
         first.send(signal.SIGTERM)
         code, _ = first.finish(timeout=60)
