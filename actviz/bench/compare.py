@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from actviz.bench.config import TOY_DATA, data_source
+from actviz.bench.config import data_source, is_toy
 from actviz.bench.summary import DEFAULT_TARGET, summarize, summarize_configs
 from actviz.core.errors import ActvizError, UsageError
 from actviz.core.files import link_problem, not_regular, os_reason
@@ -338,7 +338,7 @@ class Comparison:
 
         data = self.data_for(plans[0].config)
         # decision boundaries: each trained model's probabilities on a grid (the engine keeps them)
-        toy = getattr(plans[0].config, "data", None) in TOY_DATA
+        toy = is_toy(plans[0].config)
         live: list[dict[str, Any]] = []
         last_epochs = {p.config.epochs for p in plans}
 

@@ -95,11 +95,16 @@ def _problem(field: str, value: Any, choices: tuple[str, ...] | None) -> str | N
     return None if value in allowed else f"must be one of {', '.join(allowed)}, got {value!r}"
 
 
+def is_toy(config: Any) -> bool:
+    """Whether a configuration trains on a 2-D toy set (its runs then get decision boundaries)."""
+    return getattr(config, "data", "fashion-mnist") in TOY_DATA
+
+
 def data_source(config: Any) -> tuple[str, dict[str, Any]]:
     """What a configuration trains on, as :func:`actviz.bench.data.load` takes it: the set's name and, for a
     2-D toy set, its ``noise`` and ``samples`` (configurations equal in both share one data object)."""
     name = getattr(config, "data", "fashion-mnist")
-    return name, ({"noise": config.noise, "samples": config.samples} if name in TOY_DATA else {})
+    return name, ({"noise": config.noise, "samples": config.samples} if is_toy(config) else {})
 
 
 def check_field(field: str, value: Any, *, choices: tuple[str, ...] | None = None) -> Any:

@@ -107,7 +107,7 @@ def train_unit(unit: Unit, data: Any, send: Callable[[dict[str, Any]], None]) ->
     :func:`actviz.bench.train.train_grid` emits them; each carries ``unit``.  The result:
     ``runs`` (complete), ``where``, ``device``, ``threads``, ``flush_denormal``, ``interrupted``.
     """
-    from actviz.bench.config import TOY_DATA
+    from actviz.bench.config import is_toy
     from actviz.bench.train import train_grid
     from actviz.core.registry import get
     from actviz.facts.define import define_all
@@ -129,7 +129,7 @@ def train_unit(unit: Unit, data: Any, send: Callable[[dict[str, Any]], None]) ->
             event = {**event, "state": _state(runs[event["run"]])}
         send({**event, "unit": unit.index})
 
-    toy = any(getattr(c, "data", None) in TOY_DATA for c in unit.configs)  # a 2-D set: decision boundaries
+    toy = is_toy(unit.config)  # a 2-D set (a unit is one data set): decision boundaries
     res = train_grid(acts, data, list(unit.configs), seeds=list(unit.seeds), only=set(unit.runs),
                      callback=on_event, keep_weights=toy)
     if toy:
