@@ -172,19 +172,13 @@ def autograd_derivative(act: Activation, x: Any) -> Any:
 
 def autograd_errors(act: Activation) -> tuple[Any, Any, Any, Any]:
     """(x, analytic f′, autograd f′, |difference|) at :func:`derivative_points`."""
-    import numpy as np
     import torch
 
     x = derivative_points(act)
     with torch.no_grad():
         analytic = act.derivative(torch.as_tensor(x, dtype=torch.float64)).numpy()
     auto = autograd_derivative(act, x)
-    with np.errstate(invalid="ignore"):  # inf − inf: NaN, judged just below
-        diff = np.abs(analytic - auto)
-    diff[np.isnan(analytic) != np.isnan(auto)] = np.inf
-    diff[np.isnan(analytic) & np.isnan(auto)] = 0.0
-    diff[analytic == auto] = 0.0  # equal infinities agree (a NaN left here would hide every other difference)
-    return x, analytic, auto, diff
+    return x, analytic, auto, _gap(analytic, auto, relative=False)
 
 
 def autograd_max_error(act: Activation) -> float:
@@ -273,25 +267,28 @@ def param_derivative_errors(act: Activation) -> dict[str, tuple[float, float, st
             analytic, ref, x_used = analytic[..., keep], ref[..., keep], x[keep]
         else:
             x_used = x
-        diff = _relative_gap(analytic, ref)
+        diff = _gap(analytic, ref)
         disputed = diff > (PARAM_AUTOGRAD_TOL if method == "autograd" else PARAM_FD_TOL)
         if disputed.any():  # far out the reference's own terms cancel or overflow: a 50+ digit referee decides
             exact = _high_precision_param_derivative(act, key, x_used.numpy()[disputed.nonzero()[-1]])
             if exact is not None:
                 method += " (high-precision referee where they differ)"
-                diff[disputed] = _relative_gap(analytic[disputed], exact.reshape(analytic[disputed].shape))
+                diff[disputed] = _gap(analytic[disputed], exact.reshape(analytic[disputed].shape))
         worst = np.unravel_index(int(np.argmax(diff)), diff.shape)
         out[key] = (float(diff.max()), float(x_used.numpy()[worst[-1]]), method)
     return out
 
 
-def _relative_gap(a: Any, ref: Any) -> Any:
-    """|a − ref|/(1 + |ref|) element-wise: 0 where both are NaN or equal (equal infinities too: a NaN
-    from inf − inf would hide every other difference in a maximum), inf where one alone is NaN."""
+def _gap(a: Any, ref: Any, relative: bool = True) -> Any:
+    """|a − ref|, divided by 1 + |ref| when ``relative``, element-wise: 0 where both are NaN or equal
+    (equal infinities too: a NaN from inf − inf would hide every other difference in a maximum), inf
+    where one alone is NaN."""
     import numpy as np
 
     with np.errstate(invalid="ignore", over="ignore"):
-        gap = np.abs(a - ref) / (1 + np.abs(np.nan_to_num(ref)))
+        gap = np.abs(a - ref)
+        if relative:
+            gap = gap / (1 + np.abs(np.nan_to_num(ref)))
     gap[np.isnan(a) != np.isnan(ref)] = np.inf
     gap[(np.isnan(a) & np.isnan(ref)) | (a == ref)] = 0.0
     return gap
