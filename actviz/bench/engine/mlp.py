@@ -33,6 +33,7 @@ import torch
 from actviz.bench.engine.kernels import Nonlinearity, histograms, layer_means, learning_record, runs_of
 from actviz.bench.engine.optim import Optimizer
 from actviz.bench.engine.params import draw_layers, layer_shapes, maxout_k
+from actviz.bench.engine.precision import bf16_matmul
 from actviz.core.registry import Activation
 
 __all__ = ["MLP", "MLPFamily", "MLPStack"]
@@ -136,9 +137,7 @@ class MLPStack:
 
     # -- matrix products (bf16: operands rounded to bfloat16, products accumulated in float32)
     def _bmm(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        if self.bf16:
-            return torch.bmm(a.to(torch.bfloat16), b.to(torch.bfloat16)).to(self.dtype)
-        return torch.bmm(a, b)
+        return bf16_matmul(a, b, self.dtype) if self.bf16 else torch.bmm(a, b)
 
     def _flat(self, x: torch.Tensor) -> torch.Tensor:
         """(S or 1, B, inputs): the flattened inputs."""

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import torch
 
-__all__ = ["precision_scope"]
+__all__ = ["bf16_matmul", "precision_scope"]
 
 
 @contextmanager
@@ -29,3 +29,9 @@ def precision_scope(precision: str, device: torch.device) -> Iterator[None]:
         yield
     finally:
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before
+
+
+def bf16_matmul(a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """``a @ b`` under ``--precision bf16``: both operands rounded to bfloat16, the product accumulated
+    in float32 by the kernel and returned in ``dtype`` (the weights' and the element-wise work's)."""
+    return torch.matmul(a.to(torch.bfloat16), b.to(torch.bfloat16)).to(dtype)

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from actviz.bench.engine.precision import bf16_matmul
+
 from actviz.core.errors import UsageError
 
 __all__ = ["Conv", "Dense", "Norm", "draw"]
@@ -79,13 +81,13 @@ class Dense:
     def __call__(self, h: torch.Tensor) -> torch.Tensor:
         """``h`` ``(M, B, in)``, or ``(1, B, in)`` shared by every model (one GEMM for all of them)."""
         m, n_in, n_out = self.weight.shape
-        h, w = (h.to(torch.bfloat16), self.weight.to(torch.bfloat16)) if self.bf16 else (h, self.weight)
+        matmul = (lambda a, b: bf16_matmul(a, b, self.bias.dtype)) if self.bf16 else torch.matmul
         if h.shape[0] == 1 and m > 1:
-            z = (h[0] @ w.transpose(0, 1).reshape(n_in, m * n_out)).to(self.bias.dtype)
+            z = matmul(h[0], self.weight.transpose(0, 1).reshape(n_in, m * n_out))
             return (z.view(-1, m, n_out) + self.bias).transpose(0, 1)
         if self.bf16:
-            return torch.bmm(h, w).to(self.bias.dtype) + self.bias.unsqueeze(1)
-        return torch.baddbmm(self.bias.unsqueeze(1), h, w)
+            return matmul(h, self.weight) + self.bias.unsqueeze(1)
+        return torch.baddbmm(self.bias.unsqueeze(1), h, self.weight)
 
     def params(self) -> list[torch.Tensor]:
         return [self.weight, self.bias]
