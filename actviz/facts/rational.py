@@ -125,24 +125,48 @@ def _q(ax: Any, denominator: Any) -> Any:
     return 1 + ax * (b[0] + ax * (b[1] + ax * (b[2] + ax * b[3])))
 
 
+def _coefficient_grads(x: Any, ax: Any, w: Any, f: Any, reduce: Any, names: Any, denominator: Any) -> dict[str, Any]:
+    """For each coefficient vector in ``names``, ``reduce(name, ·)`` of w·Q·∂f/∂c, one coefficient at a time,
+    stacked along a new first dimension: w·xʲ for aⱼ (j = 0…5), −w·f·|x|ᵏ·sign(bₖ) for bₖ (k = 1…4).
+
+    With w = dh/Q these are dh·∂f/∂c (∂f/∂aⱼ = xʲ/Q, ∂f/∂bₖ = −(f/Q)·|x|ᵏ·sign(bₖ)); ``f`` is needed
+    for the denominator only.
+    """
+    grads: dict[str, Any] = {}
+    if "numerator" in names:
+        out, t = [], w.clone()
+        for j in range(6):
+            out.append(reduce("numerator", t))
+            if j < 5:
+                t.mul_(x)
+        grads["numerator"] = torch.stack(out)
+    if "denominator" in names:
+        out, t = [], w * f
+        for bk in denominator:
+            t.mul_(ax)
+            g = reduce("denominator", t)
+            sign = torch.sign(torch.as_tensor(bk, dtype=g.dtype, device=g.device))
+            out.append(g * -(sign.reshape(g.shape) if sign.numel() == g.numel() else sign))
+        grads["denominator"] = torch.stack(out)
+    return grads
+
+
+def _keep(name: str, t: Any) -> Any:
+    """No reduction: the element-wise values themselves (a copy: the caller's buffer changes next)."""
+    return t.clone()
+
+
 def _d_numerator(x: Any, numerator: Any, denominator: Any) -> Any:
-    """∂f/∂aⱼ = xʲ/Q for j = 0…5, stacked: shape (6, *x.shape); each the one before times x."""
-    out = torch.empty((6, *x.shape), dtype=x.dtype, device=x.device)
-    torch.reciprocal(_q(x.abs(), denominator), out=out[0])
-    for j in range(1, 6):
-        torch.mul(out[j - 1], x, out=out[j])
-    return out
+    """∂f/∂aⱼ = xʲ/Q for j = 0…5, stacked: shape (6, *x.shape)."""
+    ax = x.abs()
+    return _coefficient_grads(x, ax, 1 / _q(ax, denominator), None, _keep, ("numerator",), denominator)["numerator"]
 
 
 def _d_denominator(x: Any, numerator: Any, denominator: Any) -> Any:
     """∂f/∂bₖ = −P·sign(bₖ)·|x|ᵏ/Q² = −(f/Q)·|x|ᵏ·sign(bₖ) for k = 1…4, stacked: shape (4, *x.shape)."""
     ax = x.abs()
-    w = -_rational(x, numerator, denominator) / _q(ax, denominator)
-    out = torch.empty((4, *x.shape), dtype=x.dtype, device=x.device)
-    for k, bk in enumerate(denominator):
-        torch.mul(w if k == 0 else out[k - 1], ax, out=out[k])
-    signs = torch.stack([torch.sign(torch.as_tensor(bk, dtype=x.dtype, device=x.device)) for bk in denominator])
-    return out.mul_(signs.view(4, *signs.shape[1:], *[1] * (x.dim() - signs.dim() + 1)))
+    return _coefficient_grads(x, ax, 1 / _q(ax, denominator), _rational(x, numerator, denominator), _keep,
+                              ("denominator",), denominator)["denominator"]
 
 
 def _vjp(x: Any, dh: Any, reduce: Any, names: Any, numerator: Any, denominator: Any) -> tuple[Any, dict[str, Any]]:
@@ -156,27 +180,10 @@ def _vjp(x: Any, dh: Any, reduce: Any, names: Any, numerator: Any, denominator: 
     """
     v = _values(x, numerator, denominator)
     dz = dh * _slope(v, numerator)
-    grads: dict[str, Any] = {}
     if not names:
-        return dz, grads
-    ax = v["ax"]
-    w = dh / _q(ax, denominator)  # dh/Q
-    if "numerator" in names:
-        out, t = [], w.clone()
-        for j in range(6):
-            out.append(reduce("numerator", t))
-            if j < 5:
-                t.mul_(x)
-        grads["numerator"] = torch.stack(out)
-    if "denominator" in names:
-        out, t = [], w * _f(v)  # dh·f/Q
-        for bk in denominator:
-            t.mul_(ax)
-            g = reduce("denominator", t)
-            sign = torch.sign(torch.as_tensor(bk, dtype=g.dtype, device=g.device))
-            out.append(g * -(sign.reshape(g.shape) if sign.numel() == g.numel() else sign))
-        grads["denominator"] = torch.stack(out)
-    return dz, grads
+        return dz, {}
+    return dz, _coefficient_grads(x, v["ax"], dh / _q(v["ax"], denominator), _f(v) if "denominator" in names else None,
+                                  reduce, names, denominator)
 
 
 def _kinks(p: Params) -> list[Kink]:
