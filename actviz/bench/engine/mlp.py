@@ -36,7 +36,7 @@ from actviz.bench.engine.params import draw_layers, layer_shapes, maxout_k
 from actviz.bench.engine.precision import bf16_matmul
 from actviz.core.registry import Activation
 
-__all__ = ["MLP", "MLPFamily", "MLPStack"]
+__all__ = ["MLP", "MLPFamily", "MLPStack", "unit_fractions"]
 
 #: a unit is saturated on an example when |f′| ≤ SATURATION_EPS · sup|f′|
 SATURATION_EPS = 0.01
@@ -44,6 +44,15 @@ SATURATION_EPS = 0.01
 SATURATION_MAJORITY = 0.5
 #: bins of the pre-activation histograms recorded when an activation learns
 HIST_BINS = 40
+
+
+def unit_fractions(d: torch.Tensor, sup: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(dead, saturated) fractions of the units from |f′| ``d`` (…, examples, units): dead, f′ = 0 on every
+    example; saturated, |f′| ≤ :data:`SATURATION_EPS` × ``sup`` (sup|f′|) on more than
+    :data:`SATURATION_MAJORITY` of them.  Both in float64, one per leading index."""
+    dead = (d == 0).all(-2).double().mean(-1)
+    flat = (d <= SATURATION_EPS * sup).double().mean(-2) > SATURATION_MAJORITY
+    return dead, flat.double().mean(-1)
 
 
 class MLPFamily:
@@ -284,9 +293,8 @@ class MLPStack:
                 d = nl.derivative(layer, z[nl.sl])
                 if d is None:
                     continue
-                dead[nl.sl, layer] = (d == 0).all(1).double().mean(1).cpu()
-                flat = (d <= SATURATION_EPS * nl.sup).double().mean(1) > SATURATION_MAJORITY
-                saturated[nl.sl, layer] = flat.double().mean(1).cpu()
+                dead_units, flat_units = unit_fractions(d, nl.sup)
+                dead[nl.sl, layer], saturated[nl.sl, layer] = dead_units.cpu(), flat_units.cpu()
         self._histograms(zs)
         loss, _, g = self._loss_grad(hs[-1], yl)
         norms = _Norms(self, 1.0 / x.shape[0])

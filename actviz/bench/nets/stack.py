@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from actviz.bench.engine.kernels import histograms, layer_means, learning_record, units_last
-from actviz.bench.engine.mlp import HIST_BINS, SATURATION_EPS, SATURATION_MAJORITY
+from actviz.bench.engine.mlp import HIST_BINS, SATURATION_EPS, SATURATION_MAJORITY, unit_fractions
 from actviz.bench.engine.optim import BETAS, EPS
 from actviz.bench.engine.params import sup_abs_derivative
 from actviz.bench.learn import learnable_params
@@ -287,10 +287,9 @@ class Stack:
             for i, a in enumerate(self.acts):
                 zi = self._unit_view(z, i)  # (examples × positions, units)
                 params = {**a.params, **{k: _per_row(v.detach()) for k, v in self._learned_params(layer, i).items()}}
-                d = a.spec.derivative(zi, **params).abs()
-                dead[i].append(float((d == 0).all(0).double().mean()))
-                flat = (d <= SATURATION_EPS * self._sup(i)).double().mean(0) > SATURATION_MAJORITY
-                sat[i].append(float(flat.double().mean()))
+                dead_units, flat_units = unit_fractions(a.spec.derivative(zi, **params).abs(), self._sup(i))
+                dead[i].append(float(dead_units))
+                sat[i].append(float(flat_units))
         return dead, sat
 
     def _sup(self, i: int) -> float:
