@@ -52,7 +52,7 @@ def _batches(seeds, steps, batch=16):
 
 def _check_stack_against_reference(names, depth, optimizer, dtype, rtol, atol):
     config = TrainConfig(hidden=8, depth=depth, optimizer=optimizer, init="kaiming", device="cpu")
-    seeds, lrs_by_pos = [3, 7], [0.1, 0.03, 0.2, 0.05][: len(names)]
+    seeds, lrs_by_pos = [3, 7, 11], [0.1, 0.03, 0.2, 0.05][: len(names)]
     S, m = len(seeds), len(names)
     acts = [actviz.get(names[j]) for j in range(m) for _ in seeds]
     lrs = [lrs_by_pos[j] * (0.01 if optimizer == "adam" else 1) for j in range(m) for _ in seeds]

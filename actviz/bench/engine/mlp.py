@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 
+from actviz.bench.engine import products
 from actviz.bench.engine.kernels import Nonlinearity, histograms, layer_means, learning_record, runs_of
 from actviz.bench.engine.optim import Optimizer
 from actviz.bench.engine.params import draw_layers, layer_shapes, maxout_k
@@ -53,6 +54,12 @@ def unit_fractions(d: torch.Tensor, sup: float) -> tuple[torch.Tensor, torch.Ten
     dead = (d == 0).all(-2).double().mean(-1)
     flat = (d <= SATURATION_EPS * sup).double().mean(-2) > SATURATION_MAJORITY
     return dead, flat.double().mean(-1)
+
+
+def predicted(logits: torch.Tensor, dim: int) -> torch.Tensor:
+    """The predicted classes: the first index of the largest logit along ``dim`` (``argmax``'s answer; the
+    indices of ``max`` are the same, and on the CPU 10–15× faster along a dimension that is not the last)."""
+    return logits.max(dim).indices
 
 
 class MLPFamily:
@@ -159,7 +166,7 @@ class MLPStack:
         b1 = self.b1.view(self.S, 1, W)
         if x1.shape[0] != self.S:  # one batch shared by every slot (evaluation, the probe)
             x1 = x1.expand(self.S, B, self.inputs)
-        z = self._bmm(x1, w1).add_(b1) if self.bf16 else torch.baddbmm(b1, x1, w1)
+        z = self._bmm(x1, w1).add_(b1) if self.bf16 else products.baddbmm(b1, x1, w1)
         return z.view(self.S, B, self.m, self.cols).permute(2, 0, 1, 3).reshape(self.M, B, self.cols)
 
     def _fuse(self, dz1: torch.Tensor) -> torch.Tensor:
@@ -199,7 +206,7 @@ class MLPStack:
         logp = torch.log_softmax(logits, c)
         idx = y.unsqueeze(c)
         loss = -logp.gather(c, idx).squeeze(c).sum(1, dtype=torch.float64)
-        correct = (logits.argmax(c) == y).sum(1)
+        correct = (predicted(logits, c) == y).sum(1)
         g = logp.exp_()
         g.scatter_add_(c, idx, torch.full(idx.shape, -1.0, dtype=g.dtype, device=g.device))
         return loss, correct, g
@@ -271,7 +278,7 @@ class MLPStack:
             c = self.cdim
             logp = torch.log_softmax(hs[-1], c)
             loss -= logp.gather(c, yb.unsqueeze(c)).squeeze(c).sum(1, dtype=torch.float64)
-            correct += (hs[-1].argmax(c) == yb).sum(1)
+            correct += (predicted(hs[-1], c) == yb).sum(1)
         return [(int(c) / n, float(l_) / n) for c, l_ in zip(correct.cpu(), loss.cpu())]
 
     @torch.no_grad()
@@ -400,10 +407,10 @@ class _Update:
         if s.opt.mode == "sgd" and not s.bf16:  # the learning rates folded into dZ: one GEMM applies the update
             w1 = s.w1.view(s.S, s.inputs, s.m * s.cols)
             if s.uniform_lr is not None:
-                w1.baddbmm_(x1.transpose(1, 2), dz1, alpha=-self.scale * s.uniform_lr)
+                products.baddbmm_(w1, x1.transpose(1, 2), dz1, -self.scale * s.uniform_lr)
             else:
                 scaled = dz1.view(s.S, -1, s.m, s.cols).mul(s.lr_w1).view_as(dz1)
-                w1.baddbmm_(x1.transpose(1, 2), scaled, alpha=-self.scale)
+                products.baddbmm_(w1, x1.transpose(1, 2), scaled, -self.scale)
             return
         if s.opt.mode == "sgd":  # bf16: the product (accumulated in float32, rounded to bfloat16) applied in one pass
             grad = torch.bmm(x1.transpose(1, 2), dz1.to(torch.bfloat16))
