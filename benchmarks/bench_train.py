@@ -27,7 +27,10 @@ see :func:`actviz.bench.train.flops_per_epoch`.
 With ``--many`` (the batched engine): for M = 3, 15, 60, 300 models (relu, tanh, sigmoid ×
 seeds, one stack) seconds per model-epoch of the engine's step against the plain loop and
 against the *batched limit* (the same stack's matrix products alone, measured in the same
-run); the bf16/fp32 throughput of the step (``--precision bf16`` on a CPU with bf16 units).
+run, called as the engine calls them); the bf16/fp32 throughput of the step (``--precision bf16`` on
+a CPU with bf16 units) next to that of the products alone, and the ceiling the two give: only the
+products run faster in bf16, so the step's gain is at most 1 / (1 − p + p / g) for a share p of the
+fp32 step in those products and their own gain g.
 With ``--device cuda`` the plain loop, the library call and the many-model section run on
 the GPU (the process figures stay on the CPU unless ``--device cuda`` is passed through).
 
@@ -112,6 +115,7 @@ def many_models(data, models: list[int], device: str, plain_epoch: float, rounds
     import torch
 
     import actviz
+    from actviz.bench.engine import products
     from actviz.bench.engine.graphs import StepRunner
     from actviz.bench.engine.memory import keep_freed_memory
     from actviz.bench.engine.mlp import MLP
@@ -150,21 +154,32 @@ def many_models(data, models: list[int], device: str, plain_epoch: float, rounds
                 sync()
                 res[precision] = min(res[precision], (time.perf_counter() - t) / steps * (n / 256) / M)
         del runners
-        w1 = torch.rand(S, 784, M // S * 256, device=dev)
-        dz = torch.rand(S, 256, M // S * 256, device=dev)
-        limit = float("inf")
+        limit = {p: float("inf") for p in ("fp32", "bf16")}
         for _ in range(rounds):  # the batched limit: forward and weight gradient of the first layer
-            sync()
-            t = time.perf_counter()
-            for _ in range(steps):
-                torch.bmm(xs, w1)
-                torch.bmm(xs.transpose(1, 2), dz)
-            sync()
-            limit = min(limit, (time.perf_counter() - t) / steps * (n / 256) / M)
+            for precision, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+                x = xs.to(dtype)
+                w1 = torch.rand(S, 784, M // S * 256, device=dev, dtype=dtype)
+                b1 = torch.zeros(S, 1, M // S * 256, device=dev, dtype=dtype)
+                dz = torch.rand(S, 256, M // S * 256, device=dev, dtype=dtype).mul_(1e-6)
+                sync()
+                t = time.perf_counter()
+                for _ in range(steps):  # the products as the engine calls them
+                    if precision == "fp32":  # balanced over the CPU's threads
+                        products.baddbmm(b1, x, w1)
+                        products.baddbmm_(w1, x.transpose(1, 2), dz, -0.1)
+                    else:  # oneDNN's batched bf16 products, balanced already
+                        torch.bmm(x, w1)
+                        torch.bmm(x.transpose(1, 2), dz)
+                sync()
+                limit[precision] = min(limit[precision], (time.perf_counter() - t) / steps * (n / 256) / M)
+        gemm = limit["fp32"] / limit["bf16"]
+        share = limit["fp32"] / res["fp32"]  # of an fp32 step: its first layer's products
+        ceiling = 1 / (1 - share + share / gemm)  # Amdahl: only those products run faster in bf16
         extra = f", tf32 {res['tf32']:.4f}" if "tf32" in res else ""
         print(f"  M={M:4d}: fp32 {res['fp32']:.4f} s/model-epoch = {res['fp32'] / plain_epoch:5.2f} x plain loop, "
-              f"{res['fp32'] / limit:5.2f} x batched limit ({limit:.4f}); bf16 {res['bf16']:.4f} "
-              f"(bf16 throughput / fp32 {res['fp32'] / res['bf16']:.2f}){extra}")
+              f"{res['fp32'] / limit['fp32']:5.2f} x batched limit ({limit['fp32']:.4f}); bf16 {res['bf16']:.4f} "
+              f"(bf16 throughput / fp32 {res['fp32'] / res['bf16']:.2f}; the products alone {gemm:.2f}, "
+              f"so at most {ceiling:.2f} with the rest of the step in float32){extra}")
     if dev.type == "cpu" and not was:
         torch.set_flush_denormal(False)
 
