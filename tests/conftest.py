@@ -4,7 +4,8 @@
   are in ``helpers.py``, imported as ``from helpers import ...``; the synthetic stand-in
   for Fashion-MNIST is ``test_train.synthetic``.
 * The default run leaves out the tests marked ``slow`` (they train on the real
-  Fashion-MNIST): ``pytest -m slow`` runs them, ``pytest -m ""`` runs everything.
+  Fashion-MNIST, start real processes, draw whole galleries: each takes a third of a
+  second or more): ``pytest -m slow`` runs them, ``pytest -m ""`` runs everything.
 """
 
 from __future__ import annotations

@@ -222,6 +222,7 @@ def test_help_and_list_do_not_import_torch_or_matplotlib():
         assert proc.returncode == 0, (argv, proc.stderr)
 
 
+@pytest.mark.slow
 def test_python_dash_m_and_plugins(tmp_path):
     plugin = tmp_path / "my_acts.py"
     plugin.write_text(textwrap.dedent("""

@@ -53,6 +53,7 @@ def cli(*args: str, timeout: float = 120, env: dict | None = None, **kw) -> subp
 # --------------------------------------------------------------------------- FIFOs in the data folder
 
 
+@pytest.mark.slow
 @posix_only
 @pytest.mark.parametrize("command", [["data", "verify"], ["compare", "relu", "--epochs", "1"]])
 def test_fifo_in_the_data_folder_is_one_error_not_a_hang(tmp_path, command):
@@ -149,6 +150,7 @@ def trickle():
         s.close()
 
 
+@pytest.mark.slow
 def test_cli_download_from_a_trickling_server_ends_at_the_deadline(tmp_path, trickle):
     server = trickle()
     dest = tmp_path / "a" / "b" / "fm"
@@ -161,6 +163,7 @@ def test_cli_download_from_a_trickling_server_ends_at_the_deadline(tmp_path, tri
     assert not (tmp_path / "a").exists()  # no .part, no directory it created
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("headers_too", [False, True])
 def test_library_download_deadline_also_bounds_slow_headers(tmp_path, trickle, headers_too):
     server = trickle(headers_too=headers_too, pause=0.5)
@@ -178,6 +181,7 @@ def test_bad_deadline_is_a_usage_error(tmp_path, monkeypatch):
     assert result.exit_code == 2 and "ACTVIZ_DOWNLOAD_DEADLINE" in one_line(result.stderr)
 
 
+@pytest.mark.slow
 @posix_only
 @needs_script
 def test_killed_download_leaves_only_its_resumable_partial(tmp_path, trickle):
@@ -262,6 +266,7 @@ def _signalled(argv: list[str], signum: int, delay: float = 0.0) -> tuple[int, l
     return code, lines
 
 
+@pytest.mark.slow
 @posix_only
 @needs_script
 @pytest.mark.parametrize("delay", [0.0, 0.05, 0.15])
@@ -284,6 +289,7 @@ def test_sigterm_is_exit_143_and_one_line():
     assert (code, lines) == (143, ["terminated"])
 
 
+@pytest.mark.slow
 def test_interrupts_are_held_back_inside_imports(tmp_path):
     """A SIGINT that arrives while a module is imported is raised right after the import."""
     mod = tmp_path / "slow_module.py"
@@ -322,6 +328,7 @@ def test_plot_range_near_float_max_is_one_usage_line(tmp_path, xs):
     ["leaky_relu", "-p", "leaky_relu.negative_slope=1e308"],
     ["softplus", "-p", "softplus.beta=1e-300"],
 ])
+@pytest.mark.slow
 def test_extreme_but_finite_plots_are_drawn(tmp_path, args):
     out = tmp_path / "p.png"
     with warnings.catch_warnings():
@@ -351,6 +358,7 @@ def test_longest_allowed_name_is_written(tmp_path):
 # --------------------------------------------------------------------------- stdout: ASCII, /dev/full
 
 
+@pytest.mark.slow
 @needs_script
 def test_ascii_stdout_degrades_instead_of_failing():
     proc = subprocess.run([str(SCRIPT), "table", "relu"], capture_output=True, timeout=120,
@@ -360,6 +368,7 @@ def test_ascii_stdout_degrades_instead_of_failing():
     assert "relu" in text and "[0, inf)" in text and proc.stderr == b""
 
 
+@pytest.mark.slow
 @posix_only
 @needs_script
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
@@ -374,6 +383,7 @@ def test_full_stdout_says_it_was_standard_output():
 # --------------------------------------------------------------------------- broken pipes
 
 
+@pytest.mark.slow
 @posix_only
 @needs_script
 @pytest.mark.parametrize("args", [["check", "relu"], ["--help"], ["data", "status"], ["list"]])
@@ -388,6 +398,7 @@ def test_closed_pipe_exits_0_quietly(args):
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
 
 
+@pytest.mark.slow
 @posix_only
 @needs_script
 def test_head_dash_1_gets_its_line():
@@ -485,6 +496,7 @@ def test_output_with_a_trailing_slash_is_an_error(tmp_path, monkeypatch):
     assert not (tmp_path / "dir.png").exists()
 
 
+@pytest.mark.slow
 def test_plugin_called_overview_keeps_its_picture(tmp_path):
     from actviz.render.gallery import build_gallery
 
@@ -552,6 +564,7 @@ def broken():
         actviz.unregister(name)
 
 
+@pytest.mark.slow
 def test_check_lists_broken_plugins_and_checks_the_others(broken):
     result = invoke("check")
     assert result.exit_code == 1

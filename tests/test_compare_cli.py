@@ -76,6 +76,7 @@ def load(out: Path) -> dict:
     return json.loads((out / "results.json").read_text())
 
 
+@pytest.mark.slow
 def test_results_json_schema_and_plots(fake_data, tmp_path):
     out = tmp_path / "res"
     r = invoke("relu", "tanh", "--epochs", "2", "--seeds", "2", *FAST, "--out", str(out))
@@ -148,6 +149,7 @@ def test_param_and_maxout(fake_data, tmp_path):
     assert not (tmp_path / "curves.png").exists()
 
 
+@pytest.mark.slow
 def test_sweep_two_configurations_three_variants_three_seeds(fake_data, tmp_path, count_trained):
     r = invoke("relu", "leaky_relu", "-p", "leaky_relu.negative_slope=0.01,0.3", "--depth", "1,2", "--epochs", "1",
                *FAST, "--out", str(tmp_path))
@@ -169,6 +171,7 @@ def test_sweep_two_configurations_three_variants_three_seeds(fake_data, tmp_path
     assert "depth=1" in text and "depth=2" in text and "overall: " in text
 
 
+@pytest.mark.slow
 def test_comma_lists_in_every_training_option(fake_data, tmp_path):
     r = invoke("relu", "--epochs", "1", "--seeds", "1", "--hidden", "16,32", "--lr", "0.1,0.05", "--optimizer",
                "sgd,adam", "--init", "normal,xavier", "--batch-size", "64,128", "--device", "cpu",
@@ -178,6 +181,7 @@ def test_comma_lists_in_every_training_option(fake_data, tmp_path):
     assert len(res["summary"]) == 32 and len({run["config_label"] for run in res["runs"]}) == 32
 
 
+@pytest.mark.slow
 def test_store_reuses_runs_and_fresh_retrains(fake_data, tmp_path, count_trained):
     args = ["relu", "tanh", "sigmoid", "--epochs", "1", *FAST, "--no-plots", "--out", str(tmp_path)]
     assert invoke(*args, "--seeds", "3").exit_code == 0
@@ -221,6 +225,7 @@ def test_reads_a_schema_1_store(fake_data, tmp_path, count_trained):
     assert r.exit_code == 0 and json.loads(r.stdout)["configurations"][0]["activations"][0]["n"] == 1
 
 
+@pytest.mark.slow
 def test_unreadable_store_is_an_error(fake_data, tmp_path):
     (tmp_path / "results.json").write_text("{not json")
     r = invoke("relu", "--epochs", "1", *FAST, "--out", str(tmp_path))
@@ -231,6 +236,7 @@ def test_unreadable_store_is_an_error(fake_data, tmp_path):
 # --------------------------------------------------------------------------- interruptions, failures, wrong values
 
 
+@pytest.mark.slow
 def test_interrupt_before_the_first_epoch_keeps_the_earlier_results(fake_data, tmp_path, monkeypatch):
     assert invoke("relu", "--epochs", "2", "--seeds", "1", *FAST, "--out", str(tmp_path)).exit_code == 0
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
@@ -252,6 +258,7 @@ def test_interrupt_before_the_first_epoch_keeps_the_earlier_results(fake_data, t
     assert after == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)])
 def test_sigterm_and_sighup_are_handled_like_ctrl_c(fake_data, tmp_path, monkeypatch, signum, code):
     interrupt_at(monkeypatch, seed=0, epoch=2, signum=signum)
@@ -265,6 +272,7 @@ def test_sigterm_and_sighup_are_handled_like_ctrl_c(fake_data, tmp_path, monkeyp
     assert "interrupted" in r.stderr
 
 
+@pytest.mark.slow
 def test_sigterm_to_a_real_process_keeps_the_finished_epochs(tmp_path):
     """A real `timeout`-style SIGTERM: exit 143, results.json with the finished epochs, no temporary files."""
     import sys
@@ -316,6 +324,7 @@ def test_summary_printed_when_results_json_cannot_be_written(fake_data, tmp_path
     assert "Traceback" not in r.output
 
 
+@pytest.mark.slow
 def test_a_failed_plot_is_reported(fake_data, tmp_path, monkeypatch):
     def broken(results):
         raise RuntimeError("no font")
@@ -346,6 +355,7 @@ def test_interrupted_runs_stay_out_of_the_statistics(fake_data, tmp_path, monkey
     assert "Not in the statistics: relu seed 2 interrupted after 2 epochs" in r.stdout
 
 
+@pytest.mark.slow
 def test_resuming_trains_the_interrupted_runs(fake_data, tmp_path, monkeypatch, count_trained):
     interrupt_at(monkeypatch, seed=1, epoch=2)  # seeds 0 and 1 finished, seed 2 after one epoch
     assert invoke("relu", "--epochs", "2", "--seeds", "3", *FAST, "--no-plots", "--out", str(tmp_path)).exit_code == 130
@@ -357,6 +367,7 @@ def test_resuming_trains_the_interrupted_runs(fake_data, tmp_path, monkeypatch, 
     assert {run["status"] for run in load(tmp_path)["runs"]} == {"completed"}
 
 
+@pytest.mark.slow
 def test_huge_learning_rate_is_a_diverged_run(fake_data, tmp_path):
     r = invoke("relu", "tanh", "--lr", "1e300", "--epochs", "2", "--seeds", "1", *FAST, "--out", str(tmp_path))
     assert r.exit_code == 0, r.output
@@ -388,6 +399,7 @@ def test_huge_or_wrong_values_are_one_line_exit_2(fake_data, tmp_path, monkeypat
     assert list(tmp_path.iterdir()) == []  # nothing created, not even --out
 
 
+@pytest.mark.slow
 def test_no_plots_removes_stale_plots(fake_data, tmp_path):
     assert invoke("relu", "--epochs", "1", "--seeds", "1", *FAST, "--out", str(tmp_path)).exit_code == 0
     assert (tmp_path / "curves.png").exists()
@@ -469,6 +481,7 @@ def test_unwritable_out_exits_1_before_training(fake_data, tmp_path):
     assert "--out" in error_line(r)
 
 
+@pytest.mark.slow
 def test_results_command_formats(fake_data, tmp_path):
     assert invoke("relu", "tanh", "sigmoid", "--epochs", "1", *FAST, "--no-plots", "--out", str(tmp_path)).exit_code == 0
     r = runner.invoke(app, ["results", str(tmp_path)])
@@ -517,6 +530,7 @@ def test_real_fashion_mnist_one_epoch(tmp_path, monkeypatch):
     assert 0.35 < acc["sigmoid"] < acc["relu"]
 
 
+@pytest.mark.slow
 def test_progress_at_80_columns_keeps_the_bar_and_eta_whatever_the_labels(fake_data, tmp_path, monkeypatch):
     import re
 

@@ -386,6 +386,7 @@ def test_the_mlp_trains_on_cifar10_flattened_to_3072_inputs(tmp_path: Path, cifa
     assert entry["inputs"] == 3072
 
 
+@pytest.mark.slow
 def test_a_second_download_into_the_same_folder_waits_and_fetches_only_what_is_still_missing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, serve  # noqa: F811
 ) -> None:

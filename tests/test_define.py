@@ -122,6 +122,7 @@ def test_env_definitions_are_separated_by_a_bar(monkeypatch):
     assert env_definitions() == ["a=x*sigmoid(x)", "b=max(0,x)**2; c=1"]
 
 
+@pytest.mark.slow
 def test_every_command_takes_define():
     for args in (["list"], ["show", "sq"], ["table", "sq"], ["check", "sq"]):
         result = runner.invoke(app, [args[0], "--define", "sq=max(0,x)**2", *args[1:]])

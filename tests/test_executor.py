@@ -179,6 +179,7 @@ def test_without_ray_the_executor_is_one_line_naming_the_extra(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_the_local_path_never_imports_ray(tmp_path):
     import subprocess
     import sys
@@ -223,6 +224,7 @@ def test_a_unit_carries_the_definitions_a_worker_needs_to_rebuild_its_activation
         unregister("sqrelu_unit")
 
 
+@pytest.mark.slow
 def test_an_executor_draws_the_same_decision_boundaries_as_the_local_path(tmp_path):
     """On a 2-D set the workers keep each run's boundary (the local path draws it from the trained model too)."""
     from actviz.bench.data.toy import TOY, generate

@@ -206,6 +206,7 @@ def learned_store(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_compare_learn_writes_a_valid_store_and_learned_png(learned_store):
     import json
 

@@ -68,6 +68,7 @@ def test_xor_mlp_outcomes():
 # --------------------------------------------------------------------------- approx
 
 
+@pytest.mark.slow
 def test_approx_error_falls_with_units():
     r = approx.run(activations=["tanh", "relu"], ks=(1, 4, 16), steps=400)
     # measured at these settings: tanh falls ×30 (sin) and ×70 (|x|), relu ×2.9 (sin) and ×2600 (|x|)
@@ -80,6 +81,7 @@ def test_approx_error_falls_with_units():
     assert r.columns[-1] == "slope"
 
 
+@pytest.mark.slow
 def test_approx_error_never_rises_with_units_in_any_cell():
     r = approx.run(activations=["relu", "tanh", "sigmoid"], ks=(1, 2, 4, 8, 16), steps=150)
     for fit in r.data["fits"]:
@@ -90,6 +92,7 @@ def test_approx_error_never_rises_with_units_in_any_cell():
     assert any("upper bound" in n for n in r.notes) and "best fit found" in r.title
 
 
+@pytest.mark.slow
 def test_approx_step_said_slowest_only_where_it_is():
     r = approx.run(activations=["relu", "tanh"], ks=(1, 4, 16), steps=150)
     text = " ".join(r.notes)
@@ -292,6 +295,7 @@ def test_derivatives_sentences_follow_the_numbers():
     assert any("Autograd differs from the analytic f′ by up to 3.0e-01 (sigmoid)" in n for n in derivatives._notes(d))
 
 
+@pytest.mark.slow
 def test_lesson_pictures_read_cleanly():
     """approx: every error panel has at least three labelled y ticks; signal: the legend covers no panel;
     derivatives: no quotient label sits on a line."""
@@ -383,6 +387,7 @@ def test_cli_unknown_activation():
     assert "did you mean 'tanh'" in error_line(r)
 
 
+@pytest.mark.slow
 def test_cli_json_and_files(tmp_path):
     r = invoke("derivatives", "--activations", "tanh,relu", "--format", "json", "--out", str(tmp_path))
     assert r.exit_code == 0, r.output
@@ -395,6 +400,7 @@ def test_cli_json_and_files(tmp_path):
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temporary files left
 
 
+@pytest.mark.slow
 def test_cli_rich_output(tmp_path):
     r = invoke("signal", "--seeds", "1", "--activations", "relu", "--out", str(tmp_path))
     assert r.exit_code == 0, r.output
@@ -402,6 +408,7 @@ def test_cli_rich_output(tmp_path):
     assert f"{tmp_path}/signal/variance.png" in r.stdout
 
 
+@pytest.mark.slow
 def test_cli_collapse_with_fake_data(tmp_path, monkeypatch):
     data = synthetic(n_train=600, n_test=200)
     monkeypatch.setattr(actviz.bench.data, "load", lambda data_dir=None, **kw: data)

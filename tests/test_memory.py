@@ -19,6 +19,7 @@ def test_keeping_freed_memory_is_asked_once_and_answers_a_bool():
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or not os.confstr("CS_GNU_LIBC_VERSION"),
                     reason="glibc only")
+@pytest.mark.slow
 def test_with_freed_memory_kept_new_tensors_stop_faulting_in_fresh_pages():
     """rational's forward on a stack's pre-activations: page faults per call before and after (a child process)."""
     code = """

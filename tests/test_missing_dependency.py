@@ -46,6 +46,7 @@ def run_without(tmp_path, blocked: str, *args: str) -> subprocess.CompletedProce
     ("numpy", ["table", "relu"], "NumPy", "pip install numpy"),
     ("matplotlib", ["plot", "relu", "-o", "relu.png"], "Matplotlib", "pip install matplotlib"),
 ])
+@pytest.mark.slow
 def test_a_missing_dependency_says_what_to_install(tmp_path, blocked, args, needs, install):
     proc = run_without(tmp_path, blocked, *args)
     assert proc.returncode == 1, proc.stderr

@@ -28,6 +28,7 @@ def _runs(out):
     return json.loads((out / "results.json").read_text())["runs"]
 
 
+@pytest.mark.slow
 def test_compare_trains_lenet_and_records_channel_diagnostics(fake_data, tmp_path):
     r = runner.invoke(app, ["compare", "sigmoid", "relu", "--model", "lenet", "--lr", "0.5", "--init", "xavier",
                             *FAST, "--out", str(tmp_path)])
@@ -86,6 +87,7 @@ def test_network_label_names_the_network():
     assert network_label({**base, "model": "cnn"}).startswith("CNN 8-16-32")
 
 
+@pytest.mark.slow
 def test_the_engine_gives_a_lenet_run_the_same_numbers_whatever_else_trains_beside_it():
     from actviz.bench.config import TrainConfig
     from actviz.bench.train import train_runs

@@ -10,6 +10,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from helpers import ENV, runner
 
 from actviz.cli.app import app
@@ -32,11 +34,13 @@ def _warning(stderr: str) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_an_unknown_matplotlib_backend_is_one_warning_and_the_picture_is_drawn(tmp_path):
     line = _warning(_plot(tmp_path, MPLBACKEND="nosuch").stderr)
     assert "MPLBACKEND='nosuch'" in line and "Agg" in line
 
 
+@pytest.mark.slow
 def test_an_unusable_matplotlib_config_directory_is_one_warning(tmp_path):
     not_a_dir = tmp_path / "a-file"
     not_a_dir.write_text("")

@@ -25,6 +25,7 @@ def test_each_parameter_derivative_agrees_with_autograd(name, params):
         assert err < 1e-8, f"∂f/∂{key} off by {err} at x = {at}"
 
 
+@pytest.mark.slow
 def test_the_check_reports_a_wrong_parameter_derivative():
     import dataclasses
 

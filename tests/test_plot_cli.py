@@ -40,6 +40,7 @@ def test_plot_default_name_prints_path(run, tmp_path):
     assert (tmp_path / "gelu.png").read_bytes().startswith(PNG)
 
 
+@pytest.mark.slow
 def test_plot_default_names_derivative_and_several(run, tmp_path):
     assert run("plot", "GELU", "--derivative").stdout.strip() == "gelu_derivative.png"
     assert run("plot", "relu", "Hard-Tanh", "-d").stdout.strip() == "relu-hard_tanh_derivative.png"
@@ -48,6 +49,7 @@ def test_plot_default_names_derivative_and_several(run, tmp_path):
                                             "relu-tanh.png"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ext,magic", [("svg", b"<?xml"), ("pdf", b"%PDF-"), ("png", PNG)])
 def test_plot_output_types(run, tmp_path, ext, magic):
     result = run("plot", "relu", "sigmoid", "-d", "--xmin", "-3", "--xmax", "3", "-o", f"out/pic.{ext}")
@@ -60,6 +62,7 @@ def test_plot_output_types(run, tmp_path, ext, magic):
     assert os.listdir(tmp_path / "out") == [f"pic.{ext}"]
 
 
+@pytest.mark.slow
 def test_plot_param_changes_the_picture(run, tmp_path):
     run("plot", "leaky_relu", "-o", "a.svg")
     result = run("plot", "leaky_relu", "--param", "leaky_relu.negative_slope=0.2", "-o", "b.svg")
@@ -113,6 +116,7 @@ def test_plot_overwrites_atomically(run, tmp_path):
     assert os.listdir(tmp_path) == ["relu.png"]
 
 
+@pytest.mark.slow
 def test_gallery_command(run, tmp_path, monkeypatch):
     import actviz.render.gallery
     import actviz.core.registry

@@ -214,6 +214,7 @@ def test_default_range_holds_every_kink_with_margin(name):
     assert default_range([act]) == ((-8.0, 8.0) if name == "relu6" else (-6.0, 6.0))  # others keep [−6, 6]
 
 
+@pytest.mark.slow
 def test_relu6_shows_its_plateau():
     ax = plot_activation("relu6")
     x, y = xy(lines(ax, "f:")[0])
@@ -283,6 +284,7 @@ def test_save_figure_formats(tmp_path, ext):
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # like any new file, not mkstemp's 0600
 
 
+@pytest.mark.slow
 def test_save_figure_is_deterministic_png(tmp_path):
     a = save_figure(plot_activations(["gelu"], derivative=True), tmp_path / "a.png").read_bytes()
     b = save_figure(plot_activations(["gelu"], derivative=True), tmp_path / "b.png").read_bytes()
@@ -347,6 +349,7 @@ def check_links(index: Path) -> list[str]:
     return targets
 
 
+@pytest.mark.slow
 def test_gallery_few(tmp_path):
     from actviz.render.gallery import build_gallery
 

@@ -87,6 +87,7 @@ def test_a_plugin_whose_forward_calls_exit_is_named_by_every_command(monkeypatch
         registry.unregister("exits_late")
 
 
+@pytest.mark.slow
 @posix_only
 @pytest.mark.parametrize("kind", ["dangling", "loop"])
 def test_an_output_that_is_a_broken_symbolic_link_is_said_to_be_one(tmp_path, kind):

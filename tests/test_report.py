@@ -46,6 +46,7 @@ def _act(data, name):
 # --------------------------------------------------------------------------- the data
 
 
+@pytest.mark.slow
 def test_grid_holds_default_and_every_combination(elu_relu):
     elu = _act(elu_relu, "elu")
     (alpha,) = elu["params"]
@@ -154,6 +155,7 @@ def test_user_activation_without_a_grid_gets_its_defaults(tmp_path):
 # --------------------------------------------------------------------------- the page
 
 
+@pytest.mark.slow
 def test_page_is_self_contained_with_the_spec_hooks(tmp_path):
     result = invoke("elu", "relu", "gelu", "maxout", "-o", str(tmp_path / "r.html"))
     assert result.exit_code == 0, result.output
@@ -171,6 +173,7 @@ def test_page_is_self_contained_with_the_spec_hooks(tmp_path):
     assert [a["name"] for a in data["activations"]] == ["elu", "relu", "gelu", "maxout"]
 
 
+@pytest.mark.slow
 def test_all_activations_under_10_mb(tmp_path):
     out = tmp_path / "all.html"
     result = invoke("-o", str(out))
@@ -215,6 +218,7 @@ def test_training_section_from_both_store_layouts(tmp_path, shape, n_configs):
         assert len(cfg["diagnostics"]["relu"]["grad_norm"]) == cfg["config"]["depth"] + 1
 
 
+@pytest.mark.slow
 def test_named_activations_are_the_only_ones_in_the_training_section(tmp_path):
     store = write_store(tmp_path / "store", "configs")  # relu, tanh and leaky_relu(negative_slope=0.1)
     assert invoke("relu", "tanh", "--results", str(store), "-o", str(tmp_path / "r.html")).exit_code == 0
@@ -294,6 +298,7 @@ def test_several_stores(tmp_path):
     assert [len(s["configurations"]) for s in page_data((tmp_path / "r.html").read_text())["training"]] == [2, 1]
 
 
+@pytest.mark.slow
 def test_reads_what_compare_writes(tmp_path, monkeypatch):
     """The store of today's `actviz compare` (tiny synthetic data), whatever its layout."""
     from test_train import synthetic

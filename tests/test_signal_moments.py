@@ -60,6 +60,7 @@ def temporaries(folder: Path) -> list[Path]:
 # --------------------------------------------------------------------------- start-up and imports
 
 
+@pytest.mark.slow
 @needs_script
 @pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
 def test_every_signal_during_start_up_is_its_code_and_one_line(signum, tmp_path):
@@ -73,6 +74,7 @@ def test_every_signal_during_start_up_is_its_code_and_one_line(signum, tmp_path)
     assert (code, lines) == (LINES[signum][0], [LINES[signum][1]])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=lambda s: signal.Signals(s).name)
 def test_sigterm_and_sighup_inside_an_import_wait_for_the_import(signum, tmp_path):
     (tmp_path / "slow_module.py").write_text(
@@ -94,6 +96,7 @@ def test_sigterm_and_sighup_inside_an_import_wait_for_the_import(signum, tmp_pat
 # --------------------------------------------------------------------------- after the command
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
 def test_a_signal_while_the_process_exits_gives_its_code_and_line(signum):
     # sent by an exit function, after the command printed its output: the interpreter is shutting down
@@ -156,6 +159,7 @@ def test_a_lesson_interrupted_during_training_writes_nothing(lesson, signum, tmp
     ["results", "store", "--plots"],
     ["lesson", "derivatives", "--activations", "tanh", "--out", "lessons"],
 ], ids=lambda a: a[0])
+@pytest.mark.slow
 def test_sighup_to_a_command_is_129_one_line_and_no_temporary_file(argv, tmp_path):
     from report_stores import write_store
 
@@ -197,6 +201,7 @@ def test_signals_inherited_as_ignored_do_not_stop_training(ignored, tmp_path):
 # --------------------------------------------------------------------------- odd environments
 
 
+@pytest.mark.slow
 @needs_script
 @pytest.mark.parametrize("argv", [["table", "relu"], ["list"], ["--version"]], ids=lambda a: a[0])
 def test_a_closed_standard_output_is_one_line_and_exit_1(argv):

@@ -129,6 +129,7 @@ def test_report_output_paths_are_checked_first(tmp_path, monkeypatch, name, word
 @posix_only
 @pytest.mark.parametrize("command", [["results", "{store}"], ["report", "relu", "--results", "{store}", "-o", "{out}"],
                                      ["compare", "relu", "--epochs", "1", "--out", "{store}"]])
+@pytest.mark.slow
 def test_a_fifo_results_json_is_one_error_not_a_hang(tmp_path, command):
     store = tmp_path / "store"
     store.mkdir()

@@ -49,6 +49,7 @@ def test_relu_has_no_taylor_series_and_properties_never_guessed():
     assert len(verdicts) == 12
 
 
+@pytest.mark.slow
 def test_a_wrong_declaration_is_refuted():
     import dataclasses
 

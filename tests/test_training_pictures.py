@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from report_stores import make_store
 
 from actviz.bench.summary import summarize_configs
@@ -65,6 +67,7 @@ def test_dead_units_axis_is_chosen_from_the_data():
     assert len(widths) >= 2  # coinciding lines: the one below is wider and shows
 
 
+@pytest.mark.slow
 def test_each_configuration_says_how_many_seeds_it_has_and_rows_are_capped():
     n = MAX_ROWS + 2
     fig = plot_curves(_doc(_sweep(n)))
