@@ -612,3 +612,19 @@ def test_precision_is_recorded_and_named_in_the_label(fake_data, tmp_path):
     assert r.exit_code == 0, r.output
     run = load(tmp_path)["runs"][0]
     assert run["config"]["precision"] == "bf16" and "precision=bf16" in run["config_label"]
+
+
+@pytest.mark.slow
+def test_bf16_on_a_cpu_without_bf16_units_says_it_is_emulated(fake_data, tmp_path, monkeypatch):
+    from actviz.bench.engine import precision
+
+    monkeypatch.setattr(precision, "cpu_bf16_units", lambda cpuinfo="/proc/cpuinfo": [])
+    r = invoke("relu", "--precision", "bf16", "--epochs", "1", "--seeds", "1", *FAST, "--no-plots",
+               "--out", str(tmp_path))
+    assert r.exit_code == 0, r.output
+    assert "note: this CPU has no bfloat16 matrix units (avx512_bf16, amx_bf16)" in " ".join(r.stderr.split())
+    monkeypatch.setattr(precision, "cpu_bf16_units", lambda cpuinfo="/proc/cpuinfo": ["avx512_bf16"])
+    r = invoke("relu", "--precision", "bf16", "--epochs", "1", "--seeds", "1", *FAST, "--no-plots",
+               "--out", str(tmp_path / "b"))
+    assert r.exit_code == 0 and "bfloat16 matrix units" not in r.stderr
+    assert load(tmp_path / "b")["environment"]["bf16_units"] == ["avx512_bf16"]

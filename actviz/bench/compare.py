@@ -104,11 +104,12 @@ def _cpu_name() -> str:
 
 
 def environment(device: str = "cpu", threads: int | None = None, flush_denormal: bool | None = None) -> dict[str, Any]:
-    """Versions, device, threads and CPU: what a timing depends on."""
+    """Versions, device, threads and CPU (with its bf16 matrix units, ``bf16_units``): what a timing depends on."""
     import numpy
     import torch
 
     from actviz._version import __version__
+    from actviz.bench.engine.precision import cpu_bf16_units
 
     env: dict[str, Any] = {
         "actviz": __version__,
@@ -121,6 +122,7 @@ def environment(device: str = "cpu", threads: int | None = None, flush_denormal:
         "cpu": _cpu_name(),
         "cpu_count": os.cpu_count(),
         "flush_denormal": flush_denormal,
+        "bf16_units": cpu_bf16_units(),
     }
     if device.startswith("cuda"):
         env["cuda"] = torch.version.cuda

@@ -412,6 +412,22 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _bf16_note(configs: list[Any]) -> str | None:
+    """A note when ``--precision bf16`` trains on a CPU without bfloat16 matrix units (emulated: slower than fp32)."""
+    if not any(getattr(c, "precision", "fp32") == "bf16" for c in configs):
+        return None
+    import torch
+
+    from actviz.bench.engine.precision import BF16_UNITS, cpu_bf16_units
+
+    on_cpu = any(c.device == "cpu" or (c.device == "auto" and not torch.cuda.is_available())
+                 for c in configs if getattr(c, "precision", "fp32") == "bf16")
+    if not on_cpu or cpu_bf16_units() != []:  # None: the flags cannot be read, say nothing
+        return None
+    return (f"note: this CPU has no bfloat16 matrix units ({', '.join(BF16_UNITS)}): --precision bf16 is "
+            "emulated here, slower than fp32")
+
+
 def _run(acts: list[Any], configs: list[Any], wait: bool = True, *, yes: bool = False, **kw: Any) -> None:
     import contextlib
 
@@ -439,6 +455,9 @@ def _run(acts: list[Any], configs: list[Any], wait: bool = True, *, yes: bool = 
             err.print(f"reused {reused} run{'s' if reused != 1 else ''}, training {n_runs}"
                       + (f" ({event['configurations']} configurations)" if multi else "")
                       + (f", about {_duration(estimate)} (estimated)" if n_runs else ""))
+            note = _bf16_note(configs) if n_runs else None
+            if note:
+                err.print(note, markup=False, highlight=False)
             if n_runs:  # the display starts with training, so an early error stays one line
                 progress.start()
                 task["id"] = progress.add_task("", total=event["total_steps"] or None, info="")
