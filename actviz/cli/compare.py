@@ -414,14 +414,14 @@ def _cut(text: str, width: int) -> str:
 
 def _bf16_note(configs: list[Any]) -> str | None:
     """A note when ``--precision bf16`` trains on a CPU without bfloat16 matrix units (emulated: slower than fp32)."""
-    if not any(getattr(c, "precision", "fp32") == "bf16" for c in configs):
+    devices = {c.device for c in configs if c.precision == "bf16"}
+    if not devices:
         return None
     import torch
 
     from actviz.bench.engine.precision import BF16_UNITS, cpu_bf16_units
 
-    on_cpu = any(c.device == "cpu" or (c.device == "auto" and not torch.cuda.is_available())
-                 for c in configs if getattr(c, "precision", "fp32") == "bf16")
+    on_cpu = "cpu" in devices or ("auto" in devices and not torch.cuda.is_available())
     if not on_cpu or cpu_bf16_units() != []:  # None: the flags cannot be read, say nothing
         return None
     return (f"note: this CPU has no bfloat16 matrix units ({', '.join(BF16_UNITS)}): --precision bf16 is "

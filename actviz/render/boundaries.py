@@ -115,13 +115,15 @@ def plot_boundaries(results: Mapping[str, Any]) -> Any:
     rows, cols, short = _grid(runs)
     left_out = len(rows) > MAX_ROWS or len(cols) > MAX_COLUMNS
     rows, cols = rows[:MAX_ROWS], cols[:MAX_COLUMNS]
-    cell, width = 2.1, 1.3 + 2.1 * len(cols)
+    cell = 2.1
+    width = 1.3 + cell * len(cols)
     data = (runs[0].get("config") or {}).get("data", "")
     title = textwrap.wrap(f"Decision boundaries on {data}: one row per activation, training points on top"
                           + (" (some runs left out)" if left_out else ""), int(width * 13))  # ~13 characters an inch
-    fig = Figure(figsize=(width, 0.9 + 0.2 * (len(title) - 1) + cell * len(rows)))
+    more_lines = 0.2 * (len(title) - 1)  # inches the title's extra lines take
+    fig = Figure(figsize=(width, 0.9 + more_lines + cell * len(rows)))
     fig.subplots_adjust(left=1.2 / fig.get_figwidth(), right=1 - 0.1 / fig.get_figwidth(),
-                        bottom=0.1 / fig.get_figheight(), top=1 - (0.75 + 0.2 * (len(title) - 1)) / fig.get_figheight(),
+                        bottom=0.1 / fig.get_figheight(), top=1 - (0.75 + more_lines) / fig.get_figheight(),
                         wspace=0.08, hspace=0.25)
     axes = fig.subplots(len(rows), len(cols), squeeze=False)
     by_cell = {(r["label"], r["config_label"], int(r["seed"])): r for r in runs}
